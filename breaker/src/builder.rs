@@ -1,0 +1,167 @@
+//! The builder: documented defaults, one validation, a typed error naming the field.
+
+use crate::events::{Listener, Listeners};
+use crate::shared::Shared;
+use crate::{
+    Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
+};
+use smol_str::SmolStr;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Configures a [`CircuitBreaker`]; from [`CircuitBreaker::builder`]. Nothing is checked until
+/// [`build`](Builder::build), which names the first invalid field.
+///
+/// The table of settings and defaults is on [`Config`].
+#[derive(Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct Builder {
+    name: SmolStr,
+    config: Config,
+    clock: Option<Arc<dyn Clock>>,
+    listeners: Vec<Listener>,
+}
+
+impl Builder {
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            name: SmolStr::new(name),
+            config: Config::default(),
+            clock: None,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Consecutive failures that open the circuit (the article's policy). A success resets the
+    /// count. Default 5.
+    pub fn failure_threshold(mut self, failures: u32) -> Self {
+        self.config.failure_threshold = Some(failures);
+        self
+    }
+
+    /// Turns the consecutive-failure policy off, so only the rate policies trip the circuit.
+    pub fn without_failure_threshold(mut self) -> Self {
+        self.config.failure_threshold = None;
+        self
+    }
+
+    /// How long the circuit stays Open before a probe may pass. Default 30 s.
+    pub fn recovery_timeout(mut self, timeout: Duration) -> Self {
+        self.config.recovery_timeout = timeout;
+        self
+    }
+
+    /// Lets the open duration grow on repeated trips. Default: none.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.backoff = Some(backoff);
+        self
+    }
+
+    /// Probes that may run at the same time while HalfOpen. Default 1.
+    pub fn half_open_max_calls(mut self, probes: u32) -> Self {
+        self.config.half_open_max_calls = probes;
+        self
+    }
+
+    /// Successful probes that close the circuit. Default 1.
+    pub fn success_threshold(mut self, successes: u32) -> Self {
+        self.config.success_threshold = successes;
+        self
+    }
+
+    /// Opens the circuit when at least this percentage of the calls in the sliding window
+    /// failed, once it holds `minimum_calls`. In (0, 100].
+    pub fn failure_rate_threshold(mut self, percent: f64) -> Self {
+        self.config.failure_rate_threshold = Some(percent);
+        self
+    }
+
+    /// Calls that take at least this long count as slow (and are counted in the metrics).
+    pub fn slow_call_duration(mut self, duration: Duration) -> Self {
+        self.config.slow_call_duration = Some(duration);
+        self
+    }
+
+    /// Opens the circuit when at least this percentage of the calls in the sliding window were
+    /// slow, once it holds `minimum_calls`. In (0, 100]; needs `slow_call_duration`.
+    pub fn slow_call_rate_threshold(mut self, percent: f64) -> Self {
+        self.config.slow_call_rate_threshold = Some(percent);
+        self
+    }
+
+    /// The window both rates are computed over. Default: the last 100 calls.
+    pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
+        self.config.sliding_window = window;
+        self
+    }
+
+    /// Calls the sliding window must hold before a rate may trip the circuit. Default 10.
+    pub fn minimum_calls(mut self, calls: u32) -> Self {
+        self.config.minimum_calls = calls;
+        self
+    }
+
+    /// Replaces every setting with `config` (the name, clock and listeners stay).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The clock to read; default [`MonotonicClock`]. Tests pass a
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Calls `listener` for every transition, outcome and rejection. Listeners run on the
+    /// caller's thread after the breaker's lock is released, so they may call back into the
+    /// breaker; keep them quick (forward to a channel for anything slow).
+    pub fn on_event(mut self, listener: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Checks every setting and builds the breaker.
+    pub fn build(self) -> Result<CircuitBreaker, ConfigError> {
+        self.config.validate()?;
+        Ok(self.build_validated())
+    }
+
+    /// Builds from settings already validated (the registry validates its template once).
+    pub(crate) fn build_validated(self) -> CircuitBreaker {
+        let clock = self
+            .clock
+            .unwrap_or_else(|| Arc::new(MonotonicClock::new()));
+        CircuitBreaker::from_shared(Shared::new(
+            self.name,
+            self.config,
+            clock,
+            Listeners::new(self.listeners),
+        ))
+    }
+
+    /// The same settings for a breaker with another name.
+    pub(crate) fn renamed(&self, name: &str) -> Self {
+        Self {
+            name: SmolStr::new(name),
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.config.validate()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .field("listeners", &self.listeners.len())
+            .finish()
+    }
+}

@@ -1,0 +1,226 @@
+//! Time, as a breaker sees it.
+//!
+//! The state machine never asks the operating system for the time: it reads the [`Clock`] the
+//! breaker was built with. Production code uses [`MonotonicClock`]; tests hand the breaker a
+//! [`ManualClock`] and move time forward with [`ManualClock::advance`], so every timing rule is
+//! tested without sleeping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// A source of monotonic time for a breaker.
+///
+/// Readings are durations since the clock's own origin. [`Clock::now`] sits on the hot path (it
+/// is read by every rejection while Open and by every call recorded in a time window), so it
+/// should be cheap; millisecond resolution is enough for it. [`Clock::now_precise`] times calls
+/// for the slow-call policy and is read only when that policy is configured.
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// Monotonic time elapsed since this clock's origin. Must never go backwards.
+    fn now(&self) -> Duration;
+
+    /// A precise reading on the same timeline as [`Clock::now`]. Defaults to [`Clock::now`].
+    fn now_precise(&self) -> Duration {
+        self.now()
+    }
+
+    /// The wall-clock time at this clock's origin, used to show *when* an Open circuit will
+    /// admit a probe (`OPEN until 2025-05-15 08:40:21.758729+00:00`).
+    fn wall_origin(&self) -> SystemTime;
+}
+
+/// The default clock: the operating system's monotonic clock.
+///
+/// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO: about 6 ns instead
+/// of about 25 ns for `CLOCK_MONOTONIC`, at the price of the kernel tick's resolution (1 to 4
+/// ms), which is far below any sensible recovery timeout or window bucket.
+/// [`Clock::now_precise`] reads the full-resolution clock, so slow calls are timed exactly.
+/// Elsewhere both read [`std::time::Instant`].
+#[derive(Debug, Clone)]
+pub struct MonotonicClock {
+    origin: imp::Origin,
+    wall_origin: SystemTime,
+}
+
+impl MonotonicClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        Self {
+            origin: imp::Origin::now(),
+            wall_origin: SystemTime::now(),
+        }
+    }
+}
+
+impl Default for MonotonicClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for MonotonicClock {
+    #[inline]
+    fn now(&self) -> Duration {
+        self.origin.elapsed_coarse()
+    }
+
+    fn now_precise(&self) -> Duration {
+        self.origin.elapsed_precise()
+    }
+
+    fn wall_origin(&self) -> SystemTime {
+        self.wall_origin
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use rustix::time::{ClockId, Timespec, clock_gettime};
+    use std::time::Duration;
+
+    /// `CLOCK_MONOTONIC` at the clock's creation; the coarse clock runs on the same timeline.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Origin(Duration);
+
+    fn read(id: ClockId) -> Duration {
+        let Timespec { tv_sec, tv_nsec } = clock_gettime(id);
+        // Both fields are non-negative for the monotonic clocks (time since boot).
+        Duration::new(tv_sec.max(0) as u64, tv_nsec.clamp(0, 999_999_999) as u32)
+    }
+
+    impl Origin {
+        pub(super) fn now() -> Self {
+            Self(read(ClockId::Monotonic))
+        }
+
+        #[inline]
+        pub(super) fn elapsed_coarse(&self) -> Duration {
+            // The coarse clock lags the precise one by up to a tick, so right after creation it
+            // may read before the origin: saturate instead of underflowing.
+            read(ClockId::MonotonicCoarse).saturating_sub(self.0)
+        }
+
+        pub(super) fn elapsed_precise(&self) -> Duration {
+            read(ClockId::Monotonic).saturating_sub(self.0)
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use std::time::{Duration, Instant};
+
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Origin(Instant);
+
+    impl Origin {
+        pub(super) fn now() -> Self {
+            Self(Instant::now())
+        }
+
+        pub(super) fn elapsed_coarse(&self) -> Duration {
+            self.0.elapsed()
+        }
+
+        pub(super) fn elapsed_precise(&self) -> Duration {
+            self.0.elapsed()
+        }
+    }
+}
+
+/// A clock that moves only when told to: for tests, simulations and doc examples.
+///
+/// Clones share one time, so a test keeps a clone and advances it while the breaker reads it:
+///
+/// ```
+/// use breaker::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// let shared = clock.clone();
+/// clock.advance(Duration::from_millis(200));
+/// assert_eq!(shared.now(), Duration::from_millis(200));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    nanos: Arc<AtomicU64>,
+    wall_origin: SystemTime,
+}
+
+impl ManualClock {
+    /// A clock stopped at zero; its wall-clock origin is the real time of this call.
+    pub fn new() -> Self {
+        Self::with_wall_origin(SystemTime::now())
+    }
+
+    /// A clock stopped at zero whose origin shows as `wall_origin`, for exact expected messages.
+    pub fn with_wall_origin(wall_origin: SystemTime) -> Self {
+        Self {
+            nanos: Arc::new(AtomicU64::new(0)),
+            wall_origin,
+        }
+    }
+
+    /// Moves time forward by `by` for every clone of this clock.
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        // fetch_update rather than fetch_add so that an absurd advance saturates instead of
+        // wrapping time backwards.
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                Some(now.saturating_add(by))
+            });
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Acquire))
+    }
+
+    fn wall_origin(&self) -> SystemTime {
+        self.wall_origin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_clones_share_one_time() {
+        let clock = ManualClock::new();
+        let other = clock.clone();
+        other.advance(Duration::from_secs(3));
+        assert_eq!(clock.now(), Duration::from_secs(3));
+        assert_eq!(clock.now_precise(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn manual_clock_saturates_instead_of_wrapping() {
+        let clock = ManualClock::new();
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(clock.now(), Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
+    fn monotonic_clock_never_goes_backwards() {
+        let clock = MonotonicClock::new();
+        let mut last = clock.now();
+        for _ in 0..10_000 {
+            let now = clock.now();
+            assert!(now >= last);
+            last = now;
+        }
+        assert!(clock.now_precise() + Duration::from_millis(50) >= clock.now());
+    }
+}
