@@ -265,7 +265,8 @@ impl Core {
 
     /// Opens the circuit until [`Core::reset`].
     pub(crate) fn force_open(&mut self) -> Option<Transition> {
-        (self.state != State::ForcedOpen).then(|| self.transition(State::ForcedOpen, Reason::ForcedOpen))
+        (self.state != State::ForcedOpen)
+            .then(|| self.transition(State::ForcedOpen, Reason::ForcedOpen))
     }
 
     /// Lets every call through, recording nothing, until [`Core::reset`].

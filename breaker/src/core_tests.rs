@@ -45,7 +45,10 @@ fn opens_after_three_consecutive_failures() {
     assert_eq!(fail(&mut core, 0), None);
     assert_eq!(fail(&mut core, 0), None);
     let transition = fail(&mut core, 0).expect("third failure opens");
-    assert_eq!(transition.to_string(), "CLOSED -> OPEN (3 consecutive failures)");
+    assert_eq!(
+        transition.to_string(),
+        "CLOSED -> OPEN (3 consecutive failures)"
+    );
     assert_eq!(core.state(), State::Open);
     assert_eq!(core.consecutive_failures(), 3);
     assert_eq!(core.last_failure().map(|text| text.as_str()), Some("boom"));
@@ -83,7 +86,10 @@ fn half_open_admits_one_probe_at_a_time() {
     assert_eq!(transition.map(|t| t.to), Some(State::HalfOpen));
     assert_eq!(core.acquire(10 * SEC).0, None, "a second caller waits");
     core.record(probe, Verdict::Ignored, false, None, 10 * SEC);
-    assert!(core.acquire(10 * SEC).0.is_some(), "an ignored probe frees its slot");
+    assert!(
+        core.acquire(10 * SEC).0.is_some(),
+        "an ignored probe frees its slot"
+    );
 }
 
 #[test]
@@ -91,7 +97,10 @@ fn a_successful_probe_closes_the_circuit_and_resets_the_count() {
     let mut core = article();
     trip(&mut core);
     let transition = succeed(&mut core, 10 * SEC).expect("closes");
-    assert_eq!(transition.to_string(), "HALF_OPEN -> CLOSED (half-open probe succeeded)");
+    assert_eq!(
+        transition.to_string(),
+        "HALF_OPEN -> CLOSED (half-open probe succeeded)"
+    );
     assert_eq!(core.consecutive_failures(), 0);
 }
 
@@ -100,7 +109,10 @@ fn a_failed_probe_reopens_and_counts_as_a_fourth_failure() {
     let mut core = article();
     trip(&mut core);
     let transition = fail(&mut core, 10 * SEC).expect("reopens");
-    assert_eq!(transition.to_string(), "HALF_OPEN -> OPEN (half-open probe failed)");
+    assert_eq!(
+        transition.to_string(),
+        "HALF_OPEN -> OPEN (half-open probe failed)"
+    );
     assert_eq!(core.consecutive_failures(), 4);
     assert_eq!(core.open_until(), 20 * SEC);
 }
@@ -119,7 +131,10 @@ fn success_threshold_probes_are_needed_to_close() {
     let second = admit(&mut core, SEC);
     assert_eq!(core.acquire(SEC).0, None, "two probes at most");
     assert_eq!(core.record(first, Verdict::Success, false, None, SEC), None);
-    assert_eq!(core.record(second, Verdict::Success, false, None, SEC), None);
+    assert_eq!(
+        core.record(second, Verdict::Success, false, None, SEC),
+        None
+    );
     let transition = succeed(&mut core, SEC).expect("the third success closes");
     assert_eq!(transition.reason, Reason::ProbesSucceeded(3));
 }
@@ -143,7 +158,11 @@ fn an_outcome_from_an_earlier_generation_is_ignored() {
     let late = core.record(slow_call, Verdict::Success, false, None, SEC);
     assert_eq!(late, None);
     assert_eq!(core.state(), State::Open);
-    assert_eq!(core.consecutive_failures(), 3, "a late success does not reset the count");
+    assert_eq!(
+        core.consecutive_failures(),
+        3,
+        "a late success does not reset the count"
+    );
 }
 
 #[test]
@@ -154,7 +173,10 @@ fn ignored_outcomes_count_as_neither_success_nor_failure() {
     let ticket = admit(&mut core, 0);
     core.record(ticket, Verdict::Ignored, false, None, 0);
     assert_eq!(core.consecutive_failures(), 2);
-    assert!(fail(&mut core, 0).is_some(), "the next failure is still the third");
+    assert!(
+        fail(&mut core, 0).is_some(),
+        "the next failure is still the third"
+    );
 }
 
 #[test]
@@ -196,7 +218,10 @@ fn failure_rate_below_the_threshold_does_not_trip() {
             assert_eq!(succeed(&mut core, 0), None, "25% < 50%");
         }
     }
-    assert_eq!(core.tally(0).and_then(|tally| tally.failure_rate()), Some(25.0));
+    assert_eq!(
+        core.tally(0).and_then(|tally| tally.failure_rate()),
+        Some(25.0)
+    );
 }
 
 #[test]
@@ -212,7 +237,10 @@ fn a_time_window_forgets_old_failures() {
     // 11 s later the first failure has left the window: 1 call, below minimum_calls.
     assert_eq!(fail(&mut core, 11 * SEC), None);
     assert_eq!(core.tally(11 * SEC).map(|tally| tally.calls), Some(1));
-    assert!(fail(&mut core, 12 * SEC).is_some(), "2 failures within 10 s");
+    assert!(
+        fail(&mut core, 12 * SEC).is_some(),
+        "2 failures within 10 s"
+    );
 }
 
 #[test]
@@ -277,12 +305,20 @@ fn forced_open_and_disabled_are_sticky_until_reset() {
     let mut core = article();
     core.force_open();
     assert_eq!(core.acquire(1_000 * SEC).0, None);
-    assert_eq!(core.observe(1_000 * SEC), None, "no timeout leaves ForcedOpen");
+    assert_eq!(
+        core.observe(1_000 * SEC),
+        None,
+        "no timeout leaves ForcedOpen"
+    );
     core.disable();
     for _ in 0..10 {
         fail(&mut core, 0);
     }
-    assert_eq!(core.state(), State::Disabled, "nothing trips while disabled");
+    assert_eq!(
+        core.state(),
+        State::Disabled,
+        "nothing trips while disabled"
+    );
     let transition = core.reset().expect("reset closes");
     assert_eq!(transition.to, State::Closed);
     assert_eq!(core.consecutive_failures(), 0);
@@ -298,6 +334,10 @@ fn every_transition_bumps_the_generation_and_frees_probe_slots() {
     assert_eq!(core.generation(), generation + 1);
     assert_eq!(core.probes_in_flight(), 0);
     core.abandon(probe);
-    assert_eq!(core.probes_in_flight(), 0, "a stale abandon cannot underflow");
+    assert_eq!(
+        core.probes_in_flight(),
+        0,
+        "a stale abandon cannot underflow"
+    );
     assert_eq!(core.transitions(), 3);
 }

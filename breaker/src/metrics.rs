@@ -75,13 +75,15 @@ impl Counters {
     }
 
     pub(crate) fn sum(&self) -> CallCounts {
-        self.0.iter().fold(CallCounts::default(), |total, slot| CallCounts {
-            successful: total.successful + slot.successful.load(Relaxed),
-            failed: total.failed + slot.failed.load(Relaxed),
-            slow: total.slow + slot.slow.load(Relaxed),
-            ignored: total.ignored + slot.ignored.load(Relaxed),
-            rejected: total.rejected + slot.rejected.load(Relaxed),
-        })
+        self.0
+            .iter()
+            .fold(CallCounts::default(), |total, slot| CallCounts {
+                successful: total.successful + slot.successful.load(Relaxed),
+                failed: total.failed + slot.failed.load(Relaxed),
+                slow: total.slow + slot.slow.load(Relaxed),
+                ignored: total.ignored + slot.ignored.load(Relaxed),
+                rejected: total.rejected + slot.rejected.load(Relaxed),
+            })
     }
 }
 

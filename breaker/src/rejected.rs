@@ -114,7 +114,9 @@ mod tests {
             remaining: Some(remaining),
             failures: 3,
             probes_in_flight: 0,
-            last_failure: Some(SmolStr::new("HTTP 500 from http://127.0.0.1:5001/api?fail=true")),
+            last_failure: Some(SmolStr::new(
+                "HTTP 500 from http://127.0.0.1:5001/api?fail=true",
+            )),
         }
     }
 

@@ -14,7 +14,9 @@ use crate::state::StateWord;
 use crate::{Clock, Config, Rejected, Snapshot, State, Transition};
 use smol_str::SmolStr;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{
+    AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 use thread_local::ThreadLocal;

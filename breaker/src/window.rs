@@ -119,7 +119,8 @@ impl CountWindow {
     fn record(&mut self, failed: bool, slow: bool) {
         if self.len == self.ring.len() {
             let old = self.ring[self.next];
-            self.total.remove(Tally::one(old & FAILED != 0, old & SLOW != 0));
+            self.total
+                .remove(Tally::one(old & FAILED != 0, old & SLOW != 0));
         } else {
             self.len += 1;
         }

@@ -1,0 +1,128 @@
+//! Many threads, one breaker: exact counts, and never more probes than allowed.
+
+use breaker::{CircuitBreaker, ManualClock, State};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+const THREADS: u64 = 4;
+const CALLS: u64 = 25_000;
+
+#[test]
+fn four_threads_are_counted_exactly() {
+    let cb = CircuitBreaker::builder("shared")
+        .failure_threshold(u32::MAX)
+        .build()
+        .expect("valid");
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let cb = cb.clone();
+            scope.spawn(move || {
+                for call in 0..CALLS {
+                    let permit = cb.try_acquire().expect("closed");
+                    match (call + thread) % 4 {
+                        0 => permit.failure("boom"),
+                        1 => permit.ignore(),
+                        2 => drop(permit),
+                        _ => permit.success(),
+                    }
+                }
+            });
+        }
+    });
+    let calls = cb.snapshot().calls;
+    assert_eq!(calls.failed, THREADS * CALLS / 4);
+    assert_eq!(calls.ignored, THREADS * CALLS / 4);
+    assert_eq!(calls.successful, THREADS * CALLS / 4);
+    assert_eq!(calls.rejected, 0);
+
+    cb.force_open();
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for _ in 0..CALLS {
+                    assert!(cb.try_acquire().is_err());
+                }
+            });
+        }
+    });
+    assert_eq!(cb.snapshot().calls.rejected, THREADS * CALLS);
+}
+
+#[test]
+fn half_open_never_admits_more_probes_than_the_limit() {
+    const LIMIT: u32 = 2;
+    let clock = ManualClock::new();
+    let cb = CircuitBreaker::builder("probed")
+        .failure_threshold(1)
+        .recovery_timeout(Duration::from_secs(1))
+        .half_open_max_calls(LIMIT)
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    cb.try_acquire().expect("closed").failure("down");
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cb.state(), State::HalfOpen);
+
+    let in_flight = AtomicU32::new(0);
+    let most = AtomicU32::new(0);
+    let admitted = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for _ in 0..CALLS {
+                    let Ok(probe) = cb.try_acquire() else {
+                        continue;
+                    };
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    admitted.fetch_add(1, Ordering::Relaxed);
+                    std::hint::spin_loop();
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    // Ignored probes keep the circuit HalfOpen for the whole test.
+                    probe.ignore();
+                }
+            });
+        }
+    });
+    assert!(
+        most.load(Ordering::SeqCst) <= LIMIT,
+        "at most {LIMIT} probes at once"
+    );
+    assert!(admitted.load(Ordering::Relaxed) > 0);
+    assert_eq!(cb.state(), State::HalfOpen);
+    let snapshot = cb.snapshot();
+    assert_eq!(snapshot.probes_in_flight, 0);
+    assert_eq!(
+        snapshot.calls.ignored + snapshot.calls.rejected,
+        THREADS * CALLS,
+        "every attempt was either a probe or a rejection"
+    );
+}
+
+#[test]
+fn concurrent_failures_open_the_circuit_once() {
+    let transitions = std::sync::Arc::new(AtomicU32::new(0));
+    let seen = transitions.clone();
+    let cb = CircuitBreaker::builder("stampede")
+        .failure_threshold(3)
+        .recovery_timeout(Duration::from_secs(60))
+        .on_event(move |event| {
+            if matches!(event.kind, breaker::EventKind::StateChanged(_)) {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .expect("valid");
+    // Every thread is admitted while Closed, then all fail: only one transition may result.
+    let permits: Vec<_> = (0..20)
+        .map(|_| cb.try_acquire_owned().expect("closed"))
+        .collect();
+    std::thread::scope(|scope| {
+        for permit in permits {
+            scope.spawn(move || permit.failure("down"));
+        }
+    });
+    assert_eq!(cb.state(), State::Open);
+    assert_eq!(transitions.load(Ordering::SeqCst), 1);
+    assert!(cb.try_acquire().is_err());
+}

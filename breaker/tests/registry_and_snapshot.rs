@@ -1,0 +1,148 @@
+//! The registry and the metrics snapshot, through the public API.
+
+use breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
+use std::time::Duration;
+
+#[test]
+fn the_registry_gets_or_creates_by_name_and_lists_snapshots_sorted() {
+    let registry =
+        Registry::new(CircuitBreaker::builder("template").failure_threshold(2)).expect("valid");
+    let b = registry.get_or_create("b");
+    let a = registry.get_or_create("a");
+    b.try_acquire().expect("closed").failure("x");
+    b.try_acquire().expect("closed").failure("x");
+    assert_eq!(
+        registry.get_or_create("b").state(),
+        State::Open,
+        "same breaker"
+    );
+    assert_eq!(a.config().failure_threshold(), Some(2), "from the template");
+    let names: Vec<_> = registry
+        .snapshots()
+        .into_iter()
+        .map(|s| (s.name, s.state))
+        .collect();
+    assert_eq!(
+        names,
+        [("a".into(), State::Closed), ("b".into(), State::Open)]
+    );
+    assert!(registry.get("c").is_none());
+}
+
+#[test]
+fn an_invalid_template_is_refused_once_up_front() {
+    let error =
+        Registry::new(CircuitBreaker::builder("t").success_threshold(0)).expect_err("invalid");
+    assert_eq!(error.field(), "success_threshold");
+}
+
+#[test]
+fn a_snapshot_reports_counts_rates_and_the_open_deadline() {
+    let clock = ManualClock::new();
+    let cb = CircuitBreaker::builder("observed")
+        .failure_threshold(3)
+        .failure_rate_threshold(90.0)
+        .slow_call_duration(Duration::from_millis(100))
+        .sliding_window(SlidingWindow::time(Duration::from_secs(10), 10))
+        .minimum_calls(5)
+        .recovery_timeout(Duration::from_secs(10))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    let slow = cb.try_acquire().expect("closed");
+    clock.advance(Duration::from_millis(150));
+    slow.success();
+    cb.try_acquire().expect("closed").failure("first");
+    cb.try_acquire().expect("closed").ignore();
+
+    let snapshot = cb.snapshot();
+    assert_eq!(snapshot.state, State::Closed);
+    assert_eq!(snapshot.calls.successful, 1);
+    assert_eq!(snapshot.calls.failed, 1);
+    assert_eq!(snapshot.calls.slow, 1);
+    assert_eq!(snapshot.calls.ignored, 1);
+    assert_eq!(snapshot.window_calls, Some(2));
+    assert_eq!(snapshot.failure_rate, Some(50.0));
+    assert_eq!(snapshot.slow_call_rate, Some(50.0));
+    assert_eq!(snapshot.consecutive_failures, 1);
+    assert_eq!(snapshot.open_until, None);
+
+    cb.try_acquire().expect("closed").failure("second");
+    cb.try_acquire().expect("closed").failure("third");
+    clock.advance(Duration::from_secs(4));
+    let snapshot = cb.snapshot();
+    assert_eq!(snapshot.state, State::Open);
+    assert_eq!(snapshot.remaining, Some(Duration::from_secs(6)));
+    assert_eq!(snapshot.last_failure.as_deref(), Some("third"));
+    assert_eq!(snapshot.transitions, 1);
+    assert_eq!(
+        snapshot.window_calls,
+        Some(0),
+        "the window restarts on a trip"
+    );
+}
+
+#[test]
+fn state_reports_half_open_as_soon_as_the_timeout_passes_without_a_call() {
+    let clock = ManualClock::new();
+    let cb = CircuitBreaker::builder("lazy")
+        .failure_threshold(1)
+        .recovery_timeout(Duration::from_millis(250))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    cb.try_acquire().expect("closed").failure("down");
+    clock.advance(Duration::from_millis(249));
+    assert_eq!(cb.state(), State::Open);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(cb.state(), State::HalfOpen);
+}
+
+#[test]
+fn the_open_duration_backs_off_on_repeated_trips() {
+    let clock = ManualClock::new();
+    let cb = CircuitBreaker::builder("backing-off")
+        .failure_threshold(1)
+        .recovery_timeout(Duration::from_millis(500))
+        .backoff(breaker::Backoff::exponential(2.0, Duration::from_secs(4)))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        cb.try_acquire().expect("closed or probe").failure("down");
+        let remaining = cb
+            .try_acquire()
+            .expect_err("open")
+            .remaining()
+            .expect("open");
+        waits.push(remaining);
+        clock.advance(remaining);
+    }
+    let expected: Vec<_> = [500, 1000, 2000, 4000, 4000]
+        .map(Duration::from_millis)
+        .into();
+    assert_eq!(waits, expected);
+}
+
+#[test]
+fn manual_states_are_sticky_until_reset() {
+    let clock = ManualClock::new();
+    let cb = CircuitBreaker::builder("manual")
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    cb.force_open();
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(cb.state(), State::ForcedOpen);
+    cb.disable();
+    for _ in 0..100 {
+        cb.try_acquire()
+            .expect("disabled lets everything through")
+            .failure("x");
+    }
+    assert_eq!(cb.state(), State::Disabled);
+    cb.reset();
+    assert_eq!(cb.state(), State::Closed);
+    assert_eq!(cb.snapshot().consecutive_failures, 0);
+}

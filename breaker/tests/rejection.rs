@@ -1,0 +1,114 @@
+//! What a rejection carries and how it reads, through the public API.
+
+use breaker::{CircuitBreaker, ManualClock, State};
+use std::time::{Duration, SystemTime};
+
+/// 2025-05-15 08:40:11.758729 UTC, so that ten seconds later reads as in the article.
+fn article_wall_origin() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_micros(1_747_298_411_758_729)
+}
+
+fn article_breaker(clock: &ManualClock) -> CircuitBreaker {
+    CircuitBreaker::builder("call_service_b")
+        .failure_threshold(3)
+        .recovery_timeout(Duration::from_secs(10))
+        .clock(clock.clone())
+        .build()
+        .expect("valid")
+}
+
+fn fail(cb: &CircuitBreaker, cause: &str) {
+    cb.try_acquire().expect("admitted").failure(cause);
+}
+
+#[test]
+fn the_open_message_is_the_python_librarys_with_a_live_countdown() {
+    let clock = ManualClock::with_wall_origin(article_wall_origin());
+    let cb = article_breaker(&clock);
+    let cause =
+        "500 Server Error: INTERNAL SERVER ERROR for url: http://127.0.0.1:5001/api?fail=true";
+    for _ in 0..3 {
+        fail(&cb, cause);
+    }
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(
+        rejected.to_string(),
+        format!(
+            "Circuit \"call_service_b\" OPEN until 2025-05-15 08:40:21.758729+00:00 \
+             (3 failures, 10 sec remaining) (last_failure: {cause})"
+        )
+    );
+    clock.advance(Duration::from_millis(1_500));
+    let rejected = cb.try_acquire().expect_err("still open");
+    assert!(
+        rejected
+            .to_string()
+            .contains("(3 failures, 9 sec remaining)"),
+        "8.5 s rounds up to 9"
+    );
+    assert_eq!(rejected.remaining(), Some(Duration::from_millis(8_500)));
+    assert_eq!(rejected.state(), State::Open);
+    assert_eq!(rejected.name(), "call_service_b");
+    assert_eq!(rejected.failure_count(), 3);
+    assert_eq!(rejected.last_failure(), Some(cause));
+    assert_eq!(
+        rejected.retry_at(),
+        Some(article_wall_origin() + Duration::from_secs(10))
+    );
+}
+
+#[test]
+fn a_failed_probe_shows_four_failures_and_the_new_cause() {
+    let clock = ManualClock::new();
+    let cb = article_breaker(&clock);
+    for _ in 0..3 {
+        fail(&cb, "first outage");
+    }
+    clock.advance(Duration::from_secs(10));
+    fail(&cb, "still down");
+    let rejected = cb.try_acquire().expect_err("open again");
+    assert_eq!(rejected.failure_count(), 4);
+    assert_eq!(rejected.last_failure(), Some("still down"));
+    assert!(
+        rejected
+            .to_string()
+            .contains("(4 failures, 10 sec remaining) (last_failure: still down)")
+    );
+}
+
+#[test]
+fn half_open_and_forced_open_rejections_have_their_own_text() {
+    let clock = ManualClock::new();
+    let cb = article_breaker(&clock);
+    for _ in 0..3 {
+        fail(&cb, "down");
+    }
+    clock.advance(Duration::from_secs(10));
+    let probe = cb.try_acquire().expect("the probe");
+    let rejected = cb.try_acquire().expect_err("the probe slot is taken");
+    assert_eq!(rejected.state(), State::HalfOpen);
+    assert_eq!(rejected.remaining(), None);
+    assert!(
+        rejected
+            .to_string()
+            .contains("HALF_OPEN: 1 probe(s) already testing the backend")
+    );
+    drop(probe);
+
+    cb.force_open();
+    let rejected = cb.try_acquire().expect_err("forced open");
+    assert_eq!(rejected.state(), State::ForcedOpen);
+    assert!(rejected.to_string().contains("FORCED_OPEN"));
+}
+
+#[test]
+fn a_long_failure_text_survives_whole() {
+    let clock = ManualClock::new();
+    let cb = article_breaker(&clock);
+    let cause = "x".repeat(10_000);
+    for _ in 0..3 {
+        fail(&cb, &cause);
+    }
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(rejected.last_failure().map(str::len), Some(10_000));
+}
