@@ -1,0 +1,103 @@
+//! Command-line configuration, parsed once by clap.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use clap::Parser;
+
+/// The address the article's Service A calls (`http://localhost:5001`).
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 5001);
+
+/// How long `GET /api?fail=true` waits before answering 500, as in the article's `time.sleep(2)`.
+pub const DEFAULT_FAIL_DELAY: Duration = Duration::from_secs(2);
+
+/// Settings for Service B.
+///
+/// Every flag can also come from the environment, so scripts can start the binary without
+/// building a command line. Durations are human strings (`2s`, `250ms`) parsed by `humantime`.
+///
+/// ```
+/// use clap::Parser;
+/// use service_b::Config;
+/// use std::time::Duration;
+///
+/// let config = Config::try_parse_from(["service-b", "--fail-delay", "250ms"])?;
+/// assert_eq!(config.fail_delay, Duration::from_millis(250));
+/// # Ok::<(), clap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "service-b",
+    version,
+    about = "An unreliable backend for circuit-breaker demos"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "SERVICE_B_LISTEN", default_value_t = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// How long `/api?fail=true` waits before answering 500 (e.g. `2s`, `250ms`); also the
+    /// default `delay` of the `fail` and `slow` outage modes.
+    #[arg(
+        long,
+        env = "SERVICE_B_FAIL_DELAY",
+        default_value = "2s",
+        value_parser = humantime::parse_duration
+    )]
+    pub fail_delay: Duration,
+}
+
+impl Default for Config {
+    /// The article's setup: port 5001 on loopback, a two-second failure.
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN,
+            fail_delay: DEFAULT_FAIL_DELAY,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_article() {
+        let config = Config::try_parse_from(["service-b"]).expect("no flags is valid");
+        assert_eq!(config, Config::default());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:5001");
+        assert_eq!(config.fail_delay, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn fail_delay_accepts_human_durations() {
+        for (text, expected) in [
+            ("250ms", Duration::from_millis(250)),
+            ("2s", Duration::from_secs(2)),
+            ("1m 30s", Duration::from_secs(90)),
+        ] {
+            let config = Config::try_parse_from(["service-b", "--fail-delay", text])
+                .unwrap_or_else(|err| panic!("{text}: {err}"));
+            assert_eq!(config.fail_delay, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn unparsable_flags_are_usage_errors_with_exit_code_2() {
+        for args in [
+            ["service-b", "--fail-delay", "soon"],
+            ["service-b", "--listen", "not-an-address"],
+            ["service-b", "--no-such-flag", "x"],
+        ] {
+            let err = Config::try_parse_from(args).expect_err("must be rejected");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Config::command().debug_assert();
+    }
+}

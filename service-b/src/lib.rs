@@ -1,0 +1,55 @@
+//! Service B: the unreliable backend of the circuit-breaker article, in Rust.
+//!
+//! `GET /api?fail=true` waits `--fail-delay` (2 s), then answers 500 `Service B: Internal Error`;
+//! any other call answers 200 `Service B: Success`. For recovery walkthroughs, `POST /mode` makes
+//! every call fail or slow down for a while, without the client changing its URL, and
+//! `GET /stats` counts the calls that reached this service.
+//!
+//! # Module map
+//!
+//! - [`config`]: the command line (`--listen`, `--fail-delay`), parsed once by clap.
+//! - [`mode`]: outage modes and their expiry; a pure core that takes `now` as an argument.
+//! - [`mode_request`]: the JSON body of `POST /mode` and its validation into a [`ModeSetting`].
+//! - [`switch`]: the mode shared by all requests, behind a lock.
+//! - [`stats`]: atomic counters of `/api` calls and failures, and the middleware that counts.
+//! - [`state`]: [`AppState`], what every handler shares.
+//! - [`extract`]: a stricter `Query` extractor that refuses broken percent-escapes.
+//! - [`error`]: [`AppError`], every refusal as a 4xx JSON body.
+//! - [`routes`]: [`app`], the router.
+//! - [`server`]: [`run`], serving a listener until shutdown.
+//! - `api` (private): the `/api` handler and the pure decision behind it.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5001").await?;
+//! service_b::run(listener, service_b::Config::default(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod mode;
+pub mod mode_request;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod stats;
+pub mod switch;
+
+pub use api::{FAILURE_BODY, SUCCESS_BODY};
+pub use config::Config;
+pub use error::AppError;
+pub use mode::{Mode, ModeSetting, ModeSnapshot};
+pub use routes::app;
+pub use server::run;
+pub use state::AppState;
+pub use stats::StatsSnapshot;

@@ -1,0 +1,83 @@
+//! The router: which path goes to which handler, plus the small handlers themselves.
+
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
+
+use crate::api;
+use crate::error::AppError;
+use crate::mode::ModeSnapshot;
+use crate::mode_request::ModeRequest;
+use crate::state::AppState;
+use crate::stats::{self, StatsSnapshot};
+
+/// Service B's routes, ready to serve or to drive with `tower::ServiceExt::oneshot`.
+///
+/// | Route         | Answer                                                              |
+/// |---------------|---------------------------------------------------------------------|
+/// | `GET /api`    | `fail=true`: waits, then 500 `Service B: Internal Error`; otherwise 200 `Service B: Success` (bent by the mode) |
+/// | `GET /health` | 200 `{"status":"ok"}`                                                |
+/// | `GET /mode`   | the current [`ModeSnapshot`]                                         |
+/// | `POST /mode`  | sets the mode from a [`ModeRequest`], answers the new snapshot       |
+/// | `GET /stats`  | [`StatsSnapshot`]                                                    |
+///
+/// Every refusal, including unknown paths and methods, is a 4xx with an
+/// [`ErrorBody`](crate::error::ErrorBody).
+pub fn app(state: AppState) -> Router {
+    // route_layer on the method router counts only the GET itself, not a 405 fallback.
+    let api = get(api::api).route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        stats::count_api_calls,
+    ));
+    Router::new()
+        .route("/api", api)
+        .route("/health", get(health))
+        .route("/mode", get(get_mode).post(set_mode))
+        .route("/stats", get(get_stats))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(
+            TraceLayer::new_for_http()
+                // A 500 from /api is the product, not an incident: keep it out of the error log.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn get_mode(State(state): State<AppState>) -> Json<ModeSnapshot> {
+    Json(state.mode().snapshot(Instant::now()))
+}
+
+async fn set_mode(
+    State(state): State<AppState>,
+    body: Result<Json<ModeRequest>, JsonRejection>,
+) -> Result<Json<ModeSnapshot>, AppError> {
+    let Json(request) = body?;
+    let setting = request.validate(state.fail_delay())?;
+    Ok(Json(state.mode().set(setting, Instant::now())))
+}
+
+async fn get_stats(State(state): State<AppState>) -> Json<StatsSnapshot> {
+    Json(state.stats_snapshot())
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError::NotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
+    AppError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
