@@ -250,8 +250,9 @@ impl Config {
 
 /// The largest count window: one byte per call, so 1 MB at most.
 const MAX_COUNT_WINDOW: u32 = 1_000_000;
-/// The most buckets a time window may have; recording stays O(1) whatever this is.
-const MAX_BUCKETS: u32 = 1_000;
+/// The most buckets a time window may have. Recording is O(1) whatever this is; judging a
+/// failure reads `threads × buckets`, and each thread keeps its own buckets.
+const MAX_BUCKETS: u32 = 100;
 /// The narrowest bucket: the default clock's resolution is a kernel tick of 1 to 4 ms.
 const MIN_BUCKET: Duration = Duration::from_millis(10);
 

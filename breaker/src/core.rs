@@ -4,8 +4,8 @@
 //! a mutex, passes it the time, and publishes what it decides to the atomics its lock-free fast
 //! path reads. Every rule of the machine is unit-tested here without a runtime.
 
-use crate::window::{Tally, Window};
-use crate::{Config, Reason, State, Transition};
+use crate::window::{CountWindow, Tally};
+use crate::{Config, Reason, SlidingWindow, State, Transition};
 use smol_str::SmolStr;
 use std::time::Duration;
 
@@ -39,7 +39,9 @@ pub(crate) struct Core {
     trips: u32,
     probes_in_flight: u32,
     probe_successes: u32,
-    window: Option<Window>,
+    /// The count window lives here; a time window lives with the threads (see `window.rs`)
+    /// and reaches the core as a tally.
+    window: Option<CountWindow>,
     last_failure: Option<SmolStr>,
     transitions: u64,
     rng: fastrand::Rng,
@@ -47,9 +49,10 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(config: Config) -> Self {
-        let window = config
-            .uses_window()
-            .then(|| Window::new(config.sliding_window));
+        let window = match config.sliding_window {
+            SlidingWindow::Count { size } if config.uses_window() => Some(CountWindow::new(size)),
+            _ => None,
+        };
         Self {
             config,
             state: State::Closed,
@@ -98,9 +101,16 @@ impl Core {
         self.probes_in_flight
     }
 
-    /// The window's contents at `now`, if a rate policy keeps one.
-    pub(crate) fn tally(&mut self, now: u64) -> Option<Tally> {
-        self.window.as_mut().map(|window| window.tally(now))
+    /// What the sliding window holds, if a rate policy keeps one. `time_tally` reads a time
+    /// window, which the threads keep; it is called only when needed.
+    pub(crate) fn tally(&self, time_tally: impl FnOnce(u64) -> Tally) -> Option<Tally> {
+        if !self.config.uses_window() {
+            return None;
+        }
+        Some(match &self.window {
+            Some(window) => window.total(),
+            None => time_tally(self.generation),
+        })
     }
 
     /// Moves Open to HalfOpen once the open duration has passed. Every other method calls this
@@ -130,7 +140,8 @@ impl Core {
     }
 
     /// Records how an admitted call ended. `slow` says the call took at least
-    /// `slow_call_duration`; `cause` is the failure's text.
+    /// `slow_call_duration`; `cause` is the failure's text; `time_tally` reads a time window
+    /// (already holding this call) for the generation it is given.
     pub(crate) fn record(
         &mut self,
         ticket: Ticket,
@@ -138,6 +149,7 @@ impl Core {
         slow: bool,
         cause: Option<SmolStr>,
         now: u64,
+        time_tally: impl FnOnce(u64) -> Tally,
     ) -> Option<Transition> {
         if ticket.generation != self.generation {
             // Admitted before the last transition: it says nothing about the backend as the
@@ -145,7 +157,7 @@ impl Core {
             return None;
         }
         match self.state {
-            State::Closed => self.record_closed(verdict, slow, cause, now),
+            State::Closed => self.record_closed(verdict, slow, cause, now, time_tally),
             State::HalfOpen if ticket.probe => self.record_probe(verdict, slow, cause, now),
             _ => None,
         }
@@ -164,6 +176,7 @@ impl Core {
         slow: bool,
         cause: Option<SmolStr>,
         now: u64,
+        time_tally: impl FnOnce(u64) -> Tally,
     ) -> Option<Transition> {
         let failed = match verdict {
             Verdict::Ignored => return None,
@@ -177,22 +190,26 @@ impl Core {
                 true
             }
         };
-        let tally = self.window.as_mut().map(|window| {
-            window.record(now, failed, slow);
-            window.tally(now)
-        });
-        let reason = self.trip_reason(failed, tally)?;
+        if let Some(window) = self.window.as_mut() {
+            window.record(failed, slow);
+        }
+        // A fast success is never a reason to open: the policies are judged when a failed or
+        // slow call is recorded, so a plain success needs no window read at all.
+        if !(failed || slow) {
+            return None;
+        }
+        let reason = self.trip_reason(failed, || self.tally(time_tally))?;
         Some(self.trip(reason, now))
     }
 
     /// Which policy, if any, says the circuit must open now.
-    fn trip_reason(&self, failed: bool, tally: Option<Tally>) -> Option<Reason> {
+    fn trip_reason(&self, failed: bool, tally: impl FnOnce() -> Option<Tally>) -> Option<Reason> {
         if let Some(threshold) = self.config.failure_threshold {
             if failed && self.consecutive_failures >= threshold {
                 return Some(Reason::ConsecutiveFailures(self.consecutive_failures));
             }
         }
-        let tally = tally.filter(|tally| tally.calls >= self.config.minimum_calls)?;
+        let tally = tally().filter(|tally| tally.calls >= self.config.minimum_calls)?;
         if let (Some(threshold), Some(rate)) =
             (self.config.failure_rate_threshold, tally.failure_rate())
         {
@@ -286,6 +303,8 @@ impl Core {
         Some(self.close(Reason::Reset))
     }
 
+    /// Empties a count window. A time window needs nothing: its buckets are tagged with the
+    /// generation, which the transition that follows this call moves on.
     fn clear_window(&mut self) {
         if let Some(window) = self.window.as_mut() {
             window.clear();

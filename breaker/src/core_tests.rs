@@ -1,6 +1,7 @@
 //! One test per rule of the state machine, driven with explicit times.
 
 use super::*;
+use crate::window::{Tally, ThreadWindow, TimeGeometry};
 use crate::{Backoff, SlidingWindow};
 
 const SEC: u64 = 1_000_000_000;
@@ -18,13 +19,25 @@ fn article() -> Core {
     })
 }
 
+/// The tally of a time window for configs that keep none.
+fn no_time(_generation: u64) -> Tally {
+    Tally::default()
+}
+
 fn admit(core: &mut Core, now: u64) -> Ticket {
     core.acquire(now).0.expect("admitted")
 }
 
 fn fail(core: &mut Core, now: u64) -> Option<Transition> {
     let ticket = admit(core, now);
-    core.record(ticket, Verdict::Failure, false, Some("boom".into()), now)
+    core.record(
+        ticket,
+        Verdict::Failure,
+        false,
+        Some("boom".into()),
+        now,
+        no_time,
+    )
 }
 
 /// Three failures: the article's breaker opens.
@@ -36,7 +49,7 @@ fn trip(core: &mut Core) {
 
 fn succeed(core: &mut Core, now: u64) -> Option<Transition> {
     let ticket = admit(core, now);
-    core.record(ticket, Verdict::Success, false, None, now)
+    core.record(ticket, Verdict::Success, false, None, now, no_time)
 }
 
 #[test]
@@ -85,7 +98,7 @@ fn half_open_admits_one_probe_at_a_time() {
     assert!(probe.probe);
     assert_eq!(transition.map(|t| t.to), Some(State::HalfOpen));
     assert_eq!(core.acquire(10 * SEC).0, None, "a second caller waits");
-    core.record(probe, Verdict::Ignored, false, None, 10 * SEC);
+    core.record(probe, Verdict::Ignored, false, None, 10 * SEC, no_time);
     assert!(
         core.acquire(10 * SEC).0.is_some(),
         "an ignored probe frees its slot"
@@ -130,9 +143,12 @@ fn success_threshold_probes_are_needed_to_close() {
     let first = admit(&mut core, SEC);
     let second = admit(&mut core, SEC);
     assert_eq!(core.acquire(SEC).0, None, "two probes at most");
-    assert_eq!(core.record(first, Verdict::Success, false, None, SEC), None);
     assert_eq!(
-        core.record(second, Verdict::Success, false, None, SEC),
+        core.record(first, Verdict::Success, false, None, SEC, no_time),
+        None
+    );
+    assert_eq!(
+        core.record(second, Verdict::Success, false, None, SEC, no_time),
         None
     );
     let transition = succeed(&mut core, SEC).expect("the third success closes");
@@ -155,7 +171,7 @@ fn an_outcome_from_an_earlier_generation_is_ignored() {
     let mut core = article();
     let slow_call = admit(&mut core, 0);
     trip(&mut core);
-    let late = core.record(slow_call, Verdict::Success, false, None, SEC);
+    let late = core.record(slow_call, Verdict::Success, false, None, SEC, no_time);
     assert_eq!(late, None);
     assert_eq!(core.state(), State::Open);
     assert_eq!(
@@ -171,7 +187,7 @@ fn ignored_outcomes_count_as_neither_success_nor_failure() {
     fail(&mut core, 0);
     fail(&mut core, 0);
     let ticket = admit(&mut core, 0);
-    core.record(ticket, Verdict::Ignored, false, None, 0);
+    core.record(ticket, Verdict::Ignored, false, None, 0, no_time);
     assert_eq!(core.consecutive_failures(), 2);
     assert!(
         fail(&mut core, 0).is_some(),
@@ -191,13 +207,16 @@ fn failure_rate_trips_only_after_minimum_calls() {
     assert_eq!(fail(&mut core, 0), None);
     assert_eq!(fail(&mut core, 0), None);
     assert_eq!(fail(&mut core, 0), None, "3 calls < minimum_calls 4");
-    // The fourth call brings the window to minimum_calls; even a success then trips it,
-    // because the rate is judged on every recorded call (as Resilience4j does).
-    let transition = succeed(&mut core, 0).expect("3 of 4 failed: 75% >= 50%");
+    assert_eq!(
+        succeed(&mut core, 0),
+        None,
+        "4 calls, 75% failed, but a success is never the reason to open"
+    );
+    let transition = fail(&mut core, 0).expect("4 of 5 failed: 80% >= 50%");
     assert_eq!(
         transition.reason,
         Reason::FailureRate {
-            rate: 75.0,
+            rate: 80.0,
             threshold: 50.0
         }
     );
@@ -219,26 +238,36 @@ fn failure_rate_below_the_threshold_does_not_trip() {
         }
     }
     assert_eq!(
-        core.tally(0).and_then(|tally| tally.failure_rate()),
+        core.tally(no_time).and_then(|tally| tally.failure_rate()),
         Some(25.0)
     );
 }
 
 #[test]
 fn a_time_window_forgets_old_failures() {
-    let mut core = core(Config {
+    let config = Config {
         failure_threshold: None,
         failure_rate_threshold: Some(50.0),
         sliding_window: SlidingWindow::time(Duration::from_secs(10), 10),
         minimum_calls: 2,
         ..Config::default()
-    });
-    assert_eq!(fail(&mut core, 0), None);
+    };
+    let window = ThreadWindow::new(TimeGeometry::of(config.sliding_window).expect("time"));
+    let mut core = core(config);
+    let fail_at = |core: &mut Core, now: u64| {
+        let ticket = admit(core, now);
+        window.record(ticket.generation, now, true, false);
+        core.record(ticket, Verdict::Failure, false, None, now, |generation| {
+            let mut tally = Tally::default();
+            window.add_to(&mut tally, generation, now);
+            tally
+        })
+    };
+    assert_eq!(fail_at(&mut core, 0), None);
     // 11 s later the first failure has left the window: 1 call, below minimum_calls.
-    assert_eq!(fail(&mut core, 11 * SEC), None);
-    assert_eq!(core.tally(11 * SEC).map(|tally| tally.calls), Some(1));
+    assert_eq!(fail_at(&mut core, 11 * SEC), None);
     assert!(
-        fail(&mut core, 12 * SEC).is_some(),
+        fail_at(&mut core, 12 * SEC).is_some(),
         "2 failures within 10 s"
     );
 }
@@ -253,10 +282,13 @@ fn slow_call_rate_trips_even_when_calls_succeed() {
         ..Config::default()
     });
     let first = admit(&mut core, 0);
-    assert_eq!(core.record(first, Verdict::Success, true, None, 0), None);
+    assert_eq!(
+        core.record(first, Verdict::Success, true, None, 0, no_time),
+        None
+    );
     let second = admit(&mut core, 0);
     let transition = core
-        .record(second, Verdict::Success, true, None, 0)
+        .record(second, Verdict::Success, true, None, 0, no_time)
         .expect("100% slow");
     assert!(matches!(transition.reason, Reason::SlowCallRate { .. }));
 }
@@ -273,7 +305,7 @@ fn a_slow_probe_reopens_while_a_slow_call_policy_is_on() {
     });
     fail(&mut core, 0);
     let probe = admit(&mut core, SEC);
-    let transition = core.record(probe, Verdict::Success, true, None, SEC);
+    let transition = core.record(probe, Verdict::Success, true, None, SEC, no_time);
     assert_eq!(transition.map(|t| t.reason), Some(Reason::ProbeFailed));
     assert_eq!(
         core.last_failure().map(|text| text.as_str()),

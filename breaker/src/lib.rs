@@ -83,7 +83,8 @@
 //! | `permit`, `outcome`, `call` | settling one call; the async `call` wrappers |
 //! | `rejected`, `error` | [`Rejected`] and [`Error`] |
 //! | `events`, `transition` | listeners, transitions and the `tracing` log |
-//! | `metrics`, `registry` | per-thread counters, [`Snapshot`], the named [`Registry`] |
+//! | `local` | what each thread keeps: call counters, its share of a time window |
+//! | `metrics`, `registry` | [`CallCounts`], [`Snapshot`], the named [`Registry`] |
 //! | [`middleware`] | the tower `Layer` and `Service` |
 //! | `clock` | [`Clock`], [`MonotonicClock`], [`ManualClock`] |
 //!
@@ -105,6 +106,7 @@ mod config;
 mod core;
 mod error;
 mod events;
+mod local;
 mod metrics;
 #[cfg(feature = "tower")]
 pub mod middleware;

@@ -31,7 +31,9 @@ macro_rules! settle_methods {
         /// The call succeeded.
         #[inline]
         pub fn success(mut self) {
-            self.settle(Kind::Success);
+            if let Some(admitted) = self.pending.take() {
+                self.shared().succeed(admitted);
+            }
         }
 
         /// The call failed; `cause` becomes the breaker's last failure.
@@ -69,6 +71,10 @@ impl<'a> Permit<'a> {
     }
 
     #[inline]
+    fn shared(&self) -> &Shared {
+        self.shared
+    }
+
     fn settle(&mut self, outcome: Kind) {
         if let Some(admitted) = self.pending.take() {
             self.shared.settle(admitted, outcome);
@@ -95,9 +101,13 @@ impl OwnedPermit {
         }
     }
 
+    fn shared(&self) -> &Shared {
+        self.breaker.shared()
+    }
+
     fn settle(&mut self, outcome: Kind) {
         if let Some(admitted) = self.pending.take() {
-            self.breaker.shared().settle(admitted, outcome);
+            self.shared().settle(admitted, outcome);
         }
     }
 

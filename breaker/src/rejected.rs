@@ -22,11 +22,22 @@ use std::time::{Duration, SystemTime};
 pub struct Rejected {
     pub(crate) name: SmolStr,
     pub(crate) state: State,
-    pub(crate) retry_at: Option<SystemTime>,
-    pub(crate) remaining: Option<Duration>,
+    pub(crate) deadline: Option<Deadline>,
     pub(crate) failures: u32,
     pub(crate) probes_in_flight: u32,
     pub(crate) last_failure: Option<SmolStr>,
+}
+
+/// When an Open circuit lets a probe through, kept as the raw clock readings so that the hot
+/// path does no date arithmetic; the getters convert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Deadline {
+    /// The wall-clock time at the breaker clock's origin.
+    pub(crate) wall_origin: SystemTime,
+    /// The deadline, in nanoseconds on the breaker's clock.
+    pub(crate) until: u64,
+    /// The time of the rejection, likewise.
+    pub(crate) now: u64,
 }
 
 impl Rejected {
@@ -43,12 +54,14 @@ impl Rejected {
 
     /// When the Open circuit will let a probe through, as wall-clock time. `None` unless Open.
     pub fn retry_at(&self) -> Option<SystemTime> {
-        self.retry_at
+        self.deadline
+            .map(|deadline| deadline.wall_origin + Duration::from_nanos(deadline.until))
     }
 
     /// How long until the Open circuit lets a probe through. `None` unless Open.
     pub fn remaining(&self) -> Option<Duration> {
-        self.remaining
+        self.deadline
+            .map(|deadline| Duration::from_nanos(deadline.until.saturating_sub(deadline.now)))
     }
 
     /// Consecutive failures, counted as the Python library does (a failed probe adds one).
@@ -69,7 +82,7 @@ impl Rejected {
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = &self.name;
-        match (self.state, self.retry_at, self.remaining) {
+        match (self.state, self.retry_at(), self.remaining()) {
             (State::Open, Some(retry_at), Some(remaining)) => write!(
                 f,
                 "Circuit \"{name}\" OPEN until {} ({} failures, {} sec remaining) (last_failure: {})",
@@ -106,12 +119,16 @@ mod tests {
     use super::*;
 
     fn open(remaining: Duration) -> Rejected {
+        let until = 1_747_298_421_758_729_000;
         Rejected {
             name: SmolStr::new_static("call_service_b"),
             state: State::Open,
-            // 2025-05-15 08:40:21.758729 UTC
-            retry_at: Some(SystemTime::UNIX_EPOCH + Duration::from_micros(1_747_298_421_758_729)),
-            remaining: Some(remaining),
+            // The clock's origin is the Unix epoch, so the deadline reads 2025-05-15 08:40:21.758729.
+            deadline: Some(Deadline {
+                wall_origin: SystemTime::UNIX_EPOCH,
+                until,
+                now: until - u64::try_from(remaining.as_nanos()).expect("small"),
+            }),
             failures: 3,
             probes_in_flight: 0,
             last_failure: Some(SmolStr::new(
@@ -141,8 +158,7 @@ mod tests {
     fn half_open_and_forced_open_rejections_say_what_happened() {
         let half_open = Rejected {
             state: State::HalfOpen,
-            retry_at: None,
-            remaining: None,
+            deadline: None,
             probes_in_flight: 1,
             ..open(Duration::ZERO)
         };

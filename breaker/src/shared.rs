@@ -8,9 +8,11 @@
 
 use crate::core::{Core, Ticket, Verdict};
 use crate::events::{EventKind, Listeners};
-use crate::metrics::Counters;
+use crate::local::Locals;
 use crate::outcome::Kind;
+use crate::rejected::Deadline;
 use crate::state::StateWord;
+use crate::window::TimeGeometry;
 use crate::{Clock, Config, Rejected, Snapshot, State, Transition};
 use smol_str::SmolStr;
 use std::cell::RefCell;
@@ -46,15 +48,20 @@ pub(crate) struct Shared {
     /// The core's consecutive failure count, mirrored so a success can see it need not reset it.
     consecutive_failures: AtomicU32,
     core: Mutex<Core>,
-    counters: Counters,
+    locals: Locals,
     trip_cache: ThreadLocal<RefCell<TripCache>>,
     clock: Arc<dyn Clock>,
     wall_origin: SystemTime,
     pub(crate) listeners: Listeners,
-    /// Whether a success while Closed must reach the core even with no failure to reset
-    /// (a sliding window has to record it).
-    successes_feed_window: bool,
+    /// Whether a success while Closed needs nothing but a counter when no failure count is
+    /// pending: no window to feed, no duration to measure, no listener to tell.
+    plain_successes: bool,
+    /// Whether a success while Closed must reach the core even with no failure to reset:
+    /// a count window has to record it under the lock.
+    successes_need_core: bool,
     slow_call_duration: Option<Duration>,
+    /// Whether a slow call can trip the circuit, so a slow success must reach the core.
+    slow_calls_trip: bool,
 }
 
 fn nanos(duration: Duration) -> u64 {
@@ -68,15 +75,21 @@ impl Shared {
         clock: Arc<dyn Clock>,
         listeners: Listeners,
     ) -> Self {
+        let geometry = TimeGeometry::of(config.sliding_window).filter(|_| config.uses_window());
+        let count_window = config.uses_window() && geometry.is_none();
         Self {
             name,
             word: AtomicU64::new(StateWord::new(State::Closed, 0).bits()),
             open_until: AtomicU64::new(0),
             consecutive_failures: AtomicU32::new(0),
-            successes_feed_window: config.uses_window(),
+            plain_successes: !config.uses_window()
+                && config.slow_call_duration.is_none()
+                && !listeners.any(),
+            successes_need_core: count_window,
             slow_call_duration: config.slow_call_duration,
+            slow_calls_trip: config.slow_call_rate_threshold.is_some(),
             core: Mutex::new(Core::new(config)),
-            counters: Counters::default(),
+            locals: Locals::new(geometry),
             trip_cache: ThreadLocal::new(),
             wall_origin: clock.wall_origin(),
             clock,
@@ -138,7 +151,7 @@ impl Shared {
         drop(core);
         self.announce(transition);
         if let Err(rejected) = &result {
-            self.counters.local().rejected();
+            self.locals.slot().rejected();
             self.notify(EventKind::Rejected {
                 state: rejected.state,
             });
@@ -148,12 +161,10 @@ impl Shared {
 
     /// A rejection built from the core, under its lock.
     fn rejection(&self, core: &Core, now: u64) -> Rejected {
-        let open = (core.state() == State::Open).then(|| (now, core.open_until()));
         Rejected {
             name: self.name.clone(),
             state: core.state(),
-            retry_at: open.map(|(_, until)| self.wall_origin + Duration::from_nanos(until)),
-            remaining: open.map(|(now, until)| Duration::from_nanos(until.saturating_sub(now))),
+            deadline: (core.state() == State::Open).then(|| self.deadline(now, core.open_until())),
             failures: core.consecutive_failures(),
             probes_in_flight: core.probes_in_flight(),
             last_failure: core.last_failure().cloned(),
@@ -164,7 +175,7 @@ impl Shared {
     /// the lock.
     #[inline]
     fn reject_lock_free(&self, word: StateWord, deadline: Option<(u64, u64)>) -> Rejected {
-        self.counters.local().rejected();
+        self.locals.slot().rejected();
         let (failures, last_failure) = self.trip_info(word.generation());
         self.notify(EventKind::Rejected {
             state: word.state(),
@@ -172,11 +183,19 @@ impl Shared {
         Rejected {
             name: self.name.clone(),
             state: word.state(),
-            retry_at: deadline.map(|(_, until)| self.wall_origin + Duration::from_nanos(until)),
-            remaining: deadline.map(|(now, until)| Duration::from_nanos(until - now)),
+            deadline: deadline.map(|(now, until)| self.deadline(now, until)),
             failures,
             probes_in_flight: 0,
             last_failure,
+        }
+    }
+
+    #[inline]
+    fn deadline(&self, now: u64, until: u64) -> Deadline {
+        Deadline {
+            wall_origin: self.wall_origin,
+            until,
+            now,
         }
     }
 
@@ -194,27 +213,46 @@ impl Shared {
         (cache.failures, cache.last_failure.clone())
     }
 
-    /// Records how an admitted call ended.
+    /// Records a success. The common case (Closed, no failure count to reset, nothing to
+    /// measure or tell) is one per-thread counter store: no lock, no shared write.
     #[inline]
+    pub(crate) fn succeed(&self, admitted: Admitted) {
+        if self.plain_successes
+            && !admitted.ticket.probe
+            && self.consecutive_failures.load(Relaxed) == 0
+        {
+            self.locals.slot().successful();
+        } else {
+            self.settle(admitted, Kind::Success);
+        }
+    }
+
+    /// Records how an admitted call ended.
     pub(crate) fn settle(&self, admitted: Admitted, outcome: Kind) {
         let elapsed = admitted
             .started
             .map(|started| self.clock.now_precise().saturating_sub(started));
         let slow = matches!((elapsed, self.slow_call_duration), (Some(e), Some(t)) if e >= t);
-        let slot = self.counters.local();
+        let slot = self.locals.slot();
         if slow {
             slot.slow();
         }
-        let probe = admitted.ticket.probe;
+        let ticket = admitted.ticket;
+        let failed = matches!(outcome, Kind::Failure(_));
+        if let (Some(window), false) = (slot.window(), matches!(outcome, Kind::Ignored)) {
+            window.record(ticket.generation, self.now(), failed, slow);
+        }
         let (verdict, cause) = match outcome {
             Kind::Success => {
                 slot.successful();
                 self.notify(EventKind::Succeeded { elapsed, slow });
-                // The common case: nothing to reset, no window to feed, no probe to count.
-                if !probe
-                    && !self.successes_feed_window
-                    && self.consecutive_failures.load(Relaxed) == 0
-                {
+                // Nothing to reset, no count window to feed, no probe to count, not a slow
+                // call that could trip: the core need not hear of it.
+                let core_cares = ticket.probe
+                    || self.successes_need_core
+                    || (slow && self.slow_calls_trip)
+                    || self.consecutive_failures.load(Relaxed) != 0;
+                if !core_cares {
                     return;
                 }
                 (Verdict::Success, None)
@@ -231,19 +269,21 @@ impl Shared {
             Kind::Ignored => {
                 slot.ignored();
                 self.notify(EventKind::Ignored);
-                if !probe {
+                if !ticket.probe {
                     return;
                 }
                 (Verdict::Ignored, None)
             }
         };
-        self.record_locked(admitted.ticket, verdict, slow, cause);
+        self.record_locked(ticket, verdict, slow, cause);
     }
 
     #[cold]
     fn record_locked(&self, ticket: Ticket, verdict: Verdict, slow: bool, cause: Option<SmolStr>) {
         let mut core = self.lock();
-        let transition = core.record(ticket, verdict, slow, cause, self.now());
+        let now = self.now();
+        let time_tally = |generation| self.locals.time_tally(generation, now);
+        let transition = core.record(ticket, verdict, slow, cause, now, time_tally);
         self.publish(&core);
         drop(core);
         self.announce(transition);
@@ -287,13 +327,13 @@ impl Shared {
         let now = self.now();
         let transition = core.observe(now);
         self.publish(&core);
-        let tally = core.tally(now);
+        let tally = core.tally(|generation| self.locals.time_tally(generation, now));
         let open = (core.state() == State::Open).then(|| core.open_until());
         let snapshot = Snapshot {
             name: self.name.to_string(),
             state: core.state(),
             consecutive_failures: core.consecutive_failures(),
-            calls: self.counters.sum(),
+            calls: self.locals.counts(),
             window_calls: tally.map(|tally| tally.calls),
             failure_rate: tally.and_then(|tally| tally.failure_rate()),
             slow_call_rate: tally.and_then(|tally| tally.slow_rate()),

@@ -1,9 +1,13 @@
 //! Sliding windows over recent outcomes: O(1) per call, constant memory.
 //!
-//! Both kinds keep running totals, so recording a call and reading the rates never walks the
-//! window. They are plain data: the breaker keeps its window behind the lock of its core.
+//! The count window keeps a running total behind the core's lock. The time window is kept per
+//! thread and lock-free (see [`ThreadWindow`]); reading it walks `threads × buckets`, which
+//! happens only when a failure or slow call is judged, never on a plain success.
 
 use crate::SlidingWindow;
+use std::sync::atomic::{
+    AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 /// What a window holds: how many calls, and how many of them failed or were slow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -14,7 +18,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, other: Tally) {
+    pub(crate) fn add(&mut self, other: Tally) {
         self.calls = self.calls.saturating_add(other.calls);
         self.failures = self.failures.saturating_add(other.failures);
         self.slow = self.slow.saturating_add(other.slow);
@@ -49,55 +53,11 @@ fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
 }
 
-/// A sliding window of either kind.
-#[derive(Debug)]
-pub(crate) enum Window {
-    Count(CountWindow),
-    Time(TimeWindow),
-}
-
-impl Window {
-    pub(crate) fn new(kind: SlidingWindow) -> Self {
-        match kind {
-            SlidingWindow::Count { size } => Window::Count(CountWindow::new(size)),
-            SlidingWindow::Time { length, buckets } => {
-                let width = u64::try_from((length / buckets).as_nanos()).unwrap_or(u64::MAX);
-                Window::Time(TimeWindow::new(width.max(1), buckets))
-            }
-        }
-    }
-
-    /// Records one call at `now` (nanoseconds on the breaker's clock).
-    pub(crate) fn record(&mut self, now: u64, failed: bool, slow: bool) {
-        match self {
-            Window::Count(window) => window.record(failed, slow),
-            Window::Time(window) => window.record(now, failed, slow),
-        }
-    }
-
-    /// What the window holds at `now`.
-    pub(crate) fn tally(&mut self, now: u64) -> Tally {
-        match self {
-            Window::Count(window) => window.total,
-            Window::Time(window) => {
-                window.roll(now);
-                window.total
-            }
-        }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        match self {
-            Window::Count(window) => window.clear(),
-            Window::Time(window) => window.clear(),
-        }
-    }
-}
-
 const FAILED: u8 = 1;
 const SLOW: u8 = 2;
 
-/// The last `size` calls, one byte each, in a ring.
+/// The last `size` calls, one byte each, in a ring. Global order matters here, so it lives
+/// behind the core's lock.
 #[derive(Debug)]
 pub(crate) struct CountWindow {
     ring: Box<[u8]>,
@@ -107,7 +67,7 @@ pub(crate) struct CountWindow {
 }
 
 impl CountWindow {
-    fn new(size: u32) -> Self {
+    pub(crate) fn new(size: u32) -> Self {
         Self {
             ring: vec![0; size as usize].into_boxed_slice(),
             next: 0,
@@ -116,7 +76,7 @@ impl CountWindow {
         }
     }
 
-    fn record(&mut self, failed: bool, slow: bool) {
+    pub(crate) fn record(&mut self, failed: bool, slow: bool) {
         if self.len == self.ring.len() {
             let old = self.ring[self.next];
             self.total
@@ -129,62 +89,123 @@ impl CountWindow {
         self.next = (self.next + 1) % self.ring.len();
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn total(&self) -> Tally {
+        self.total
+    }
+
+    pub(crate) fn clear(&mut self) {
         self.next = 0;
         self.len = 0;
         self.total = Tally::default();
     }
 }
 
-/// The calls of the last `buckets × width` nanoseconds, in a ring of buckets.
-#[derive(Debug)]
-pub(crate) struct TimeWindow {
-    buckets: Box<[Tally]>,
+/// The shape of a time window: `len` buckets of `width` nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimeGeometry {
     width: u64,
-    /// The absolute number (`now / width`) of the newest bucket.
-    head: u64,
-    total: Tally,
+    len: u64,
 }
 
-impl TimeWindow {
-    fn new(width: u64, buckets: u32) -> Self {
+impl TimeGeometry {
+    pub(crate) fn of(window: SlidingWindow) -> Option<Self> {
+        match window {
+            SlidingWindow::Time { length, buckets } => Some(Self {
+                width: u64::try_from((length / buckets).as_nanos())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+                len: u64::from(buckets.max(1)),
+            }),
+            SlidingWindow::Count { .. } => None,
+        }
+    }
+}
+
+/// One bucket: the calls one thread recorded in one time slice of one generation.
+#[derive(Debug, Default)]
+struct Bucket {
+    generation: AtomicU64,
+    epoch: AtomicU64,
+    calls: AtomicU32,
+    failures: AtomicU32,
+    slow: AtomicU32,
+}
+
+/// One thread's share of a time window.
+///
+/// A time window is split by thread as well as by time: each thread records only into its own
+/// buckets, with plain loads and stores (only that thread ever writes them), so recording a
+/// call takes no lock and writes no cache line another thread writes. Reading the window
+/// (when a failure must be judged, or for a snapshot) adds up every thread's buckets that
+/// belong to the current generation and the last `len` slices. Buckets are tagged with the
+/// breaker's generation, so a transition empties the window without touching any of them.
+#[derive(Debug)]
+pub(crate) struct ThreadWindow {
+    geometry: TimeGeometry,
+    buckets: Box<[Bucket]>,
+    /// The slice last written and where it ends, so that most calls skip the division.
+    epoch: AtomicU64,
+    epoch_end: AtomicU64,
+}
+
+impl ThreadWindow {
+    pub(crate) fn new(geometry: TimeGeometry) -> Self {
         Self {
-            buckets: vec![Tally::default(); buckets as usize].into_boxed_slice(),
-            width,
-            head: 0,
-            total: Tally::default(),
+            geometry,
+            buckets: (0..geometry.len).map(|_| Bucket::default()).collect(),
+            epoch: AtomicU64::new(0),
+            epoch_end: AtomicU64::new(0),
         }
     }
 
-    fn record(&mut self, now: u64, failed: bool, slow: bool) {
-        let slot = self.roll(now);
-        let call = Tally::one(failed, slow);
-        self.buckets[slot].add(call);
-        self.total.add(call);
+    /// Records one call at `now`. Must only be called by the thread that owns this window.
+    #[inline]
+    pub(crate) fn record(&self, generation: u64, now: u64, failed: bool, slow: bool) {
+        let epoch = if now < self.epoch_end.load(Relaxed) {
+            self.epoch.load(Relaxed)
+        } else {
+            let epoch = now / self.geometry.width;
+            self.epoch.store(epoch, Relaxed);
+            self.epoch_end
+                .store((epoch + 1).saturating_mul(self.geometry.width), Relaxed);
+            epoch
+        };
+        let bucket = &self.buckets[(epoch % self.geometry.len) as usize];
+        if bucket.epoch.load(Relaxed) != epoch || bucket.generation.load(Relaxed) != generation {
+            bucket.calls.store(0, Relaxed);
+            bucket.failures.store(0, Relaxed);
+            bucket.slow.store(0, Relaxed);
+            bucket.generation.store(generation, Relaxed);
+            bucket.epoch.store(epoch, Release);
+        }
+        bump(&bucket.calls, true);
+        bump(&bucket.failures, failed);
+        bump(&bucket.slow, slow);
     }
 
-    /// Drops the buckets that have slid out of the window by `now` and returns the slot of the
-    /// current one. Each bucket is cleared at most once per pass of the ring, so this is O(1)
-    /// amortised and never more than `buckets` steps.
-    fn roll(&mut self, now: u64) -> usize {
-        let len = self.buckets.len() as u64;
-        let current = now / self.width;
-        if current > self.head {
-            let stale = (current - self.head).min(len);
-            for step in 1..=stale {
-                let slot = ((self.head + step) % len) as usize;
-                let dropped = std::mem::take(&mut self.buckets[slot]);
-                self.total.remove(dropped);
+    /// Adds this thread's calls of `generation` within the window ending at `now` to `total`.
+    /// A bucket being rewritten at this very moment may be read half old, half new: the
+    /// window is a statistic, and the next read is exact again.
+    pub(crate) fn add_to(&self, total: &mut Tally, generation: u64, now: u64) {
+        let current = now / self.geometry.width;
+        for bucket in self.buckets.iter() {
+            let epoch = bucket.epoch.load(Acquire);
+            let live = epoch <= current && current - epoch < self.geometry.len;
+            if live && bucket.generation.load(Relaxed) == generation {
+                total.add(Tally {
+                    calls: bucket.calls.load(Relaxed),
+                    failures: bucket.failures.load(Relaxed),
+                    slow: bucket.slow.load(Relaxed),
+                });
             }
-            self.head = current;
         }
-        // A reading from before the head (never from a monotonic clock) lands in the head.
-        (self.head % len) as usize
     }
+}
 
-    fn clear(&mut self) {
-        self.buckets.fill(Tally::default());
-        self.total = Tally::default();
+#[inline]
+fn bump(counter: &AtomicU32, by_one: bool) {
+    if by_one {
+        counter.store(counter.load(Relaxed).saturating_add(1), Relaxed);
     }
 }
 
@@ -195,43 +216,86 @@ mod tests {
 
     const MS: u64 = 1_000_000;
 
+    fn tally(window: &ThreadWindow, generation: u64, now: u64) -> Tally {
+        let mut total = Tally::default();
+        window.add_to(&mut total, generation, now);
+        total
+    }
+
     #[test]
     fn a_count_window_forgets_the_oldest_call_when_full() {
-        let mut window = Window::new(SlidingWindow::count(3));
-        window.record(0, true, false);
-        window.record(0, false, true);
-        window.record(0, false, false);
+        let mut window = CountWindow::new(3);
+        window.record(true, false);
+        window.record(false, true);
+        window.record(false, false);
         assert_eq!(
-            window.tally(0),
+            window.total(),
             Tally {
                 calls: 3,
                 failures: 1,
                 slow: 1
             }
         );
-        window.record(0, false, false);
+        window.record(false, false);
         assert_eq!(
-            window.tally(0),
+            window.total(),
             Tally {
                 calls: 3,
                 failures: 0,
                 slow: 1
             }
         );
+        window.clear();
+        assert_eq!(window.total(), Tally::default());
+    }
+
+    fn one_second_in_ten() -> ThreadWindow {
+        let geometry = TimeGeometry::of(SlidingWindow::time(Duration::from_secs(1), 10));
+        ThreadWindow::new(geometry.expect("a time window"))
     }
 
     #[test]
     fn a_time_window_drops_whole_buckets_as_time_passes() {
-        // 1 s in 10 buckets of 100 ms.
-        let mut window = Window::new(SlidingWindow::time(Duration::from_secs(1), 10));
-        window.record(50 * MS, true, false);
-        window.record(150 * MS, false, false);
-        assert_eq!(window.tally(999 * MS).calls, 2);
+        let window = one_second_in_ten();
+        window.record(0, 50 * MS, true, false);
+        window.record(0, 150 * MS, false, true);
+        assert_eq!(
+            tally(&window, 0, 999 * MS),
+            Tally {
+                calls: 2,
+                failures: 1,
+                slow: 1
+            }
+        );
         // At 1.05 s the first bucket (0-100 ms) has slid out, the second has not.
-        let tally = window.tally(1_050 * MS);
-        assert_eq!((tally.calls, tally.failures), (1, 0));
-        // After a long silence everything is gone, in at most `buckets` steps.
-        assert_eq!(window.tally(3_600_000 * MS), Tally::default());
+        let later = tally(&window, 0, 1_050 * MS);
+        assert_eq!((later.calls, later.failures), (1, 0));
+        assert_eq!(tally(&window, 0, 3_600_000 * MS), Tally::default());
+    }
+
+    #[test]
+    fn a_reused_bucket_starts_from_zero() {
+        let window = one_second_in_ten();
+        window.record(0, 50 * MS, true, false);
+        // 1.05 s lands in the same slot one lap later: the old call must not be counted.
+        window.record(0, 1_050 * MS, false, false);
+        assert_eq!(
+            tally(&window, 0, 1_050 * MS),
+            Tally {
+                calls: 1,
+                failures: 0,
+                slow: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_generation_sees_an_empty_window() {
+        let window = one_second_in_ten();
+        window.record(4, 10 * MS, true, false);
+        assert_eq!(tally(&window, 5, 10 * MS), Tally::default());
+        window.record(5, 20 * MS, false, false);
+        assert_eq!(tally(&window, 5, 20 * MS).calls, 1);
     }
 
     #[test]
@@ -244,18 +308,5 @@ mod tests {
         assert_eq!(tally.failure_rate(), Some(25.0));
         assert_eq!(tally.slow_rate(), Some(75.0));
         assert_eq!(Tally::default().failure_rate(), None);
-    }
-
-    #[test]
-    fn clearing_empties_both_kinds() {
-        for kind in [
-            SlidingWindow::count(5),
-            SlidingWindow::time(Duration::from_secs(1), 5),
-        ] {
-            let mut window = Window::new(kind);
-            window.record(MS, true, true);
-            window.clear();
-            assert_eq!(window.tally(MS), Tally::default());
-        }
     }
 }

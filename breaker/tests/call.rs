@@ -71,7 +71,7 @@ async fn a_cancelled_probe_releases_its_slot() {
     // The probe hangs; the caller's timeout drops the future mid-call.
     let hung = tokio::time::timeout(
         Duration::from_millis(100),
-        cb.call(|| pending::<Result<(), &str>>()),
+        cb.call(pending::<Result<(), &str>>),
     )
     .await;
     assert!(hung.is_err(), "timed out");

@@ -126,3 +126,56 @@ fn concurrent_failures_open_the_circuit_once() {
     assert_eq!(transitions.load(Ordering::SeqCst), 1);
     assert!(cb.try_acquire().is_err());
 }
+
+#[test]
+fn a_time_window_kept_per_thread_adds_up_exactly() {
+    let cb = CircuitBreaker::builder("windowed")
+        .without_failure_threshold()
+        .failure_rate_threshold(100.0)
+        .sliding_window(breaker::SlidingWindow::time(Duration::from_secs(3600), 60))
+        .minimum_calls(1_000_000)
+        .build()
+        .expect("valid");
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for call in 0..CALLS {
+                    let permit = cb.try_acquire().expect("never trips");
+                    if call % 5 == 0 {
+                        permit.failure("boom")
+                    } else {
+                        permit.success()
+                    }
+                }
+            });
+        }
+    });
+    let snapshot = cb.snapshot();
+    assert_eq!(snapshot.window_calls, Some((THREADS * CALLS) as u32));
+    assert_eq!(snapshot.failure_rate, Some(20.0));
+}
+
+#[test]
+fn failures_on_several_threads_trip_a_time_window_together() {
+    let cb = CircuitBreaker::builder("windowed")
+        .without_failure_threshold()
+        .failure_rate_threshold(50.0)
+        .sliding_window(breaker::SlidingWindow::time(Duration::from_secs(3600), 60))
+        .minimum_calls(40)
+        .recovery_timeout(Duration::from_secs(3600))
+        .build()
+        .expect("valid");
+    // Ten failures on each of four threads: no thread alone reaches minimum_calls.
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for _ in 0..10 {
+                    if let Ok(permit) = cb.try_acquire() {
+                        permit.failure("down");
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(cb.state(), State::Open);
+}
