@@ -1,0 +1,71 @@
+//! Service A: the consumer of the circuit-breaker article, in Rust.
+//!
+//! `GET /call?fail=<v>` calls service B's `/api?fail=<v>` through a circuit breaker named
+//! `call_service_b` (3 consecutive failures open it for 10 s; calls time out after 3 s). A
+//! success answers `{"status":"success","data":"<B's body>"}`; a failure, a timeout, an
+//! unreachable B or a rejection by the open circuit answers 500
+//! `{"status":"error","message":"<why>"}`, where an Open rejection reads exactly like the
+//! Python library's: `Circuit "call_service_b" OPEN until 2025-05-15 08:40:21.758729+00:00
+//! (3 failures, 8 sec remaining) (last_failure: ...)`.
+//!
+//! Beyond the article: `GET /call-fallback` serves the last good answer (or `cached_data`)
+//! instead of an error; `GET /breaker` and `GET /metrics` show the breaker; `--no-breaker`
+//! calls B directly, for the "cost of no circuit breaker" comparison. The breaker logs each
+//! state change itself (`circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)`).
+//!
+//! # Module map
+//!
+//! - [`config`]: the command line, parsed and checked once ([`Config`]).
+//! - [`upstream`]: [`ServiceB`], the pooled HTTP client and the `/api` URL.
+//! - [`call_error`]: [`CallError`], what went wrong in words, and [`classify`] for the breaker.
+//! - [`caller`]: [`AppState::call_service_b`], one call through the breaker or around it.
+//! - [`cache`]: the last good answer, for the fallback.
+//! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
+//! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`.
+//! - [`metrics`]: the Prometheus collector behind `/metrics`.
+//! - [`extract`]: a stricter `Query` extractor that refuses broken percent-escapes.
+//! - [`error`]: [`AppError`], every error answer as a JSON body.
+//! - [`routes`]: [`app`], the router; `call` (private) holds the two call handlers.
+//! - [`server`]: [`run`], serving a listener until shutdown.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let config = service_a::Config::default();
+//! let state = service_a::AppState::new(&config)?;
+//! let listener = tokio::net::TcpListener::bind(config.listen).await?;
+//! service_a::run(listener, state, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod cache;
+mod call;
+pub mod call_error;
+pub mod caller;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod server;
+pub mod snapshot;
+pub mod state;
+pub mod upstream;
+
+pub use call::CallReply;
+pub use call_error::{CallError, classify};
+pub use caller::CallFailure;
+pub use config::{BREAKER_NAME, Config};
+pub use error::{AppError, ErrorBody};
+pub use routes::app;
+pub use server::run;
+pub use snapshot::BreakerView;
+pub use state::{AppState, StartError};
+pub use upstream::ServiceB;

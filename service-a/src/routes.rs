@@ -1,0 +1,75 @@
+//! The router: which path goes to which handler, plus the small handlers themselves.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
+
+use crate::call;
+use crate::error::AppError;
+use crate::metrics;
+use crate::snapshot::BreakerView;
+use crate::state::AppState;
+
+/// Service A's routes, ready to serve.
+///
+/// | Route                | Answer |
+/// |----------------------|--------|
+/// | `GET /call`          | 200 `{"status":"success","data":"<B's body>"}`; any failure or rejection: 500 `{"status":"error","message":"<why>"}` |
+/// | `GET /call-fallback` | as `/call` on success; otherwise 200 `{"status":"degraded","data":"<last good body or cached_data>"}` |
+/// | `GET /breaker`       | the breaker's [`BreakerView`]; 404 with `--no-breaker` |
+/// | `GET /metrics`       | Prometheus text (see [`metrics`]); empty with `--no-breaker` |
+/// | `GET /health`        | 200 `{"status":"ok"}` |
+///
+/// Every other error, including unknown paths and methods and malformed queries, is a 4xx
+/// with an [`ErrorBody`](crate::error::ErrorBody).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/call", get(call::call))
+        .route("/call-fallback", get(call::call_fallback))
+        .route("/breaker", get(breaker))
+        .route("/metrics", get(scrape))
+        .route("/health", get(health))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(
+            TraceLayer::new_for_http()
+                // A 500 from /call is the article's answer, not an incident of this service;
+                // the failure itself is logged by AppError.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn breaker(State(state): State<AppState>) -> Result<Json<BreakerView>, AppError> {
+    let cb = state.breaker().ok_or(AppError::BreakerOff)?;
+    Ok(Json(BreakerView::new(
+        &cb.snapshot(),
+        state.service_b().timeout(),
+    )))
+}
+
+async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    let text = metrics::render(state.metrics())?;
+    Ok(([(CONTENT_TYPE, metrics::CONTENT_TYPE)], text))
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError::NotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
+    AppError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}

@@ -1,0 +1,66 @@
+//! Serving the router on a listener until told to stop.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+use crate::routes::app;
+use crate::state::AppState;
+
+/// Serves Service A on `listener` until `shutdown` completes, then finishes the requests in
+/// flight and returns.
+///
+/// It takes a built [`AppState`] rather than the [`Config`](crate::Config) so that tests can
+/// hand it a breaker on a [`ManualClock`](breaker::ManualClock) (see
+/// [`AppState::with_clock`]); the caller binds the listener, so tests can pass `127.0.0.1:0`.
+///
+/// # Errors
+///
+/// Fails only if the listener's address cannot be read; axum retries errors accepting
+/// individual connections.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let address = listener.local_addr()?;
+    let service_b = state.service_b();
+    let request_timeout = service_b.timeout();
+    match state.breaker() {
+        Some(cb) => {
+            let settings = cb.config();
+            let recovery_timeout = settings.recovery_timeout();
+            info!(
+                %address,
+                service_b = %service_b.url(None),
+                request_timeout = %humantime::format_duration(request_timeout),
+                breaker = cb.name(),
+                failure_threshold = settings.failure_threshold().unwrap_or_default(),
+                recovery_timeout = %humantime::format_duration(recovery_timeout),
+                half_open_max_calls = settings.half_open_max_calls(),
+                "service A listening"
+            );
+            // The article's advice: a call should give up before the circuit would let a probe
+            // through, or one hung call can outlive a whole open period.
+            if request_timeout >= recovery_timeout {
+                warn!(
+                    request_timeout = %humantime::format_duration(request_timeout),
+                    recovery_timeout = %humantime::format_duration(recovery_timeout),
+                    "the request timeout should be shorter than the recovery timeout"
+                );
+            }
+        }
+        None => info!(
+            %address,
+            service_b = %service_b.url(None),
+            request_timeout = %humantime::format_duration(request_timeout),
+            "service A listening with the circuit breaker OFF (--no-breaker)"
+        ),
+    }
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    info!("service A stopped");
+    Ok(())
+}

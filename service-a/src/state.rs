@@ -1,0 +1,96 @@
+//! What every handler shares, and how it is built from the configuration.
+
+use std::sync::Arc;
+
+use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
+use prometheus_client::registry::Registry;
+
+use crate::cache::LastGood;
+use crate::config::Config;
+use crate::metrics;
+use crate::upstream::{ServiceB, SetupError};
+
+/// Shared state of one Service A instance.
+///
+/// Cloning is cheap and shares everything (it holds an `Arc`): every clone calls B through the
+/// same connection pool and the same breaker, and sees the same last good answer. Build a new
+/// one for a fresh breaker.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    service_b: ServiceB,
+    breaker: Option<CircuitBreaker>,
+    last_good: LastGood,
+    metrics: Registry,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A breaker setting the breaker refuses; [`Config::check`] reports these as flag errors
+    /// first.
+    #[error(transparent)]
+    Breaker(#[from] ConfigError),
+    /// The client for service B could not be set up.
+    #[error(transparent)]
+    ServiceB(#[from] SetupError),
+}
+
+impl AppState {
+    /// The production state: the breaker reads the operating system's monotonic clock.
+    ///
+    /// # Errors
+    ///
+    /// See [`StartError`].
+    pub fn new(config: &Config) -> Result<Self, StartError> {
+        Self::with_clock(config, MonotonicClock::new())
+    }
+
+    /// The state with a breaker reading `clock`: tests pass a
+    /// [`ManualClock`](breaker::ManualClock) and move time instead of waiting out the recovery
+    /// timeout. With `--no-breaker` there is no breaker and the clock is unused.
+    ///
+    /// # Errors
+    ///
+    /// See [`StartError`].
+    pub fn with_clock(config: &Config, clock: impl Clock) -> Result<Self, StartError> {
+        let breaker = if config.no_breaker {
+            None
+        } else {
+            Some(config.breaker_builder().clock(clock).build()?)
+        };
+        let service_b = ServiceB::new(&config.service_b_url, config.request_timeout)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                metrics: metrics::registry(breaker.as_ref()),
+                service_b,
+                breaker,
+                last_good: LastGood::default(),
+            }),
+        })
+    }
+
+    /// The breaker in front of B; `None` with `--no-breaker`.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.shared.breaker.as_ref()
+    }
+
+    /// The client for B.
+    pub fn service_b(&self) -> &ServiceB {
+        &self.shared.service_b
+    }
+
+    /// The last good answer from B, for the fallback.
+    pub fn last_good(&self) -> &LastGood {
+        &self.shared.last_good
+    }
+
+    /// The metrics registry `/metrics` encodes.
+    pub fn metrics(&self) -> &Registry {
+        &self.shared.metrics
+    }
+}

@@ -1,0 +1,106 @@
+//! The `service-a` binary: flag errors exit 2 naming the flag; SIGTERM ends it cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
+
+#[test]
+fn invalid_flags_exit_2_naming_the_flag() {
+    for (args, flag) in [
+        (&["--recovery-timeout", "soon"][..], "--recovery-timeout"),
+        (&["--recovery-timeout", "0s"][..], "--recovery-timeout"),
+        (&["--failure-threshold", "0"][..], "--failure-threshold"),
+        (&["--half-open-max-calls", "0"][..], "--half-open-max-calls"),
+        (&["--request-timeout", "0s"][..], "--request-timeout"),
+        (&["--service-b-url", "not a url"][..], "--service-b-url"),
+    ] {
+        let output = Command::new(BINARY)
+            .args(args)
+            .env_remove("SERVICE_A_LISTEN")
+            .env_remove("SERVICE_B_URL")
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn warns_about_a_long_request_timeout_and_stops_cleanly_on_sigterm() {
+    let mut child = Command::new(BINARY)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(["--request-timeout", "20s", "--recovery-timeout", "10s"])
+        .env("RUST_LOG", "info")
+        .env_remove("SERVICE_B_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    // Lines arrive through a channel so every wait below is bounded, even if a line never
+    // comes.
+    let (sender, lines) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let start_up = read_until(&lines, "should be shorter than the recovery timeout");
+    assert!(
+        start_up
+            .iter()
+            .any(|line| line.contains("service A listening")),
+        "{start_up:?}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(exit.success(), "{exit:?}");
+    // The process has exited, so its stdout is closed and the reader ends.
+    reader.join().expect("reader thread");
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(
+        rest.iter().any(|line| line.contains("service A stopped")),
+        "{rest:?}"
+    );
+}
+
+/// The lines up to and including the first containing `wanted`; panics after 5 s without it.
+fn read_until(lines: &mpsc::Receiver<String>, wanted: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(wanted);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+            Err(_) => panic!("no line containing {wanted:?} within 5 s; saw {seen:?}"),
+        }
+    }
+}
