@@ -67,7 +67,7 @@ impl IntoResponse for AppError {
         let status = self.status();
         let message = self.to_string();
         // A refused request is the client's problem, not ours: debug, not warn.
-        debug!(%status, %message, "request refused");
+        debug!(%status, reason = %message, "request refused");
         (
             status,
             Json(ErrorBody {
