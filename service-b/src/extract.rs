@@ -6,6 +6,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
+pub use strict_query::{MalformedQuery, check_encoding};
+
 /// Like [`axum::extract::Query`], but a broken percent-escape (`fail=%zz`) is refused instead
 /// of being passed through literally, and every rejection becomes a JSON [`AppError`].
 ///
@@ -25,112 +27,5 @@ where
         check_encoding(parts.uri.query().unwrap_or_default())?;
         let Query(value) = Query::try_from_uri(&parts.uri)?;
         Ok(Self(value))
-    }
-}
-
-/// Why a query string was refused before deserializing it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MalformedQuery {
-    /// A `%` not followed by two hex digits.
-    #[error("malformed query string: bad percent-escape {escape:?} at byte {at}")]
-    BadEscape {
-        /// The `%` and what follows it, at most three bytes.
-        escape: String,
-        /// Offset of the `%` in the raw query string.
-        at: usize,
-    },
-    /// The escapes decode to bytes that are not UTF-8.
-    #[error("malformed query string: percent-escapes do not decode to UTF-8")]
-    NotUtf8,
-}
-
-/// Checks that every `%` starts a valid escape and that the decoded text is UTF-8.
-///
-/// Decoding the whole string at once is enough: `&` and `=` are ASCII, so each key and value is
-/// UTF-8 exactly when the whole is.
-pub fn check_encoding(query: &str) -> Result<(), MalformedQuery> {
-    let bytes = query.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            decoded.push(bytes[i]);
-            i += 1;
-            continue;
-        }
-        let high = bytes.get(i + 1).copied().and_then(hex_digit);
-        let low = bytes.get(i + 2).copied().and_then(hex_digit);
-        let (Some(high), Some(low)) = (high, low) else {
-            let end = (i + 3).min(bytes.len());
-            return Err(MalformedQuery::BadEscape {
-                escape: String::from_utf8_lossy(&bytes[i..end]).into_owned(),
-                at: i,
-            });
-        };
-        decoded.push(high << 4 | low);
-        i += 3;
-    }
-    match String::from_utf8(decoded) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(MalformedQuery::NotUtf8),
-    }
-}
-
-fn hex_digit(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn well_formed_queries_pass() {
-        for query in [
-            "",
-            "fail=true",
-            "fail=true%20",
-            "fail=tr%75e",
-            "a=%C3%A9&b=+",
-            "fail",
-        ] {
-            assert_eq!(check_encoding(query), Ok(()), "{query}");
-        }
-    }
-
-    #[test]
-    fn a_percent_without_two_hex_digits_is_refused() {
-        assert_eq!(
-            check_encoding("fail=%zz"),
-            Err(MalformedQuery::BadEscape {
-                escape: "%zz".into(),
-                at: 5
-            })
-        );
-        assert_eq!(
-            check_encoding("fail=%4"),
-            Err(MalformedQuery::BadEscape {
-                escape: "%4".into(),
-                at: 5
-            })
-        );
-        assert_eq!(
-            check_encoding("%"),
-            Err(MalformedQuery::BadEscape {
-                escape: "%".into(),
-                at: 0
-            })
-        );
-        assert!(check_encoding("fail=%+1").is_err());
-    }
-
-    #[test]
-    fn escapes_that_are_not_utf8_are_refused() {
-        assert_eq!(check_encoding("fail=%ff"), Err(MalformedQuery::NotUtf8));
     }
 }
