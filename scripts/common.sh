@@ -1,0 +1,244 @@
+# shellcheck shell=bash
+# common.sh: helpers shared by demo.sh and load.sh. Sourced, not run.
+#
+# What it gives the scripts:
+#   * messages (say, heading, pass, die) with colour only when stdout is a terminal;
+#   * a work directory for logs and bodies, and an EXIT trap that stops every service started
+#     here (by pid, SIGTERM then SIGKILL after a bounded wait), Ctrl-C and SIGTERM included;
+#   * build_binaries, start_service (on 127.0.0.1:0, reading the bound address from the log),
+#     stop_services, wait_healthy;
+#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below).
+#
+# Why python3 and not jq for JSON: jq is a separate package that a fresh machine may lack, while
+# python3 (with its json module) is on every machine these scripts target, CI images included.
+# It costs ~20 ms a call, which no timing assertion here measures (curl times the requests).
+
+# Globals set here are read by the sourcing script (STATUS, BODY, JSON_VALUES, BIN_DIR, C_*).
+# shellcheck disable=SC2034
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# printf's %f reads and writes a decimal point whatever the user's locale.
+LC_NUMERIC=C
+
+# Every curl call is bounded; the longest legitimate answer is B's fail delay (2 s) + slack.
+CURL_MAX_SECONDS=15
+# How long a service may take to log its address and answer /health.
+STARTUP_SECONDS=20
+# How long a stopping service may take to finish its requests in flight before SIGKILL.
+STOP_SECONDS=5
+
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
+  C_BOLD=$'\e[1m' C_DIM=$'\e[2m' C_GREEN=$'\e[32m' C_RED=$'\e[31m' C_CYAN=$'\e[36m' C_RESET=$'\e[0m'
+else
+  C_BOLD='' C_DIM='' C_GREEN='' C_RED='' C_CYAN='' C_RESET=''
+fi
+
+# The step being run, named by die().
+CONTEXT='start-up'
+# Pids and names of the services started by start_service, stopped by stop_services.
+SERVICE_PIDS=()
+SERVICE_NAMES=()
+SERVICE_LOGS=()
+
+say() { printf '%s\n' "$*"; }
+heading() {
+  CONTEXT=$1
+  printf '\n%s== %s%s\n' "$C_BOLD" "$1" "$C_RESET"
+}
+pass() { printf '%s✔ %s%s\n' "$C_GREEN" "$*" "$C_RESET"; }
+
+# die MESSAGE: names the step that misbehaved, shows the end of each service log, exits 1.
+die() {
+  printf '\n%sFAILED in %s: %s%s\n' "$C_RED" "$CONTEXT" "$*" "$C_RESET" >&2
+  local i
+  for i in "${!SERVICE_LOGS[@]}"; do
+    if [[ -s ${SERVICE_LOGS[i]} ]]; then
+      printf '%s--- last lines of %s (%s)%s\n' "$C_DIM" "${SERVICE_NAMES[i]}" "${SERVICE_LOGS[i]}" "$C_RESET" >&2
+      tail -n 15 "${SERVICE_LOGS[i]}" >&2
+    fi
+  done
+  exit 1
+}
+
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || die "$tool is required but not installed"
+  done
+}
+
+# resolve_python: the real interpreter behind python3, into PYTHON. Version-manager shims
+# (pyenv) cost ~300 ms a call; the interpreter itself ~20 ms, which keeps the short --fast
+# recovery timeout from running out while the script reads JSON.
+resolve_python() {
+  PYTHON=$(python3 -c 'import sys; print(sys.executable)') || die "python3 does not run"
+}
+
+# setup_workdir: makes $WORK and installs the traps. The EXIT trap runs on every exit path;
+# INT, TERM and HUP turn into exits so that it runs for them too.
+setup_workdir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/circuit-breaker.XXXXXX")
+  trap on_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+}
+
+on_exit() {
+  local status=$?
+  trap - EXIT INT TERM HUP
+  stop_services
+  if ((status == 0)); then
+    rm -rf "$WORK"
+  else
+    printf '%slogs kept in %s%s\n' "$C_DIM" "$WORK" "$C_RESET" >&2
+  fi
+  exit "$status"
+}
+
+# build_binaries: release build of both services; sets BIN_DIR.
+build_binaries() {
+  heading "build"
+  say "\$ cargo build --release -p service-a -p service-b"
+  (cd "$ROOT" && cargo build --release -p service-a -p service-b) || die "cargo build failed"
+  local target
+  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
+    die "cannot find cargo's target directory"
+  BIN_DIR=$target/release
+}
+
+# start_service NAME LOG COMMAND...: runs COMMAND --listen 127.0.0.1:0, so the kernel picks a
+# free port and no other process can take it between choosing and binding; the port is read back
+# from the service's "listening ... address=127.0.0.1:PORT" log line. Sets STARTED_ADDR.
+# A service that exits while starting (a failed bind, say) is started once more.
+start_service() {
+  local name=$1 log=$2
+  shift 2
+  launch_service "$name" "$log" "$@"
+  if ! await_address "$name" "$log"; then
+    say "$name exited while starting: $(tail -n 1 "$log"); starting it once more"
+    forget_last_service
+    launch_service "$name" "$log" "$@"
+    await_address "$name" "$log" || die "$name exited while starting, twice (see its log below)"
+  fi
+  case $STARTED_ADDR in
+    127.0.0.1:*) ;;
+    *) die "$name listens on $STARTED_ADDR, not on loopback" ;;
+  esac
+}
+
+# launch_service NAME LOG COMMAND...: starts the process in the background and records it.
+launch_service() {
+  local name=$1 log=$2
+  shift 2
+  : >"$log" # exists before the first look for the address
+  "$@" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  SERVICE_PIDS+=("$!")
+  SERVICE_NAMES+=("$name")
+  SERVICE_LOGS+=("$log")
+}
+
+# forget_last_service: drops the record of the service launched last, which has exited.
+forget_last_service() {
+  wait "${SERVICE_PIDS[-1]}" 2>/dev/null || true
+  unset 'SERVICE_PIDS[-1]' 'SERVICE_NAMES[-1]' 'SERVICE_LOGS[-1]'
+}
+
+# await_address NAME LOG: waits for the address of the service launched last, into
+# STARTED_ADDR. Returns 1 if the process exited first; dies after STARTUP_SECONDS.
+await_address() {
+  local name=$1 log=$2 pid=${SERVICE_PIDS[-1]} deadline=$((SECONDS + STARTUP_SECONDS))
+  STARTED_ADDR=''
+  until [[ -n $STARTED_ADDR ]]; do
+    STARTED_ADDR=$(listening_address "$log")
+    [[ -n $STARTED_ADDR ]] && break
+    kill -0 "$pid" 2>/dev/null || return 1
+    ((SECONDS < deadline)) || die "$name logged no 'listening ... address=' line within ${STARTUP_SECONDS}s"
+    sleep 0.1
+  done
+}
+
+# listening_address LOG: the address from the first "listening" line, ANSI colours removed.
+listening_address() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -i -m1 'listening' |
+    grep -oE 'address=[0-9.]+:[0-9]+' | head -n1 | cut -d= -f2 || true
+}
+
+# wait_healthy NAME URL: polls URL until it answers 200, for at most STARTUP_SECONDS.
+wait_healthy() {
+  local name=$1 url=$2 deadline=$((SECONDS + STARTUP_SECONDS))
+  until curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "$name did not answer $url within ${STARTUP_SECONDS}s"
+    sleep 0.1
+  done
+}
+
+# stop_services: SIGTERM to each service started here, SIGKILL to any still running after
+# STOP_SECONDS (graceful shutdown waits for requests in flight, e.g. B's 2 s delay).
+stop_services() {
+  local pid deadline
+  for pid in "${SERVICE_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${SERVICE_PIDS[@]}"; do
+    deadline=$((SECONDS + STOP_SECONDS))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVICE_PIDS=() SERVICE_NAMES=() SERVICE_LOGS=()
+}
+
+# fetch METHOD URL: one bounded request. Sets STATUS, MILLIS and BODY.
+fetch() {
+  local method=$1 url=$2 out
+  out=$(curl -sS -o "$WORK/body" -w '%{http_code} %{time_total}' --max-time "$CURL_MAX_SECONDS" \
+    -X "$method" "$url") || die "curl could not complete $method $url"
+  STATUS=${out%% *}
+  MILLIS=$(seconds_to_ms "${out##* }")
+  BODY=$(<"$WORK/body")
+}
+
+# b_api_calls B_URL: how many /api calls have reached Service B so far, into API_CALLS.
+b_api_calls() {
+  fetch GET "$1/stats"
+  [[ $STATUS == 200 ]] || die "B's /stats answered HTTP $STATUS: $BODY"
+  json_read "$BODY" api_calls
+  API_CALLS=${JSON_VALUES[0]}
+}
+
+# seconds_to_ms 0.003456: curl's time_total in whole milliseconds, in bash arithmetic.
+seconds_to_ms() {
+  local t=${1/,/.} whole frac
+  whole=${t%%.*}
+  frac=0
+  [[ $t == *.* ]] && frac=${t#*.}
+  frac=${frac}000
+  printf '%d\n' $((10#$whole * 1000 + 10#${frac:0:3}))
+}
+
+# json_read JSON PATH...: sets the array JSON_VALUES to the value at each dotted PATH
+# ("calls.rejected"). Strings come out raw, everything else as JSON (null, true, 3, {...}).
+json_read() {
+  local json=$1 out
+  shift
+  out=$(
+    "$PYTHON" - "$@" 3<<<"$json" <<'PY'
+import json, os, sys
+doc = json.load(os.fdopen(3))
+for path in sys.argv[1:]:
+    value = doc
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            sys.exit(f"no field {path!r}")
+        value = value[key]
+    text = value if isinstance(value, str) else json.dumps(value)
+    print(text.replace("\n", "\\n"))
+PY
+  ) || die "cannot read ${*} from: $json"
+  mapfile -t JSON_VALUES <<<"$out"
+}
