@@ -50,7 +50,8 @@ pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(10);
 #[command(
     name = "service-a",
     version,
-    about = "Calls service B through a circuit breaker, as in the article"
+    about = "Calls service B through a circuit breaker, as in the article",
+    long_about = None
 )]
 pub struct Config {
     /// Address to listen on.

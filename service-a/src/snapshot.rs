@@ -81,7 +81,11 @@ impl BreakerView {
             state: snapshot.state.as_str(),
             failure_count: snapshot.consecutive_failures,
             open_until: snapshot.open_until.map(python_utc),
-            remaining_seconds: snapshot.remaining.map(|left| left.as_secs_f64()),
+            // Whole milliseconds: the clock behind it ticks in milliseconds, and JSON readers
+            // should not see float noise such as 1.9199999970000001.
+            remaining_seconds: snapshot
+                .remaining
+                .map(|left| left.as_millis() as f64 / 1000.0),
             calls: CallsView::from(calls),
             failure_rate: failure_rate(calls),
             transitions: snapshot.transitions,

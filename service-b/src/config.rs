@@ -30,7 +30,8 @@ pub const DEFAULT_FAIL_DELAY: Duration = Duration::from_secs(2);
 #[command(
     name = "service-b",
     version,
-    about = "An unreliable backend for circuit-breaker demos"
+    about = "An unreliable backend for circuit-breaker demos",
+    long_about = None
 )]
 pub struct Config {
     /// Address to listen on.
