@@ -51,8 +51,8 @@ impl CircuitBreaker {
     }
 
     /// The breaker's name.
-    pub fn name(&self) -> &str {
-        &self.shared.name
+    pub fn name(&self) -> &'static str {
+        self.shared.name
     }
 
     /// The current state. Reports HalfOpen as soon as the open duration has passed, with no call

@@ -1,11 +1,11 @@
 //! The builder: documented defaults, one validation, a typed error naming the field.
 
+use crate::clock::ClockSource;
 use crate::events::{Listener, Listeners};
 use crate::shared::Shared;
 use crate::{
     Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
 };
-use smol_str::SmolStr;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,16 +17,16 @@ use std::time::Duration;
 #[derive(Clone)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct Builder {
-    name: SmolStr,
+    name: &'static str,
     config: Config,
-    clock: Option<Arc<dyn Clock>>,
+    clock: Option<ClockSource>,
     listeners: Vec<Listener>,
 }
 
 impl Builder {
     pub(crate) fn new(name: &str) -> Self {
         Self {
-            name: SmolStr::new(name),
+            name: crate::name::intern(name),
             config: Config::default(),
             clock: None,
             listeners: Vec::new(),
@@ -111,7 +111,7 @@ impl Builder {
     /// The clock to read; default [`MonotonicClock`]. Tests pass a
     /// [`ManualClock`](crate::ManualClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.clock = Some(ClockSource::Other(Arc::new(clock)));
         self
     }
 
@@ -133,7 +133,7 @@ impl Builder {
     pub(crate) fn build_validated(self) -> CircuitBreaker {
         let clock = self
             .clock
-            .unwrap_or_else(|| Arc::new(MonotonicClock::new()));
+            .unwrap_or_else(|| ClockSource::Monotonic(MonotonicClock::new()));
         CircuitBreaker::from_shared(Shared::new(
             self.name,
             self.config,
@@ -145,7 +145,7 @@ impl Builder {
     /// The same settings for a breaker with another name.
     pub(crate) fn renamed(&self, name: &str) -> Self {
         Self {
-            name: SmolStr::new(name),
+            name: crate::name::intern(name),
             ..self.clone()
         }
     }

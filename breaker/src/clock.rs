@@ -20,6 +20,12 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// Monotonic time elapsed since this clock's origin. Must never go backwards.
     fn now(&self) -> Duration;
 
+    /// [`Clock::now`] in whole nanoseconds, saturating. The breaker reads time through this;
+    /// override it when the clock can skip the conversion through [`Duration`].
+    fn now_nanos(&self) -> u64 {
+        saturating_nanos(self.now())
+    }
+
     /// A precise reading on the same timeline as [`Clock::now`]. Defaults to [`Clock::now`].
     fn now_precise(&self) -> Duration {
         self.now()
@@ -28,6 +34,11 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The wall-clock time at this clock's origin, used to show *when* an Open circuit will
     /// admit a probe (`OPEN until 2025-05-15 08:40:21.758729+00:00`).
     fn wall_origin(&self) -> SystemTime;
+}
+
+/// `duration` in whole nanoseconds, saturating at `u64::MAX` (584 years).
+pub(crate) fn saturating_nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The default clock: the operating system's monotonic clock.
@@ -60,9 +71,13 @@ impl Default for MonotonicClock {
 }
 
 impl Clock for MonotonicClock {
-    #[inline]
     fn now(&self) -> Duration {
-        self.origin.elapsed_coarse()
+        Duration::from_nanos(self.now_nanos())
+    }
+
+    #[inline]
+    fn now_nanos(&self) -> u64 {
+        self.origin.elapsed_coarse_nanos()
     }
 
     fn now_precise(&self) -> Duration {
@@ -79,14 +94,18 @@ mod imp {
     use rustix::time::{ClockId, Timespec, clock_gettime};
     use std::time::Duration;
 
-    /// `CLOCK_MONOTONIC` at the clock's creation; the coarse clock runs on the same timeline.
+    /// `CLOCK_MONOTONIC` at the clock's creation, in nanoseconds; the coarse clock runs on the
+    /// same timeline.
     #[derive(Debug, Clone, Copy)]
-    pub(super) struct Origin(Duration);
+    pub(super) struct Origin(u64);
 
-    fn read(id: ClockId) -> Duration {
+    #[inline]
+    fn read(id: ClockId) -> u64 {
         let Timespec { tv_sec, tv_nsec } = clock_gettime(id);
         // Both fields are non-negative for the monotonic clocks (time since boot).
-        Duration::new(tv_sec.max(0) as u64, tv_nsec.clamp(0, 999_999_999) as u32)
+        (tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(tv_nsec as u64)
     }
 
     impl Origin {
@@ -95,14 +114,14 @@ mod imp {
         }
 
         #[inline]
-        pub(super) fn elapsed_coarse(&self) -> Duration {
+        pub(super) fn elapsed_coarse_nanos(&self) -> u64 {
             // The coarse clock lags the precise one by up to a tick, so right after creation it
             // may read before the origin: saturate instead of underflowing.
             read(ClockId::MonotonicCoarse).saturating_sub(self.0)
         }
 
         pub(super) fn elapsed_precise(&self) -> Duration {
-            read(ClockId::Monotonic).saturating_sub(self.0)
+            Duration::from_nanos(read(ClockId::Monotonic).saturating_sub(self.0))
         }
     }
 }
@@ -119,12 +138,44 @@ mod imp {
             Self(Instant::now())
         }
 
-        pub(super) fn elapsed_coarse(&self) -> Duration {
-            self.0.elapsed()
+        pub(super) fn elapsed_coarse_nanos(&self) -> u64 {
+            super::saturating_nanos(self.0.elapsed())
         }
 
         pub(super) fn elapsed_precise(&self) -> Duration {
             self.0.elapsed()
+        }
+    }
+}
+
+/// The clock a breaker reads: the default one called directly (it sits on the rejection path,
+/// where a virtual call is a measurable share of the cost), any other through `dyn`.
+#[derive(Debug, Clone)]
+pub(crate) enum ClockSource {
+    Monotonic(MonotonicClock),
+    Other(Arc<dyn Clock>),
+}
+
+impl ClockSource {
+    #[inline]
+    pub(crate) fn now_nanos(&self) -> u64 {
+        match self {
+            ClockSource::Monotonic(clock) => clock.now_nanos(),
+            ClockSource::Other(clock) => clock.now_nanos(),
+        }
+    }
+
+    pub(crate) fn now_precise(&self) -> Duration {
+        match self {
+            ClockSource::Monotonic(clock) => clock.now_precise(),
+            ClockSource::Other(clock) => clock.now_precise(),
+        }
+    }
+
+    pub(crate) fn wall_origin(&self) -> SystemTime {
+        match self {
+            ClockSource::Monotonic(clock) => clock.wall_origin(),
+            ClockSource::Other(clock) => clock.wall_origin(),
         }
     }
 }
@@ -164,7 +215,7 @@ impl ManualClock {
 
     /// Moves time forward by `by` for every clone of this clock.
     pub fn advance(&self, by: Duration) {
-        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let by = saturating_nanos(by);
         // fetch_update rather than fetch_add so that an absurd advance saturates instead of
         // wrapping time backwards.
         let _ = self
@@ -183,7 +234,11 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Acquire))
+        Duration::from_nanos(self.now_nanos())
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.nanos.load(Ordering::Acquire)
     }
 
     fn wall_origin(&self) -> SystemTime {

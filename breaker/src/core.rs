@@ -4,9 +4,9 @@
 //! a mutex, passes it the time, and publishes what it decides to the atomics its lock-free fast
 //! path reads. Every rule of the machine is unit-tested here without a runtime.
 
+use crate::text::Text;
 use crate::window::{CountWindow, Tally};
 use crate::{Config, Reason, SlidingWindow, State, Transition};
-use smol_str::SmolStr;
 use std::time::Duration;
 
 /// What a caller was granted.
@@ -42,7 +42,7 @@ pub(crate) struct Core {
     /// The count window lives here; a time window lives with the threads (see `window.rs`)
     /// and reaches the core as a tally.
     window: Option<CountWindow>,
-    last_failure: Option<SmolStr>,
+    last_failure: Option<Text>,
     transitions: u64,
     rng: fastrand::Rng,
 }
@@ -89,7 +89,7 @@ impl Core {
         self.consecutive_failures
     }
 
-    pub(crate) fn last_failure(&self) -> Option<&SmolStr> {
+    pub(crate) fn last_failure(&self) -> Option<&Text> {
         self.last_failure.as_ref()
     }
 
@@ -147,7 +147,7 @@ impl Core {
         ticket: Ticket,
         verdict: Verdict,
         slow: bool,
-        cause: Option<SmolStr>,
+        cause: Option<Text>,
         now: u64,
         time_tally: impl FnOnce(u64) -> Tally,
     ) -> Option<Transition> {
@@ -174,7 +174,7 @@ impl Core {
         &mut self,
         verdict: Verdict,
         slow: bool,
-        cause: Option<SmolStr>,
+        cause: Option<Text>,
         now: u64,
         time_tally: impl FnOnce(u64) -> Tally,
     ) -> Option<Transition> {
@@ -204,25 +204,24 @@ impl Core {
 
     /// Which policy, if any, says the circuit must open now.
     fn trip_reason(&self, failed: bool, tally: impl FnOnce() -> Option<Tally>) -> Option<Reason> {
-        if let Some(threshold) = self.config.failure_threshold {
-            if failed && self.consecutive_failures >= threshold {
-                return Some(Reason::ConsecutiveFailures(self.consecutive_failures));
-            }
+        if let Some(threshold) = self.config.failure_threshold
+            && failed
+            && self.consecutive_failures >= threshold
+        {
+            return Some(Reason::ConsecutiveFailures(self.consecutive_failures));
         }
         let tally = tally().filter(|tally| tally.calls >= self.config.minimum_calls)?;
         if let (Some(threshold), Some(rate)) =
             (self.config.failure_rate_threshold, tally.failure_rate())
+            && rate >= threshold
         {
-            if rate >= threshold {
-                return Some(Reason::FailureRate { rate, threshold });
-            }
+            return Some(Reason::FailureRate { rate, threshold });
         }
         if let (Some(threshold), Some(rate)) =
             (self.config.slow_call_rate_threshold, tally.slow_rate())
+            && rate >= threshold
         {
-            if rate >= threshold {
-                return Some(Reason::SlowCallRate { rate, threshold });
-            }
+            return Some(Reason::SlowCallRate { rate, threshold });
         }
         None
     }
@@ -231,7 +230,7 @@ impl Core {
         &mut self,
         verdict: Verdict,
         slow: bool,
-        cause: Option<SmolStr>,
+        cause: Option<Text>,
         now: u64,
     ) -> Option<Transition> {
         self.probes_in_flight -= 1;
@@ -321,10 +320,10 @@ impl Core {
     }
 }
 
-fn slow_probe_text(threshold: Option<Duration>) -> SmolStr {
+fn slow_probe_text(threshold: Option<Duration>) -> Text {
     match threshold {
-        Some(threshold) => SmolStr::new(format!("probe slower than {threshold:?}")),
-        None => SmolStr::new_static("slow probe"),
+        Some(threshold) => Text::display(format_args!("probe slower than {threshold:?}")),
+        None => Text::from("slow probe"),
     }
 }
 

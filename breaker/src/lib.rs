@@ -81,8 +81,9 @@
 //! | `shared` | the lock-free fast path in front of the core |
 //! | `window` | count and time sliding windows, O(1) per call |
 //! | `permit`, `outcome`, `call` | settling one call; the async `call` wrappers |
-//! | `rejected`, `error` | [`Rejected`] and [`Error`] |
+//! | `rejected`, `error`, `text` | [`Rejected`], [`Error`], failure texts cheap to copy |
 //! | `events`, `transition` | listeners, transitions and the `tracing` log |
+//! | `name` | breaker names, interned so a rejection carries them for free |
 //! | `local` | what each thread keeps: call counters, its share of a time window |
 //! | `metrics`, `registry` | [`CallCounts`], [`Snapshot`], the named [`Registry`] |
 //! | [`middleware`] | the tower `Layer` and `Service` |
@@ -110,12 +111,14 @@ mod local;
 mod metrics;
 #[cfg(feature = "tower")]
 pub mod middleware;
+mod name;
 mod outcome;
 mod permit;
 mod registry;
 mod rejected;
 mod shared;
 mod state;
+mod text;
 mod transition;
 mod window;
 

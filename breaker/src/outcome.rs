@@ -1,6 +1,6 @@
 //! How a call ended: success, failure (with its text) or ignored.
 
-use smol_str::{SmolStr, ToSmolStr};
+use crate::text::Text;
 use std::fmt;
 
 /// The verdict on a finished call, as a classifier gives it to
@@ -25,7 +25,7 @@ pub struct Outcome(pub(crate) Kind);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Success,
-    Failure(SmolStr),
+    Failure(Text),
     Ignored,
 }
 
@@ -38,7 +38,7 @@ impl Outcome {
     /// The call failed; `cause` becomes the breaker's last failure. Texts up to 23 bytes are
     /// stored inline, without allocating.
     pub fn failure(cause: impl fmt::Display) -> Self {
-        Outcome(Kind::Failure(cause.to_smolstr()))
+        Outcome(Kind::Failure(Text::display(cause)))
     }
 
     /// The call counts as neither success nor failure; a probe slot it held is freed.
@@ -64,7 +64,7 @@ impl Outcome {
     /// The failure's text, if this is a failure.
     pub fn cause(&self) -> Option<&str> {
         match &self.0 {
-            Kind::Failure(cause) => Some(cause),
+            Kind::Failure(cause) => Some(cause.as_str()),
             _ => None,
         }
     }

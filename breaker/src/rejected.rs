@@ -1,17 +1,18 @@
 //! The rejection: everything a caller needs to act on a refused call, formatted only on demand.
 
 use crate::State;
+use crate::text::Text;
 use chrono::{DateTime, Utc};
-use smol_str::SmolStr;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The breaker refused a call; the call did not run.
 ///
 /// It carries the breaker's name, the state that refused, when a probe may pass (as wall-clock
 /// time and as time remaining), the consecutive failure count and the last failure's text.
-/// Building one does not allocate: names and failure texts of up to 23 bytes are held inline,
-/// longer ones are shared, and nothing is formatted until the error is displayed.
+/// Building one does not allocate or lock: the name is interned when the breaker is built,
+/// failure texts of up to 23 bytes are held inline and longer ones shared, and nothing is
+/// formatted until the error is displayed.
 ///
 /// While Open, `Display` gives exactly the Python `circuitbreaker` library's message:
 ///
@@ -20,30 +21,28 @@ use std::time::{Duration, SystemTime};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
-    pub(crate) name: SmolStr,
+    pub(crate) name: &'static str,
     pub(crate) state: State,
     pub(crate) deadline: Option<Deadline>,
     pub(crate) failures: u32,
     pub(crate) probes_in_flight: u32,
-    pub(crate) last_failure: Option<SmolStr>,
+    pub(crate) last_failure: Option<Text>,
 }
 
-/// When an Open circuit lets a probe through, kept as the raw clock readings so that the hot
-/// path does no date arithmetic; the getters convert.
+/// When an Open circuit lets a probe through, as plain nanoseconds so that the hot path does
+/// no date arithmetic; the getters convert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Deadline {
-    /// The wall-clock time at the breaker clock's origin.
-    pub(crate) wall_origin: SystemTime,
-    /// The deadline, in nanoseconds on the breaker's clock.
-    pub(crate) until: u64,
-    /// The time of the rejection, likewise.
-    pub(crate) now: u64,
+    /// The deadline as wall-clock time, in nanoseconds since the Unix epoch.
+    pub(crate) wall_until: u64,
+    /// How long from the rejection to the deadline, in nanoseconds.
+    pub(crate) remaining: u64,
 }
 
 impl Rejected {
     /// The breaker's name.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The state that refused the call: `Open`, `HalfOpen` (every probe slot busy) or
@@ -55,13 +54,13 @@ impl Rejected {
     /// When the Open circuit will let a probe through, as wall-clock time. `None` unless Open.
     pub fn retry_at(&self) -> Option<SystemTime> {
         self.deadline
-            .map(|deadline| deadline.wall_origin + Duration::from_nanos(deadline.until))
+            .map(|deadline| UNIX_EPOCH + Duration::from_nanos(deadline.wall_until))
     }
 
     /// How long until the Open circuit lets a probe through. `None` unless Open.
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
-            .map(|deadline| Duration::from_nanos(deadline.until.saturating_sub(deadline.now)))
+            .map(|deadline| Duration::from_nanos(deadline.remaining))
     }
 
     /// Consecutive failures, counted as the Python library does (a failed probe adds one).
@@ -71,11 +70,14 @@ impl Rejected {
 
     /// The last failure's text, if any call has failed.
     pub fn last_failure(&self) -> Option<&str> {
-        self.last_failure.as_deref()
+        self.last_failure.as_ref().map(Text::as_str)
     }
 
     fn last_failure_text(&self) -> &str {
-        self.last_failure.as_deref().unwrap_or("None")
+        self.last_failure
+            .as_ref()
+            .map(Text::as_str)
+            .unwrap_or("None")
     }
 }
 
@@ -119,19 +121,17 @@ mod tests {
     use super::*;
 
     fn open(remaining: Duration) -> Rejected {
-        let until = 1_747_298_421_758_729_000;
         Rejected {
-            name: SmolStr::new_static("call_service_b"),
+            name: "call_service_b",
             state: State::Open,
-            // The clock's origin is the Unix epoch, so the deadline reads 2025-05-15 08:40:21.758729.
             deadline: Some(Deadline {
-                wall_origin: SystemTime::UNIX_EPOCH,
-                until,
-                now: until - u64::try_from(remaining.as_nanos()).expect("small"),
+                // 2025-05-15 08:40:21.758729 UTC
+                wall_until: 1_747_298_421_758_729_000,
+                remaining: u64::try_from(remaining.as_nanos()).expect("small"),
             }),
             failures: 3,
             probes_in_flight: 0,
-            last_failure: Some(SmolStr::new(
+            last_failure: Some(Text::from(
                 "HTTP 500 from http://127.0.0.1:5001/api?fail=true",
             )),
         }

@@ -6,22 +6,21 @@
 //! and the manual commands. After each locked step the core's decision is published to the
 //! atomics, the word last (Release), so a reader that sees a new word sees its deadline too.
 
+use crate::clock::{ClockSource, saturating_nanos};
 use crate::core::{Core, Ticket, Verdict};
 use crate::events::{EventKind, Listeners};
-use crate::local::Locals;
+use crate::local::{Locals, TripCache};
 use crate::outcome::Kind;
 use crate::rejected::Deadline;
 use crate::state::StateWord;
+use crate::text::Text;
 use crate::window::TimeGeometry;
-use crate::{Clock, Config, Rejected, Snapshot, State, Transition};
-use smol_str::SmolStr;
-use std::cell::RefCell;
+use crate::{Config, Rejected, Snapshot, State, Transition};
 use std::sync::atomic::{
     AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
-use thread_local::ThreadLocal;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, UNIX_EPOCH};
 
 /// A call the breaker let through: its ticket and, when slow calls are measured, its start.
 #[derive(Debug, Clone, Copy)]
@@ -30,28 +29,18 @@ pub(crate) struct Admitted {
     pub(crate) started: Option<Duration>,
 }
 
-/// What a rejection needs from the core, cached per thread for the generation it belongs to,
-/// so rejections while Open take no lock. It cannot go stale: while a generation lasts, no
-/// outcome changes the failure count or the last failure.
-#[derive(Debug, Default)]
-struct TripCache {
-    generation: Option<u64>,
-    failures: u32,
-    last_failure: Option<SmolStr>,
-}
-
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) name: SmolStr,
+    pub(crate) name: &'static str,
     word: AtomicU64,
     open_until: AtomicU64,
     /// The core's consecutive failure count, mirrored so a success can see it need not reset it.
     consecutive_failures: AtomicU32,
     core: Mutex<Core>,
     locals: Locals,
-    trip_cache: ThreadLocal<RefCell<TripCache>>,
-    clock: Arc<dyn Clock>,
-    wall_origin: SystemTime,
+    clock: ClockSource,
+    /// The wall-clock time at the clock's origin, in nanoseconds since the Unix epoch.
+    wall_origin: u64,
     pub(crate) listeners: Listeners,
     /// Whether a success while Closed needs nothing but a counter when no failure count is
     /// pending: no window to feed, no duration to measure, no listener to tell.
@@ -64,15 +53,11 @@ pub(crate) struct Shared {
     slow_calls_trip: bool,
 }
 
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Shared {
     pub(crate) fn new(
-        name: SmolStr,
+        name: &'static str,
         config: Config,
-        clock: Arc<dyn Clock>,
+        clock: ClockSource,
         listeners: Listeners,
     ) -> Self {
         let geometry = TimeGeometry::of(config.sliding_window).filter(|_| config.uses_window());
@@ -90,8 +75,10 @@ impl Shared {
             slow_calls_trip: config.slow_call_rate_threshold.is_some(),
             core: Mutex::new(Core::new(config)),
             locals: Locals::new(geometry),
-            trip_cache: ThreadLocal::new(),
-            wall_origin: clock.wall_origin(),
+            wall_origin: clock
+                .wall_origin()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, saturating_nanos),
             clock,
             listeners,
         }
@@ -99,7 +86,7 @@ impl Shared {
 
     #[inline]
     fn now(&self) -> u64 {
-        nanos(self.clock.now())
+        self.clock.now_nanos()
     }
 
     fn lock(&self) -> MutexGuard<'_, Core> {
@@ -162,7 +149,7 @@ impl Shared {
     /// A rejection built from the core, under its lock.
     fn rejection(&self, core: &Core, now: u64) -> Rejected {
         Rejected {
-            name: self.name.clone(),
+            name: self.name,
             state: core.state(),
             deadline: (core.state() == State::Open).then(|| self.deadline(now, core.open_until())),
             failures: core.consecutive_failures(),
@@ -175,42 +162,48 @@ impl Shared {
     /// the lock.
     #[inline]
     fn reject_lock_free(&self, word: StateWord, deadline: Option<(u64, u64)>) -> Rejected {
-        self.locals.slot().rejected();
-        let (failures, last_failure) = self.trip_info(word.generation());
+        let local = self.locals.local();
+        local.slot.rejected();
+        let mut cache = local.trip.borrow_mut();
+        if cache.generation != word.generation() {
+            self.refill(&mut cache, word.generation());
+        }
+        let rejected = Rejected {
+            name: self.name,
+            state: word.state(),
+            deadline: deadline.map(|(now, until)| self.deadline(now, until)),
+            failures: cache.failures,
+            probes_in_flight: 0,
+            last_failure: cache.last_failure.clone(),
+        };
+        drop(cache);
         self.notify(EventKind::Rejected {
             state: word.state(),
         });
-        Rejected {
-            name: self.name.clone(),
-            state: word.state(),
-            deadline: deadline.map(|(now, until)| self.deadline(now, until)),
-            failures,
-            probes_in_flight: 0,
-            last_failure,
-        }
+        rejected
     }
 
     #[inline]
     fn deadline(&self, now: u64, until: u64) -> Deadline {
         Deadline {
-            wall_origin: self.wall_origin,
-            until,
-            now,
+            wall_until: self.wall_origin.saturating_add(until),
+            remaining: until.saturating_sub(now),
         }
     }
 
-    #[inline]
-    fn trip_info(&self, generation: u64) -> (u32, Option<SmolStr>) {
-        let mut cache = self.trip_cache.get_or(Default::default).borrow_mut();
-        if cache.generation != Some(generation) {
-            let core = self.lock();
-            cache.failures = core.consecutive_failures();
-            cache.last_failure = core.last_failure().cloned();
-            // Cache only what belongs to the generation asked about; a newer one is still a
-            // fine answer for this rejection, but must not be kept under the old generation.
-            cache.generation = (core.generation() == generation).then_some(generation);
-        }
-        (cache.failures, cache.last_failure.clone())
+    /// Fills this thread's trip cache from the core: once per thread per generation.
+    #[cold]
+    fn refill(&self, cache: &mut TripCache, generation: u64) {
+        let core = self.lock();
+        cache.failures = core.consecutive_failures();
+        cache.last_failure = core.last_failure().cloned();
+        // Cache only what belongs to the generation asked about; a newer one is still a fine
+        // answer for this rejection, but must not be kept under the old generation.
+        cache.generation = if core.generation() == generation {
+            generation
+        } else {
+            u64::MAX
+        };
     }
 
     /// Records a success. The common case (Closed, no failure count to reset, nothing to
@@ -260,7 +253,7 @@ impl Shared {
             Kind::Failure(cause) => {
                 slot.failed();
                 self.notify(EventKind::Failed {
-                    cause: &cause,
+                    cause: cause.as_str(),
                     elapsed,
                     slow,
                 });
@@ -279,7 +272,7 @@ impl Shared {
     }
 
     #[cold]
-    fn record_locked(&self, ticket: Ticket, verdict: Verdict, slow: bool, cause: Option<SmolStr>) {
+    fn record_locked(&self, ticket: Ticket, verdict: Verdict, slow: bool, cause: Option<Text>) {
         let mut core = self.lock();
         let now = self.now();
         let time_tally = |generation| self.locals.time_tally(generation, now);
@@ -339,7 +332,9 @@ impl Shared {
             slow_call_rate: tally.and_then(|tally| tally.slow_rate()),
             transitions: core.transitions(),
             probes_in_flight: core.probes_in_flight(),
-            open_until: open.map(|until| self.wall_origin + Duration::from_nanos(until)),
+            open_until: open.map(|until| {
+                UNIX_EPOCH + Duration::from_nanos(self.wall_origin.saturating_add(until))
+            }),
             remaining: open.map(|until| Duration::from_nanos(until.saturating_sub(now))),
             last_failure: core.last_failure().map(|text| text.to_string()),
             config: core.config().clone(),
@@ -365,14 +360,14 @@ impl Shared {
 
     fn announce(&self, transition: Option<Transition>) {
         if let Some(transition) = transition {
-            self.listeners.transition(&self.name, transition);
+            self.listeners.transition(self.name, transition);
         }
     }
 
     #[inline]
     fn notify(&self, kind: EventKind<'_>) {
         if self.listeners.any() {
-            self.listeners.emit(&self.name, kind);
+            self.listeners.emit(self.name, kind);
         }
     }
 }
