@@ -54,10 +54,10 @@ fn a_listener_may_call_back_into_the_breaker() {
     let cb = CircuitBreaker::builder("reentrant")
         .failure_threshold(1)
         .on_event(move |event| {
-            if let EventKind::StateChanged(_) = event.kind {
-                if let Some(cb) = inner.lock().expect("not poisoned").as_ref() {
-                    log.lock().expect("not poisoned").push(cb.snapshot().state);
-                }
+            if let EventKind::StateChanged(_) = event.kind
+                && let Some(cb) = inner.lock().expect("not poisoned").as_ref()
+            {
+                log.lock().expect("not poisoned").push(cb.snapshot().state);
             }
         })
         .build()
