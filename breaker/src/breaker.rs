@@ -92,7 +92,7 @@ impl fmt::Debug for CircuitBreaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CircuitBreaker")
             .field("name", &self.name())
-            .field("state", &self.state())
+            .field("state", &self.shared.published_state())
             .finish()
     }
 }

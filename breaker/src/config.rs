@@ -6,7 +6,8 @@ use std::time::Duration;
 /// Which recent calls the failure-rate and slow-call-rate policies look at.
 ///
 /// Both kinds cost O(1) per call and constant memory: the count window is a ring of one byte per
-/// call, the time window a ring of `buckets` counters with running totals.
+/// call with running totals; the time window is `buckets` counters per thread that calls the
+/// breaker, recorded without a lock and added up when a failure or slow call is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlidingWindow {
     /// The last `size` calls.

@@ -4,6 +4,7 @@
 //! a mutex, passes it the time, and publishes what it decides to the atomics its lock-free fast
 //! path reads. Every rule of the machine is unit-tested here without a runtime.
 
+use crate::clock::saturating_nanos;
 use crate::text::Text;
 use crate::window::{CountWindow, Tally};
 use crate::{Config, Reason, SlidingWindow, State, Transition};
@@ -113,8 +114,9 @@ impl Core {
         })
     }
 
-    /// Moves Open to HalfOpen once the open duration has passed. Every other method calls this
-    /// first, so the state is never reported Open past its deadline.
+    /// Moves Open to HalfOpen once the open duration has passed. `acquire` calls it first, and
+    /// the breaker calls it before every command and snapshot, so the state is never reported
+    /// Open past its deadline.
     pub(crate) fn observe(&mut self, now: u64) -> Option<Transition> {
         (self.state == State::Open && now >= self.open_until)
             .then(|| self.transition(State::HalfOpen, Reason::RecoveryTimeoutElapsed))
@@ -266,7 +268,7 @@ impl Core {
             }
             None => self.config.recovery_timeout,
         };
-        let open_for = u64::try_from(open_for.as_nanos()).unwrap_or(u64::MAX);
+        let open_for = saturating_nanos(open_for);
         self.open_until = now.saturating_add(open_for);
         self.clear_window();
         self.transition(State::Open, reason)
@@ -297,6 +299,9 @@ impl Core {
             self.consecutive_failures = 0;
             self.trips = 0;
             self.clear_window();
+            // No transition, but a new generation all the same: it empties a time window and
+            // makes the outcomes of calls admitted before the reset count for nothing.
+            self.generation += 1;
             return None;
         }
         Some(self.close(Reason::Reset))

@@ -2,6 +2,7 @@
 
 use crate::{State, Transition};
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub enum EventKind<'a> {
 pub(crate) type Listener = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// The listeners of one breaker, fixed when it is built so that notifying takes no lock.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Listeners(Arc<[Listener]>);
 
 impl Listeners {
@@ -63,10 +64,16 @@ impl Listeners {
         !self.0.is_empty()
     }
 
+    /// Calls every listener. A listener that panics is logged and skipped: listeners run in
+    /// the middle of a call's bookkeeping (between admitting a probe and handing out its
+    /// permit, between taking a verdict and recording it), and a panic there must not leave a
+    /// probe slot held with nothing left to free it.
     pub(crate) fn emit(&self, breaker: &str, kind: EventKind<'_>) {
         let event = Event { breaker, kind };
         for listener in self.0.iter() {
-            listener(&event);
+            if panic::catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
+                tracing::error!(target: "breaker", "circuit {breaker}: an event listener panicked");
+            }
         }
     }
 

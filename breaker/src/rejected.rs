@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 ///
 /// It carries the breaker's name, the state that refused, when a probe may pass (as wall-clock
 /// time and as time remaining), the consecutive failure count and the last failure's text.
-/// Building one does not allocate or lock: the name is interned when the breaker is built,
-/// failure texts of up to 23 bytes are held inline and longer ones shared, and nothing is
-/// formatted until the error is displayed.
+/// Building one does not allocate: the name is interned when the breaker is built, a failure
+/// text of up to 23 bytes is copied inline and a longer one shared by reference count, and
+/// nothing is formatted until the error is displayed. Each thread takes the breaker's lock once
+/// per trip, to cache the failure count and text; after that a rejection takes no lock.
 ///
 /// While Open, `Display` gives exactly the Python `circuitbreaker` library's message:
 ///
@@ -39,6 +40,16 @@ pub(crate) struct Deadline {
     pub(crate) remaining: u64,
 }
 
+impl Deadline {
+    pub(crate) fn retry_at(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.wall_until)
+    }
+
+    pub(crate) fn remaining(self) -> Duration {
+        Duration::from_nanos(self.remaining)
+    }
+}
+
 impl Rejected {
     /// The breaker's name.
     pub fn name(&self) -> &'static str {
@@ -53,14 +64,12 @@ impl Rejected {
 
     /// When the Open circuit will let a probe through, as wall-clock time. `None` unless Open.
     pub fn retry_at(&self) -> Option<SystemTime> {
-        self.deadline
-            .map(|deadline| UNIX_EPOCH + Duration::from_nanos(deadline.wall_until))
+        self.deadline.map(Deadline::retry_at)
     }
 
     /// How long until the Open circuit lets a probe through. `None` unless Open.
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline
-            .map(|deadline| Duration::from_nanos(deadline.remaining))
+        self.deadline.map(Deadline::remaining)
     }
 
     /// Consecutive failures, counted as the Python library does (a failed probe adds one).

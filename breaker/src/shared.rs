@@ -1,9 +1,11 @@
 //! The state one breaker's clones share: a lock-free fast path in front of the locked core.
 //!
 //! The hot path reads one atomic word (state and generation) and, while Open, one deadline and
-//! the clock. Only these take the core's mutex: a failure, a success that must reset a failure
-//! count or feed a sliding window, anything while HalfOpen, an Open deadline that has passed,
-//! and the manual commands. After each locked step the core's decision is published to the
+//! the clock. Only these take the core's mutex: a failure; a success that must reset a failure
+//! count, feed a count window, count as a probe or (slow) trip the circuit; an ignored or
+//! dropped probe; anything else while HalfOpen; an Open deadline that has passed; a thread's
+//! first rejection of a trip (to cache the failure count and text); snapshots and the manual
+//! commands. After each locked step the core's decision is published to the
 //! atomics, the word last (Release), so a reader that sees a new word sees its deadline too.
 
 use crate::clock::{ClockSource, saturating_nanos};
@@ -45,9 +47,8 @@ pub(crate) struct Shared {
     /// Whether a success while Closed needs nothing but a counter when no failure count is
     /// pending: no window to feed, no duration to measure, no listener to tell.
     plain_successes: bool,
-    /// Whether a success while Closed must reach the core even with no failure to reset:
-    /// a count window has to record it under the lock.
-    successes_need_core: bool,
+    /// Whether a count window keeps the outcomes: it records every call under the core's lock.
+    count_window: bool,
     slow_call_duration: Option<Duration>,
     /// Whether a slow call can trip the circuit, so a slow success must reach the core.
     slow_calls_trip: bool,
@@ -70,7 +71,7 @@ impl Shared {
             plain_successes: !config.uses_window()
                 && config.slow_call_duration.is_none()
                 && !listeners.any(),
-            successes_need_core: count_window,
+            count_window,
             slow_call_duration: config.slow_call_duration,
             slow_calls_trip: config.slow_call_rate_threshold.is_some(),
             core: Mutex::new(Core::new(config)),
@@ -233,6 +234,7 @@ impl Shared {
         let ticket = admitted.ticket;
         let failed = matches!(outcome, Kind::Failure(_));
         if let (Some(window), false) = (slot.window(), matches!(outcome, Kind::Ignored)) {
+            // The window's buckets drop a late outcome of an earlier generation themselves.
             window.record(ticket.generation, self.now(), failed, slow);
         }
         let (verdict, cause) = match outcome {
@@ -242,7 +244,7 @@ impl Shared {
                 // Nothing to reset, no count window to feed, no probe to count, not a slow
                 // call that could trip: the core need not hear of it.
                 let core_cares = ticket.probe
-                    || self.successes_need_core
+                    || self.count_window
                     || (slow && self.slow_calls_trip)
                     || self.consecutive_failures.load(Relaxed) != 0;
                 if !core_cares {
@@ -290,6 +292,12 @@ impl Shared {
         }
     }
 
+    /// The state last published, without looking at the clock (for `Debug`, which must not
+    /// make transitions).
+    pub(crate) fn published_state(&self) -> State {
+        StateWord::from_bits(self.word.load(Acquire)).state()
+    }
+
     /// The state, moving Open to HalfOpen first if its deadline has passed.
     pub(crate) fn state(&self) -> State {
         let word = StateWord::from_bits(self.word.load(Acquire));
@@ -332,10 +340,8 @@ impl Shared {
             slow_call_rate: tally.and_then(|tally| tally.slow_rate()),
             transitions: core.transitions(),
             probes_in_flight: core.probes_in_flight(),
-            open_until: open.map(|until| {
-                UNIX_EPOCH + Duration::from_nanos(self.wall_origin.saturating_add(until))
-            }),
-            remaining: open.map(|until| Duration::from_nanos(until.saturating_sub(now))),
+            open_until: open.map(|until| self.deadline(now, until).retry_at()),
+            remaining: open.map(|until| self.deadline(now, until).remaining()),
             last_failure: core.last_failure().map(|text| text.to_string()),
             config: core.config().clone(),
         };

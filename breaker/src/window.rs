@@ -2,9 +2,10 @@
 //!
 //! The count window keeps a running total behind the core's lock. The time window is kept per
 //! thread and lock-free (see [`ThreadWindow`]); reading it walks `threads × buckets`, which
-//! happens only when a failure or slow call is judged, never on a plain success.
+//! happens when a failure or slow call is judged and for a snapshot, never on a plain success.
 
 use crate::SlidingWindow;
+use crate::clock::saturating_nanos;
 use std::sync::atomic::{
     AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
@@ -111,9 +112,7 @@ impl TimeGeometry {
     pub(crate) fn of(window: SlidingWindow) -> Option<Self> {
         match window {
             SlidingWindow::Time { length, buckets } => Some(Self {
-                width: u64::try_from((length / buckets).as_nanos())
-                    .unwrap_or(u64::MAX)
-                    .max(1),
+                width: saturating_nanos(length / buckets).max(1),
                 len: u64::from(buckets.max(1)),
             }),
             SlidingWindow::Count { .. } => None,
@@ -171,16 +170,23 @@ impl ThreadWindow {
             epoch
         };
         let bucket = &self.buckets[(epoch % self.geometry.len) as usize];
-        if bucket.epoch.load(Relaxed) != epoch || bucket.generation.load(Relaxed) != generation {
+        let (bucket_epoch, bucket_generation) =
+            (bucket.epoch.load(Relaxed), bucket.generation.load(Relaxed));
+        if bucket_epoch == epoch && bucket_generation > generation {
+            // A late outcome of a call admitted before the last transition: it must not wipe
+            // what this thread recorded for the current generation.
+            return;
+        }
+        if bucket_epoch != epoch || bucket_generation != generation {
             bucket.calls.store(0, Relaxed);
             bucket.failures.store(0, Relaxed);
             bucket.slow.store(0, Relaxed);
             bucket.generation.store(generation, Relaxed);
             bucket.epoch.store(epoch, Release);
         }
-        bump(&bucket.calls, true);
-        bump(&bucket.failures, failed);
-        bump(&bucket.slow, slow);
+        bump_if(&bucket.calls, true);
+        bump_if(&bucket.failures, failed);
+        bump_if(&bucket.slow, slow);
     }
 
     /// Adds this thread's calls of `generation` within the window ending at `now` to `total`.
@@ -203,7 +209,7 @@ impl ThreadWindow {
 }
 
 #[inline]
-fn bump(counter: &AtomicU32, by_one: bool) {
+fn bump_if(counter: &AtomicU32, by_one: bool) {
     if by_one {
         counter.store(counter.load(Relaxed).saturating_add(1), Relaxed);
     }
@@ -296,6 +302,21 @@ mod tests {
         assert_eq!(tally(&window, 5, 10 * MS), Tally::default());
         window.record(5, 20 * MS, false, false);
         assert_eq!(tally(&window, 5, 20 * MS).calls, 1);
+    }
+
+    #[test]
+    fn a_late_outcome_of_an_earlier_generation_leaves_the_current_bucket_alone() {
+        let window = one_second_in_ten();
+        window.record(6, 10 * MS, true, false);
+        window.record(5, 20 * MS, false, false);
+        assert_eq!(
+            tally(&window, 6, 20 * MS),
+            Tally {
+                calls: 1,
+                failures: 1,
+                slow: 0
+            }
+        );
     }
 
     #[test]

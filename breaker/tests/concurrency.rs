@@ -1,11 +1,14 @@
 //! Many threads, one breaker: exact counts, and never more probes than allowed.
 
 use breaker::{CircuitBreaker, ManualClock, State};
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 const THREADS: u64 = 4;
 const CALLS: u64 = 25_000;
+/// Rounds of the HalfOpen test, each ending at a barrier.
+const ROUNDS: u64 = 2_000;
 
 #[test]
 fn four_threads_are_counted_exactly() {
@@ -13,10 +16,14 @@ fn four_threads_are_counted_exactly() {
         .failure_threshold(u32::MAX)
         .build()
         .expect("valid");
+    // Every thread starts at the barrier, so all four are alive at once and each counts in a
+    // slot of its own (a thread that has ended could hand its slot on to the next).
+    let start = Barrier::new(THREADS as usize);
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
-            let cb = cb.clone();
+            let (cb, start) = (cb.clone(), &start);
             scope.spawn(move || {
+                start.wait();
                 for call in 0..CALLS {
                     let permit = cb.try_acquire().expect("closed");
                     match (call + thread) % 4 {
@@ -66,35 +73,42 @@ fn half_open_never_admits_more_probes_than_the_limit() {
     let in_flight = AtomicU32::new(0);
     let most = AtomicU32::new(0);
     let admitted = AtomicU64::new(0);
+    // Each round, every thread tries for a probe and holds what it got until all four have
+    // tried: the probes overlap for certain, so a breaker that admitted too many would show it.
+    let tried = Barrier::new(THREADS as usize);
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
-                for _ in 0..CALLS {
-                    let Ok(probe) = cb.try_acquire() else {
-                        continue;
-                    };
-                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
-                    admitted.fetch_add(1, Ordering::Relaxed);
-                    std::hint::spin_loop();
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                    // Ignored probes keep the circuit HalfOpen for the whole test.
-                    probe.ignore();
+                for _ in 0..ROUNDS {
+                    let probe = cb.try_acquire().ok();
+                    if probe.is_some() {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        admitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tried.wait();
+                    if let Some(probe) = probe {
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        // Ignored probes keep the circuit HalfOpen for the whole test.
+                        probe.ignore();
+                    }
+                    tried.wait();
                 }
             });
         }
     });
-    assert!(
-        most.load(Ordering::SeqCst) <= LIMIT,
-        "at most {LIMIT} probes at once"
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        LIMIT,
+        "the probes overlapped, and never more than {LIMIT} ran at once"
     );
-    assert!(admitted.load(Ordering::Relaxed) > 0);
+    assert_eq!(admitted.load(Ordering::Relaxed), ROUNDS * u64::from(LIMIT));
     assert_eq!(cb.state(), State::HalfOpen);
     let snapshot = cb.snapshot();
     assert_eq!(snapshot.probes_in_flight, 0);
     assert_eq!(
         snapshot.calls.ignored + snapshot.calls.rejected,
-        THREADS * CALLS,
+        THREADS * ROUNDS,
         "every attempt was either a probe or a rejection"
     );
 }
@@ -136,9 +150,11 @@ fn a_time_window_kept_per_thread_adds_up_exactly() {
         .minimum_calls(1_000_000)
         .build()
         .expect("valid");
+    let start = Barrier::new(THREADS as usize);
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
+                start.wait();
                 for call in 0..CALLS {
                     let permit = cb.try_acquire().expect("never trips");
                     if call % 5 == 0 {
@@ -166,9 +182,11 @@ fn failures_on_several_threads_trip_a_time_window_together() {
         .build()
         .expect("valid");
     // Ten failures on each of four threads: no thread alone reaches minimum_calls.
+    let start = Barrier::new(THREADS as usize);
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
+                start.wait();
                 for _ in 0..10 {
                     if let Ok(permit) = cb.try_acquire() {
                         permit.failure("down");

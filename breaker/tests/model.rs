@@ -239,7 +239,10 @@ proptest! {
                     cb.reset();
                     model.observe();
                     model.failures = 0;
-                    if model.state != State::Closed {
+                    if model.state == State::Closed {
+                        // A reset forgets the calls in flight too.
+                        model.generation += 1;
+                    } else {
                         model.enter(State::Closed);
                     }
                 }

@@ -146,3 +146,26 @@ fn manual_states_are_sticky_until_reset() {
     assert_eq!(cb.state(), State::Closed);
     assert_eq!(cb.snapshot().consecutive_failures, 0);
 }
+
+#[test]
+fn reset_while_closed_empties_a_time_window() {
+    let cb = CircuitBreaker::builder("reset-window")
+        .without_failure_threshold()
+        .failure_rate_threshold(50.0)
+        .sliding_window(SlidingWindow::time(Duration::from_secs(60), 6))
+        .minimum_calls(4)
+        .build()
+        .expect("valid");
+    for _ in 0..3 {
+        cb.try_acquire().expect("closed").failure("down");
+    }
+    assert_eq!(cb.snapshot().window_calls, Some(3));
+    cb.reset();
+    assert_eq!(cb.snapshot().window_calls, Some(0));
+    cb.try_acquire().expect("closed").failure("down");
+    assert_eq!(
+        cb.state(),
+        State::Closed,
+        "1 call after the reset, below minimum_calls"
+    );
+}

@@ -32,6 +32,8 @@ async fn after_three_failures_the_fourth_call_is_rejected_at_once_in_the_python_
     let started = Instant::now();
     let message = a.error_message("/call?fail=true").await;
     let took = started.elapsed();
+    // Half of B's 100 ms fail delay: the answer did not wait on B (B's call count below is the
+    // proof; this bound only says "at once").
     assert!(took < Duration::from_millis(50), "rejection took {took:?}");
     assert_eq!(
         message,
@@ -79,7 +81,11 @@ async fn twenty_concurrent_failures_while_closed_all_reach_b_then_every_call_is_
             message.starts_with("Circuit \"call_service_b\" OPEN until "),
             "{message}"
         );
-        assert!(started.elapsed() < Duration::from_millis(50));
+        // Half of B's 300 ms fail delay here: loose enough for a busy CI machine.
+        assert!(
+            started.elapsed() < Duration::from_millis(150),
+            "did not wait on B"
+        );
     }
     assert_eq!(b.api_calls().await, 20);
     a.stop().await;
