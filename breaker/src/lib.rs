@@ -78,7 +78,7 @@
 //! | `breaker` | [`CircuitBreaker`], the handle: acquire, state, snapshot, manual commands |
 //! | `builder`, `config`, `backoff` | settings, defaults, validation ([`ConfigError`]) |
 //! | `core` | the state machine, a pure function of (state, event, now) |
-//! | `shared` | the lock-free fast path in front of the core |
+//! | `shared` | the lock-free fast path in front of the core: admit, settle, snapshot |
 //! | `window` | count and time sliding windows, O(1) per call |
 //! | `permit`, `outcome`, `call` | settling one call; the async `call` wrappers |
 //! | `rejected`, `error`, `text` | [`Rejected`], [`Error`], failure texts cheap to copy |
