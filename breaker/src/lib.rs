@@ -77,14 +77,14 @@
 //! |---|---|
 //! | `breaker` | [`CircuitBreaker`], the handle: acquire, state, snapshot, manual commands |
 //! | `builder`, `config`, `backoff` | settings, defaults, validation ([`ConfigError`]) |
-//! | `core` | the state machine, a pure function of (state, event, now) |
+//! | `core` | the state machine: decisions from (state, event, now), no I/O, no atomics |
 //! | `shared` | the lock-free fast path in front of the core: admit, settle, snapshot |
 //! | `window` | count and time sliding windows, O(1) per call |
 //! | `permit`, `outcome`, `call` | settling one call; the async `call` wrappers |
 //! | `rejected`, `error`, `text` | [`Rejected`], [`Error`], failure texts cheap to copy |
 //! | `events`, `transition` | listeners, transitions and the `tracing` log |
 //! | `name` | breaker names, interned so a rejection carries them for free |
-//! | `local` | what each thread keeps: call counters, its share of a time window |
+//! | `local` | what each thread keeps: call counters, its share of a time window, trip cache |
 //! | `metrics`, `registry` | [`CallCounts`], [`Snapshot`], the named [`Registry`] |
 //! | [`middleware`] | the tower `Layer` and `Service` |
 //! | `clock` | [`Clock`], [`MonotonicClock`], [`ManualClock`] |

@@ -41,7 +41,8 @@ use crate::CircuitBreaker;
 use std::task::{Context, Poll};
 use tower_service::Service;
 
-/// The error the middleware returns: the inner service's error, or a [`Rejected`].
+/// The error the middleware returns: the inner service's error, or a
+/// [`Rejected`](crate::Rejected).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A [`Service`] guarded by a breaker. Clones share the breaker.
