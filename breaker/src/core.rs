@@ -1,8 +1,10 @@
-//! The state machine itself: a pure function of (state, event, now).
+//! The state machine itself: decisions from (state, event, now).
 //!
 //! No atomics, no I/O, no clock: the breaker ([`crate::CircuitBreaker`]) keeps a `Core` behind
 //! a mutex, passes it the time, and publishes what it decides to the atomics its lock-free fast
-//! path reads. Every rule of the machine is unit-tested here without a runtime.
+//! path reads. Every rule of the machine is unit-tested here without a runtime. The one input
+//! not passed in is the random number that spreads a jittered open duration; `Backoff`'s own
+//! tests pick that number directly.
 
 use crate::clock::saturating_nanos;
 use crate::text::Text;
