@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
-pub use strict_query::{MalformedQuery, check_encoding};
+pub use service_kit::query::{MalformedQuery, check_encoding};
 
 /// Like [`axum::extract::Query`], but a broken percent-escape (`fail=%zz`) is refused instead
 /// of being passed through literally, and every rejection becomes a JSON [`AppError`].

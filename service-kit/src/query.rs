@@ -1,19 +1,17 @@
-//! The one check both services make before they read a query string.
+//! The check both services make before they read a query string.
 //!
 //! axum's `Query` (like `serde_urlencoded` under it) decodes leniently: `fail=%zz` arrives as
 //! the text `%zz`. Both services refuse such a URL with a 400 instead, so a caller learns that
 //! its encoding is wrong rather than getting an answer for a value it did not mean. Each
-//! service keeps its own extractor (its HTTP boundary and error type are its own); this crate
-//! holds only the check they share.
+//! service keeps its own extractor (its HTTP boundary and error type are its own); this module
+//! holds the check they share.
 //!
 //! ```
-//! use strict_query::{MalformedQuery, check_encoding};
+//! use service_kit::query::{MalformedQuery, check_encoding};
 //!
 //! assert_eq!(check_encoding("fail=true%26x%3D1"), Ok(()));
 //! assert!(matches!(check_encoding("fail=%zz"), Err(MalformedQuery::BadEscape { at: 5, .. })));
 //! ```
-
-#![deny(missing_docs)]
 
 use percent_encoding::percent_decode_str;
 
