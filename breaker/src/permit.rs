@@ -25,9 +25,23 @@ pub struct OwnedPermit {
     pending: Option<Admitted>,
 }
 
-/// The four ways to settle a permit, written once for both kinds.
+/// Settling and releasing a permit, written once for both kinds (each has a `shared()`).
 macro_rules! settle_methods {
     () => {
+        fn settle(&mut self, outcome: Kind) {
+            if let Some(admitted) = self.pending.take() {
+                self.shared().settle(admitted, outcome);
+            }
+        }
+
+        /// Frees what an unsettled permit holds; called by `Drop`.
+        #[inline]
+        fn release(&mut self) {
+            if let Some(admitted) = self.pending.take() {
+                self.shared().abandon(admitted);
+            }
+        }
+
         /// The call succeeded.
         #[inline]
         pub fn success(mut self) {
@@ -75,21 +89,13 @@ impl<'a> Permit<'a> {
         self.shared
     }
 
-    fn settle(&mut self, outcome: Kind) {
-        if let Some(admitted) = self.pending.take() {
-            self.shared.settle(admitted, outcome);
-        }
-    }
-
     settle_methods!();
 }
 
 impl Drop for Permit<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(admitted) = self.pending.take() {
-            self.shared.abandon(admitted);
-        }
+        self.release();
     }
 }
 
@@ -105,20 +111,12 @@ impl OwnedPermit {
         self.breaker.shared()
     }
 
-    fn settle(&mut self, outcome: Kind) {
-        if let Some(admitted) = self.pending.take() {
-            self.shared().settle(admitted, outcome);
-        }
-    }
-
     settle_methods!();
 }
 
 impl Drop for OwnedPermit {
     fn drop(&mut self) {
-        if let Some(admitted) = self.pending.take() {
-            self.breaker.shared().abandon(admitted);
-        }
+        self.release();
     }
 }
 
