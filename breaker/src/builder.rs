@@ -2,7 +2,7 @@
 
 use crate::clock::ClockSource;
 use crate::events::{Listener, Listeners};
-use crate::shared::Shared;
+use crate::fast_path::{Shared, intern};
 use crate::{
     Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
 };
@@ -26,7 +26,7 @@ pub struct Builder {
 impl Builder {
     pub(crate) fn new(name: &str) -> Self {
         Self {
-            name: crate::name::intern(name),
+            name: intern(name),
             config: Config::default(),
             clock: None,
             listeners: Vec::new(),
@@ -40,7 +40,41 @@ impl Builder {
         self
     }
 
-    /// Turns the consecutive-failure policy off, so only the rate policies trip the circuit.
+    /// Opens the circuit on the failure that makes `failures` failures within the last
+    /// `within`, successes in between or not: the article's "5 failures in 30 seconds" (Java's
+    /// Failsafe calls it a thresholding period). A failure exactly `within` old no longer counts.
+    /// Combines with every other policy; off by default.
+    ///
+    /// ```
+    /// use breaker::{CircuitBreaker, ManualClock, Reason, State};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::new();
+    /// let cb = CircuitBreaker::builder("inventory")
+    ///     .without_failure_threshold()
+    ///     .failures_within(3, Duration::from_secs(30))
+    ///     .clock(clock.clone())
+    ///     .build()?;
+    /// for _ in 0..3 {
+    ///     cb.try_acquire()?.success(); // successes do not reset the count
+    ///     cb.try_acquire()?.failure("timeout");
+    ///     clock.advance(Duration::from_secs(10));
+    /// }
+    /// assert_eq!(cb.state(), State::Open, "the third failure came 20 s after the first");
+    /// let rejected = cb.try_acquire().unwrap_err();
+    /// assert_eq!(rejected.reason(), Some(Reason::FailuresWithin {
+    ///     failures: 3,
+    ///     within: Duration::from_secs(30),
+    /// }));
+    /// assert!(rejected.to_string().contains("(3 failures within 30s, 20 sec remaining)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn failures_within(mut self, failures: u32, within: Duration) -> Self {
+        self.config.failures_within = Some((failures, within));
+        self
+    }
+
+    /// Turns the consecutive-failure policy off, so only the other policies trip the circuit.
     pub fn without_failure_threshold(mut self) -> Self {
         self.config.failure_threshold = None;
         self
@@ -67,6 +101,15 @@ impl Builder {
     /// Successful probes that close the circuit. Default 1.
     pub fn success_threshold(mut self, successes: u32) -> Self {
         self.config.success_threshold = successes;
+        self
+    }
+
+    /// Opens the circuit again when a probe has been out this long without an answer (counting
+    /// from the first probe admitted while none was out), so that a probe that never answers
+    /// cannot hold HalfOpen forever; its late outcome is then ignored. Resilience4j's
+    /// `maxWaitDurationInHalfOpenState`. Default: none, wait as long as the probe takes.
+    pub fn half_open_max_wait(mut self, wait: Duration) -> Self {
+        self.config.half_open_max_wait = Some(wait);
         self
     }
 
@@ -145,7 +188,7 @@ impl Builder {
     /// The same settings for a breaker with another name.
     pub(crate) fn renamed(&self, name: &str) -> Self {
         Self {
-            name: crate::name::intern(name),
+            name: intern(name),
             ..self.clone()
         }
     }

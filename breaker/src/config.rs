@@ -1,6 +1,6 @@
 //! The settings of a breaker, their defaults, and their validation.
 
-use crate::{Backoff, ConfigError};
+use crate::ConfigError;
 use std::time::Duration;
 
 /// Which recent calls the failure-rate and slow-call-rate policies look at.
@@ -42,11 +42,13 @@ impl SlidingWindow {
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | `failure_threshold` | 5 | consecutive failures that open the circuit (`None`: rates only) |
+/// | `failure_threshold` | 5 | consecutive failures that open the circuit (`None`: other policies only) |
+/// | `failures_within` | none | `(n, t)`: n failures within the last t open the circuit |
 /// | `recovery_timeout` | 30 s | how long the circuit stays Open before a probe may pass |
 /// | `backoff` | none | growth of the open duration on repeated trips |
 /// | `half_open_max_calls` | 1 | probes that may run at the same time while HalfOpen |
 /// | `success_threshold` | 1 | successful probes that close the circuit |
+/// | `half_open_max_wait` | none | a probe out this long without an answer opens the circuit again |
 /// | `failure_rate_threshold` | none | failure percentage over the window that opens it |
 /// | `slow_call_duration` | none | calls at least this long count as slow |
 /// | `slow_call_rate_threshold` | none | slow-call percentage over the window that opens it |
@@ -57,10 +59,12 @@ impl SlidingWindow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub(crate) failure_threshold: Option<u32>,
+    pub(crate) failures_within: Option<(u32, Duration)>,
     pub(crate) recovery_timeout: Duration,
     pub(crate) backoff: Option<Backoff>,
     pub(crate) half_open_max_calls: u32,
     pub(crate) success_threshold: u32,
+    pub(crate) half_open_max_wait: Option<Duration>,
     pub(crate) failure_rate_threshold: Option<f64>,
     pub(crate) slow_call_duration: Option<Duration>,
     pub(crate) slow_call_rate_threshold: Option<f64>,
@@ -72,10 +76,12 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             failure_threshold: Some(5),
+            failures_within: None,
             recovery_timeout: Duration::from_secs(30),
             backoff: None,
             half_open_max_calls: 1,
             success_threshold: 1,
+            half_open_max_wait: None,
             failure_rate_threshold: None,
             slow_call_duration: None,
             slow_call_rate_threshold: None,
@@ -89,6 +95,11 @@ impl Config {
     /// Consecutive failures that open the circuit, if that policy is on.
     pub fn failure_threshold(&self) -> Option<u32> {
         self.failure_threshold
+    }
+
+    /// `(n, t)`: n failures within the last t open the circuit, if that policy is on.
+    pub fn failures_within(&self) -> Option<(u32, Duration)> {
+        self.failures_within
     }
 
     /// How long the circuit stays Open on its first trip.
@@ -109,6 +120,11 @@ impl Config {
     /// Successful probes that close the circuit.
     pub fn success_threshold(&self) -> u32 {
         self.success_threshold
+    }
+
+    /// How long a probe may stay out without an answer before the circuit opens again, if set.
+    pub fn half_open_max_wait(&self) -> Option<Duration> {
+        self.half_open_max_wait
     }
 
     /// Failure percentage over the window that opens the circuit, if that policy is on.
@@ -136,26 +152,35 @@ impl Config {
         self.minimum_calls
     }
 
-    /// Whether outcomes have to be recorded in a sliding window.
-    pub(crate) fn uses_window(&self) -> bool {
-        self.failure_rate_threshold.is_some() || self.slow_call_rate_threshold.is_some()
-    }
-
     /// Checks every setting once, so the state machine never meets a value it cannot handle.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if let Some(threshold) = self.failure_threshold {
             at_least_one("failure_threshold", threshold)?;
         }
-        if self.failure_threshold.is_none() && !self.uses_window() {
+        let rates =
+            self.failure_rate_threshold.is_some() || self.slow_call_rate_threshold.is_some();
+        if self.failure_threshold.is_none() && self.failures_within.is_none() && !rates {
             return Err(ConfigError::new(
                 "failure_threshold",
                 "no trip policy left: keep the consecutive-failure threshold or set \
-                 failure_rate_threshold or slow_call_rate_threshold",
+                 failures_within, failure_rate_threshold or slow_call_rate_threshold",
             ));
+        }
+        if let Some((failures, within)) = self.failures_within {
+            if !(1..=MAX_FAILURES_WITHIN).contains(&failures) {
+                return Err(ConfigError::new(
+                    "failures_within",
+                    format!("counts 1 to {MAX_FAILURES_WITHIN} failures (got {failures})"),
+                ));
+            }
+            non_zero("failures_within", within)?;
         }
         non_zero("recovery_timeout", self.recovery_timeout)?;
         at_least_one("half_open_max_calls", self.half_open_max_calls)?;
         at_least_one("success_threshold", self.success_threshold)?;
+        if let Some(wait) = self.half_open_max_wait {
+            non_zero("half_open_max_wait", wait)?;
+        }
         if let Some(rate) = self.failure_rate_threshold {
             percentage("failure_rate_threshold", rate)?;
         }
@@ -249,6 +274,8 @@ impl Config {
     }
 }
 
+/// The most failures `failures_within` may count: it keeps the time of each, 8 bytes apiece.
+const MAX_FAILURES_WITHIN: u32 = 10_000;
 /// The largest count window: one byte per call, so 1 MB at most.
 const MAX_COUNT_WINDOW: u32 = 1_000_000;
 /// The most buckets a time window may have. Recording is O(1) whatever this is; judging a
@@ -281,176 +308,73 @@ fn percentage(field: &'static str, value: f64) -> Result<(), ConfigError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Growth of the open duration on repeated trips, reset when the circuit closes again.
+///
+/// The n-th trip in a row (a failed probe reopens the circuit, counting as the next trip) stays
+/// Open for `recovery_timeout × multiplier^(n-1)`, capped at `max`, then spread by `± jitter`
+/// (a fraction) so that many clients do not probe a recovering backend in lockstep.
+///
+/// ```
+/// use breaker::{Backoff, CircuitBreaker};
+/// use std::time::Duration;
+///
+/// let cb = CircuitBreaker::builder("inventory")
+///     .recovery_timeout(Duration::from_millis(500))
+///     .backoff(Backoff::exponential(2.0, Duration::from_secs(30)).with_jitter(0.1))
+///     .build()?;
+/// # Ok::<(), breaker::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    pub(crate) multiplier: f64,
+    pub(crate) max: Duration,
+    pub(crate) jitter: f64,
+}
 
-    fn field_of(config: Config) -> &'static str {
-        config.validate().expect_err("invalid").field()
-    }
-
-    #[test]
-    fn the_defaults_are_valid() {
-        assert_eq!(Config::default().validate(), Ok(()));
-    }
-
-    #[test]
-    fn every_invalid_value_names_its_field() {
-        let base = Config::default;
-        let cases: Vec<(Config, &str)> = vec![
-            (
-                Config {
-                    failure_threshold: Some(0),
-                    ..base()
-                },
-                "failure_threshold",
-            ),
-            (
-                Config {
-                    failure_threshold: None,
-                    ..base()
-                },
-                "failure_threshold",
-            ),
-            (
-                Config {
-                    recovery_timeout: Duration::ZERO,
-                    ..base()
-                },
-                "recovery_timeout",
-            ),
-            (
-                Config {
-                    half_open_max_calls: 0,
-                    ..base()
-                },
-                "half_open_max_calls",
-            ),
-            (
-                Config {
-                    success_threshold: 0,
-                    ..base()
-                },
-                "success_threshold",
-            ),
-            (
-                Config {
-                    failure_rate_threshold: Some(0.0),
-                    ..base()
-                },
-                "failure_rate_threshold",
-            ),
-            (
-                Config {
-                    failure_rate_threshold: Some(100.5),
-                    ..base()
-                },
-                "failure_rate_threshold",
-            ),
-            (
-                Config {
-                    failure_rate_threshold: Some(f64::NAN),
-                    ..base()
-                },
-                "failure_rate_threshold",
-            ),
-            (
-                Config {
-                    slow_call_rate_threshold: Some(50.0),
-                    ..base()
-                },
-                "slow_call_duration",
-            ),
-            (
-                Config {
-                    slow_call_duration: Some(Duration::ZERO),
-                    ..base()
-                },
-                "slow_call_duration",
-            ),
-            (
-                Config {
-                    minimum_calls: 0,
-                    ..base()
-                },
-                "minimum_calls",
-            ),
-            (
-                Config {
-                    minimum_calls: 101,
-                    ..base()
-                },
-                "minimum_calls",
-            ),
-            (
-                Config {
-                    sliding_window: SlidingWindow::count(0),
-                    ..base()
-                },
-                "sliding_window",
-            ),
-            (
-                Config {
-                    sliding_window: SlidingWindow::time(Duration::ZERO, 10),
-                    ..base()
-                },
-                "sliding_window",
-            ),
-            (
-                Config {
-                    sliding_window: SlidingWindow::time(Duration::from_secs(1), 0),
-                    ..base()
-                },
-                "sliding_window",
-            ),
-            (
-                Config {
-                    backoff: Some(Backoff::exponential(0.5, Duration::from_secs(60))),
-                    ..base()
-                },
-                "backoff.multiplier",
-            ),
-            (
-                Config {
-                    backoff: Some(Backoff::exponential(2.0, Duration::from_secs(1))),
-                    ..base()
-                },
-                "backoff.max",
-            ),
-            (
-                Config {
-                    backoff: Some(
-                        Backoff::exponential(2.0, Duration::from_secs(60)).with_jitter(1.0),
-                    ),
-                    ..base()
-                },
-                "backoff.jitter",
-            ),
-        ];
-        for (config, field) in cases {
-            assert_eq!(field_of(config.clone()), field, "{config:?}");
+impl Backoff {
+    /// Multiply the open duration by `multiplier` (at least 1) on each trip in a row, up to `max`.
+    pub fn exponential(multiplier: f64, max: Duration) -> Self {
+        Self {
+            multiplier,
+            max,
+            jitter: 0.0,
         }
     }
 
-    #[test]
-    fn the_error_message_names_the_field_and_the_reason() {
-        let config = Config {
-            failure_threshold: Some(0),
-            ..Config::default()
-        };
-        assert_eq!(
-            config.validate().expect_err("invalid").to_string(),
-            "invalid circuit breaker setting `failure_threshold`: must be at least 1 (got 0)"
-        );
+    /// Spread each open duration uniformly by `± fraction` of itself (`0 <= fraction < 1`).
+    pub fn with_jitter(self, fraction: f64) -> Self {
+        Self {
+            jitter: fraction,
+            ..self
+        }
     }
 
-    #[test]
-    fn rates_alone_are_a_valid_trip_policy() {
-        let config = Config {
-            failure_threshold: None,
-            failure_rate_threshold: Some(50.0),
-            ..Config::default()
-        };
-        assert_eq!(config.validate(), Ok(()));
+    /// The multiplier applied per trip.
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// The longest open duration.
+    pub fn max(&self) -> Duration {
+        self.max
+    }
+
+    /// The jitter fraction.
+    pub fn jitter(&self) -> f64 {
+        self.jitter
+    }
+
+    /// The open duration of trip number `trips` (1 for the first), given `unit`, a random number
+    /// in `[0, 1)`. Pure, so tests pick the random number.
+    pub(crate) fn open_duration(&self, base: Duration, trips: u32, unit: f64) -> Duration {
+        let exponent = i32::try_from(trips.saturating_sub(1)).unwrap_or(i32::MAX);
+        let max = self.max.as_secs_f64();
+        let grown = base.as_secs_f64() * self.multiplier.powi(exponent);
+        let spread = grown.min(max) * (1.0 + self.jitter * (2.0 * unit - 1.0));
+        // `try_from_secs_f64` rather than `from_secs_f64`: an overflowing or NaN figure must
+        // fall back to the cap, never panic.
+        Duration::try_from_secs_f64(spread.min(max))
+            .unwrap_or(self.max)
+            .max(Duration::from_nanos(1))
     }
 }

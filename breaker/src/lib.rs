@@ -3,33 +3,41 @@
 //!
 //! # The states
 //!
-//! * **Closed**: calls flow. Outcomes are recorded; a trip policy may open the circuit.
-//! * **Open**: calls are rejected without touching the backend, for `recovery_timeout`
-//!   (optionally growing with [`Backoff`]). The [`Rejected`] error says until when.
-//! * **HalfOpen**: up to `half_open_max_calls` probes may run at the same time; other calls are
-//!   rejected while they are in flight. `success_threshold` successful probes close the
-//!   circuit; one failed probe opens it again.
-//! * **ForcedOpen** and **Disabled**: manual and sticky, until [`CircuitBreaker::reset`].
+//! | state        | calls                                                                   |
+//! |--------------|-------------------------------------------------------------------------|
+//! | `Closed`     | flow; outcomes are recorded and a trip policy may open the circuit      |
+//! | `Open`       | are rejected without touching the backend, for `recovery_timeout` (optionally growing with [`Backoff`]); the [`Rejected`] error says why and until when |
+//! | `HalfOpen`   | up to `half_open_max_calls` probes may run at once, the rest are rejected; `success_threshold` successful probes close the circuit, one failed probe opens it again |
+//! | `ForcedOpen` | are all rejected, until [`CircuitBreaker::reset`]                       |
+//! | `Disabled`   | all flow and nothing is recorded or trips, until [`CircuitBreaker::reset`] |
 //!
 //! ```text
 //!                  trip policy fires
 //!        ┌────────┐ ───────────────────────────────▶ ┌────────┐
 //!        │ Closed │                                   │  Open  │ ◀──┐
-//!        └────────┘ ◀──────────┐                      └────────┘    │
-//!                              │                          │         │ a probe
-//!              success_threshold probes succeed           │ recovery_timeout
-//!                              │                          ▼ passes  │ fails
+//!        └────────┘ ◀──────────┐                      └────────┘    │ a probe fails
+//!                              │                          │         │ (or stays out for
+//!              success_threshold probes succeed           │ recovery_timeout    half_open_max_wait)
+//!                              │                          ▼ passes  │
 //!                              │                     ┌──────────┐   │
 //!                              └──────────────────── │ HalfOpen │ ──┘
 //!                                                    └──────────┘
-//!   force_open() ─▶ ForcedOpen    disable() ─▶ Disabled    reset() ─▶ Closed, from anywhere
+//!   force_open() ─▶ ForcedOpen   force_open_for(d) ─▶ Open for d   disable() ─▶ Disabled
+//!   reset() ─▶ Closed, from anywhere
 //! ```
 //!
-//! Trip policies can be combined: **consecutive failures** (`failure_threshold`, the article's
-//! policy; a success resets the count), **failure rate** and **slow-call rate** over a sliding
-//! window of the last N calls or the last T seconds ([`SlidingWindow`]), evaluated once the
-//! window holds `minimum_calls`. Outcomes are three-way ([`Outcome`]): success, failure, or
-//! ignored (a client error says nothing about the backend).
+//! Trip policies combine; the first to fire opens the circuit:
+//!
+//! * **consecutive failures** (`failure_threshold`, the article's policy): a success resets
+//!   the count;
+//! * **failures within a period** (`failures_within(5, 30 s)`, the article's "5 failures in 30
+//!   seconds"): successes do not reset it;
+//! * **failure rate** and **slow-call rate** over a sliding window of the last N calls or the
+//!   last T seconds ([`SlidingWindow`]), judged on every call once the window holds
+//!   `minimum_calls`.
+//!
+//! Every policy costs O(1) per call and constant memory. Outcomes are three-way ([`Outcome`]):
+//! success, failure, or ignored (a client error says nothing about the backend).
 //!
 //! # Example: the article's breaker
 //!
@@ -71,69 +79,51 @@
 //! # }).unwrap();
 //! ```
 //!
-//! # The modules
+//! # Following one call
 //!
-//! | module | what it holds |
-//! |---|---|
-//! | `breaker` | [`CircuitBreaker`], the handle: acquire, state, snapshot, manual commands |
-//! | `builder`, `config`, `backoff` | settings, defaults, validation ([`ConfigError`]) |
-//! | `core` | the state machine: decisions from (state, event, now), no I/O, no atomics |
-//! | `shared` | the lock-free fast path in front of the core: admit, settle, snapshot |
-//! | `window` | count and time sliding windows, O(1) per call |
-//! | `permit`, `outcome`, `call` | settling one call; the async `call` wrappers |
-//! | `rejected`, `error`, `text` | [`Rejected`], [`Error`], failure texts cheap to copy |
-//! | `events`, `transition` | listeners, transitions and the `tracing` log |
-//! | `name` | breaker names, interned so a rejection carries them for free |
-//! | `local` | what each thread keeps: call counters, its share of a time window, trip cache |
-//! | `metrics`, `registry` | [`CallCounts`], [`Snapshot`], the named [`Registry`] |
-//! | [`middleware`] | the tower `Layer` and `Service` |
-//! | `clock` | [`Clock`], [`MonotonicClock`], [`ManualClock`] |
+//! `cb.call(f)` crosses five files, in this order:
+//!
+//! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
+//!    result into an [`Outcome`] and settles the permit with it.
+//! 2. `fast_path/mod.rs`: the permit is granted or refused from what the state machine last
+//!    published, without a lock when it can be; the outcome is counted the same way.
+//! 3. `state_machine.rs`: everything else is decided here, under a lock: **start reading
+//!    here**. It holds every rule of the diagram above, with no atomics, clocks or threads.
+//! 4. `trip_policy.rs`: while Closed, the machine asks the trip policies whether to open.
+//! 5. `events.rs`: a transition is logged and told to the listeners.
+//!
+//! The rest: `builder.rs` and `config.rs` (settings, defaults, validation), `error.rs` (the
+//! errors a caller sees), `metrics.rs` (counts, snapshots, the registry), `clock.rs` (time is
+//! injected), `middleware.rs` (the tower `Layer`). `fast_path/` holds everything that is there
+//! only for speed and can be skipped by a reader learning the pattern.
 //!
 //! # Speed
 //!
-//! While Closed, a successful call is one atomic load to acquire and a per-thread counter store
-//! to settle: no lock, no allocation, no shared cache line written. While Open, a rejection adds
-//! one read of the coarse monotonic clock. `breaker/BENCHMARKS.md` compares it with `failsafe`,
-//! `recloser` and `tower-resilience`.
+//! While Closed, a successful call is two atomic loads and a counter in the calling thread's own
+//! slot: no lock, no locked instruction, no allocation. While Open, a rejection adds one read of
+//! the coarse monotonic clock. `breaker/BENCHMARKS.md` compares it with `failsafe`, `recloser`
+//! and `tower-resilience` on the same machine, in the same run.
 
 #![deny(missing_docs)]
 
-mod backoff;
 mod breaker;
 mod builder;
-mod call;
 mod clock;
 mod config;
-mod core;
 mod error;
 mod events;
-mod local;
+mod fast_path;
 mod metrics;
 #[cfg(feature = "tower")]
 pub mod middleware;
-mod name;
-mod outcome;
-mod permit;
-mod registry;
-mod rejected;
-mod shared;
-mod state;
-mod text;
-mod transition;
-mod window;
+mod state_machine;
+mod trip_policy;
 
-pub use backoff::Backoff;
-pub use breaker::CircuitBreaker;
+pub use breaker::{CircuitBreaker, Outcome, OwnedPermit, Permit, default_classifier};
 pub use builder::Builder;
-pub use call::default_classifier;
 pub use clock::{Clock, ManualClock, MonotonicClock};
-pub use config::{Config, SlidingWindow};
-pub use error::{ConfigError, Error};
+pub use config::{Backoff, Config, SlidingWindow};
+pub use error::{ConfigError, Error, Rejected};
 pub use events::{Event, EventKind};
-pub use metrics::{CallCounts, Snapshot};
-pub use outcome::Outcome;
-pub use permit::{OwnedPermit, Permit};
-pub use registry::Registry;
-pub use rejected::Rejected;
-pub use state::State;
-pub use transition::{Reason, Transition};
+pub use metrics::{CallCounts, Registry, Snapshot};
+pub use state_machine::{Reason, State, Transition};

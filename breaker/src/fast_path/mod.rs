@@ -1,0 +1,469 @@
+//! The lock-free fast path in front of the state machine. A learner can skip this module: it
+//! changes how fast the breaker decides, never what it decides.
+//!
+//! The [`Machine`] lives behind a mutex. Taking that mutex costs two atomic read-modify-writes
+//! (about 5 ns each on this project's machine, an AMD EPYC) and makes every thread write one
+//! cache line, so a breaker that asked the machine about every call would be slower than its
+//! peers on one thread and far slower on several. Instead, after every step the machine says
+//! what may be decided without it ([`Shortcuts`]); that is published in one atomic word and
+//! two deadlines, and a call reads them:
+//!
+//! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
+//!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
+//!   written, no allocation.
+//! * **Open, a rejection**: the same load, a read of the coarse clock (5 ns against 23 ns for
+//!   the precise one) and a rejection built from what this thread cached when the circuit
+//!   opened: no lock.
+//! * **A time window**: each thread records into its own buckets; the machine reads them all
+//!   only when a policy could fire.
+//!
+//! Everything else (failures, probes, a deadline passing, the first successes after a failure)
+//! takes the lock and asks the machine. `breaker/BENCHMARKS.md` has the figures.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | [`Shared`]: publishing the machine's shortcuts, admitting, settling, rejecting |
+//! | `threads.rs` | what each thread keeps: counters, its share of a time window, trip cache |
+//! | `compact.rs` | the state word's bits, inline failure texts, interned names, the coarse clock |
+
+mod compact;
+mod threads;
+
+pub(crate) use compact::{Origin, Text, intern};
+pub(crate) use threads::TimeGeometry;
+
+use crate::clock::ClockSource;
+use crate::error::Deadline;
+use crate::events::{EventKind, Listeners};
+use crate::state_machine::{Admission, Machine, nanos};
+use crate::{Config, Outcome, Permit, Rejected, Snapshot, State, Transition};
+use compact::Word;
+use std::time::{Duration, UNIX_EPOCH};
+use sync::{AtomicU64, Mutex, MutexGuard, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use threads::{Threads, TripCache};
+
+/// The atomics and the lock the fast path uses: loom's under `--cfg loom`, so that its model
+/// checker can explore every interleaving of them, the standard library's otherwise.
+pub(crate) mod sync {
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    #[cfg(loom)]
+    pub(crate) use loom::sync::{Mutex, MutexGuard};
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::{Mutex, MutexGuard};
+}
+
+/// What a permit remembers of its admission: the word it was admitted under (with `PROBE` set
+/// for a probe) and, when slow calls are timed, when it started.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    word: Word,
+    started: u64,
+}
+
+impl Stamp {
+    pub(crate) fn is_probe(self) -> bool {
+        self.word.has(Word::PROBE)
+    }
+
+    /// The same stamp without its probe slot: what a settled permit keeps, so that dropping it
+    /// frees nothing.
+    pub(crate) fn settled(self) -> Stamp {
+        Stamp {
+            word: Word(self.word.0 & !Word::PROBE),
+            ..self
+        }
+    }
+}
+
+/// One breaker's state, shared by all its clones.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) name: &'static str,
+    word: AtomicU64,
+    /// `Shortcuts::reject_until`, while `REJECT` is set.
+    reject_until: AtomicU64,
+    /// `Shortcuts::quiet_until_epoch`, while `QUIET` is set.
+    quiet_until_epoch: AtomicU64,
+    /// Whether a quiet success needs nothing but its counter: no start time to compare, no
+    /// listener to tell.
+    bare_successes: bool,
+    slow_call_duration: Option<u64>,
+    machine: Mutex<Machine>,
+    threads: Threads,
+    clock: ClockSource,
+    /// The wall-clock time at the clock's origin, in nanoseconds since the Unix epoch.
+    wall_origin: u64,
+    pub(crate) listeners: Listeners,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        name: &'static str,
+        config: Config,
+        clock: ClockSource,
+        listeners: Listeners,
+    ) -> Self {
+        let time_window = (config.failure_rate_threshold.is_some()
+            || config.slow_call_rate_threshold.is_some())
+        .then(|| TimeGeometry::of(config.sliding_window))
+        .flatten();
+        let slow_call_duration = config.slow_call_duration.map(nanos);
+        let shared = Self {
+            name,
+            word: AtomicU64::new(0),
+            reject_until: AtomicU64::new(0),
+            quiet_until_epoch: AtomicU64::new(0),
+            bare_successes: slow_call_duration.is_none() && !listeners.any(),
+            slow_call_duration,
+            machine: Mutex::new(Machine::new(config)),
+            threads: Threads::new(time_window),
+            wall_origin: clock
+                .wall_origin()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, nanos),
+            clock,
+            listeners,
+        };
+        shared.publish(&shared.lock());
+        shared
+    }
+
+    #[inline]
+    fn now(&self) -> u64 {
+        self.clock.now_nanos()
+    }
+
+    #[inline]
+    fn load(&self) -> Word {
+        Word(self.word.load(Acquire))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Machine> {
+        // The machine never panics while locked (listeners run after the lock is released); a
+        // poisoned one is still consistent, and serving beats failing every caller.
+        self.machine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Publishes the machine's state and shortcuts; the word last (Release), so a reader that
+    /// sees the word sees the deadlines that go with it.
+    fn publish(&self, machine: &Machine) -> Word {
+        let shortcuts = machine.shortcuts();
+        let flag = |on: bool, flag: u64| if on { flag } else { 0 };
+        let flags = flag(shortcuts.admit_all, Word::ADMIT_ALL)
+            | flag(shortcuts.reject_until.is_some(), Word::REJECT)
+            | flag(shortcuts.time_window, Word::TIME_WINDOW)
+            | flag(shortcuts.quiet_until_epoch.is_some(), Word::QUIET);
+        let word = Word::new(machine.state(), machine.generation(), flags);
+        self.reject_until
+            .store(shortcuts.reject_until.unwrap_or(0), Relaxed);
+        self.quiet_until_epoch
+            .store(shortcuts.quiet_until_epoch.unwrap_or(0), Relaxed);
+        self.word.store(word.0, Release);
+        word
+    }
+
+    // ----- Admitting --------------------------------------------------------------------------
+
+    /// Admits a call or rejects it. Every step below returns this same type from its last
+    /// expression, so a rejection is written once, straight into the caller's slot: assembling
+    /// one and copying it cost a store-forwarding stall per copy.
+    #[inline]
+    pub(crate) fn acquire(&self) -> Result<Permit<'_>, Rejected> {
+        let word = self.load();
+        if word.has(Word::ADMIT_ALL) {
+            return Ok(Permit::new(self, self.stamp(word)));
+        }
+        self.acquire_rejecting(word)
+    }
+
+    #[inline]
+    fn stamp(&self, word: Word) -> Stamp {
+        let started = match self.slow_call_duration {
+            Some(_) => self.clock.now_precise_nanos(),
+            None => 0,
+        };
+        Stamp { word, started }
+    }
+
+    #[inline]
+    fn acquire_rejecting(&self, word: Word) -> Result<Permit<'_>, Rejected> {
+        if word.has(Word::REJECT) {
+            let until = self.reject_until.load(Relaxed);
+            if until == u64::MAX {
+                return self.reject_fast(word, None);
+            }
+            let now = self.now();
+            if now < until {
+                return self.reject_fast(word, Some(self.deadline(now, until)));
+            }
+        }
+        self.acquire_locked()
+    }
+
+    #[cold]
+    fn acquire_locked(&self) -> Result<Permit<'_>, Rejected> {
+        let mut machine = self.lock();
+        let now = self.now();
+        let observed = machine.observe(now);
+        let admission = machine.admit(now);
+        let word = self.publish(&machine);
+        let result = match admission {
+            Admission::Call => Ok(Permit::new(self, self.stamp(word))),
+            Admission::Probe => Ok(Permit::new(self, self.stamp(Word(word.0 | Word::PROBE)))),
+            Admission::Rejected => Err(self.rejection(&machine, now)),
+        };
+        drop(machine);
+        self.announce(observed);
+        if let Err(rejected) = &result {
+            self.threads.slot().rejected();
+            self.notify(EventKind::Rejected {
+                state: rejected.state,
+            });
+        }
+        result
+    }
+
+    /// A rejection built from the machine, under its lock.
+    fn rejection(&self, machine: &Machine, now: u64) -> Rejected {
+        Rejected {
+            name: self.name,
+            state: machine.state(),
+            deadline: machine.open_until().map(|until| self.deadline(now, until)),
+            failures: machine.failure_count(),
+            probes_in_flight: machine.probes_in_flight(),
+            opened_by: machine.opened_by(),
+            last_failure: machine.last_failure().cloned(),
+        }
+    }
+
+    /// A rejection while Open or ForcedOpen, from this thread's trip cache, without the lock.
+    #[inline]
+    fn reject_fast(&self, word: Word, deadline: Option<Deadline>) -> Result<Permit<'_>, Rejected> {
+        self.threads.slot().rejected();
+        self.notify(EventKind::Rejected {
+            state: word.state(),
+        });
+        let mut cache = self.threads.trip().borrow_mut();
+        if cache.generation != word.generation() {
+            self.refill(&mut cache, word.generation());
+        }
+        Err(Rejected {
+            name: self.name,
+            state: word.state(),
+            deadline,
+            failures: cache.failures,
+            probes_in_flight: 0,
+            opened_by: cache.opened_by,
+            last_failure: cache.last_failure.clone(),
+        })
+    }
+
+    /// Fills this thread's trip cache from the machine: once per thread per generation.
+    #[cold]
+    fn refill(&self, cache: &mut TripCache, generation: u64) {
+        let machine = self.lock();
+        cache.failures = machine.failure_count();
+        cache.opened_by = machine.opened_by();
+        cache.last_failure = machine.last_failure().map(Text::unshared);
+        // Cache only what belongs to the generation asked about; a newer one is still a fine
+        // answer for this rejection, but must not be kept under the old generation.
+        cache.generation = if machine.generation() == generation {
+            generation
+        } else {
+            u64::MAX
+        };
+    }
+
+    fn deadline(&self, now: u64, until: u64) -> Deadline {
+        Deadline {
+            wall_until: self.wall_origin.saturating_add(until),
+            remaining: until.saturating_sub(now),
+        }
+    }
+
+    // ----- Settling ---------------------------------------------------------------------------
+
+    /// Records a success. When the machine has said plain successes are quiet, this is one
+    /// atomic load and a counter in the thread's own slot.
+    #[inline]
+    pub(crate) fn succeed(&self, stamp: Stamp) {
+        let plain = stamp.word.0 & (Word::QUIET | Word::TIME_WINDOW | Word::PROBE) == Word::QUIET;
+        if plain && self.bare_successes && self.load() == stamp.word {
+            self.threads.slot().successful();
+        } else {
+            self.settle(stamp, Outcome::success());
+        }
+    }
+
+    /// Records how an admitted call ended.
+    pub(crate) fn settle(&self, stamp: Stamp, outcome: Outcome) {
+        let slot = self.threads.slot();
+        let elapsed = self
+            .slow_call_duration
+            .map(|_| self.clock.now_precise_nanos().saturating_sub(stamp.started));
+        let slow = matches!((elapsed, self.slow_call_duration), (Some(e), Some(t)) if e >= t);
+        if slow {
+            slot.slow();
+        }
+        if outcome.is_failure() {
+            slot.failed();
+        } else if outcome.is_ignored() {
+            slot.ignored();
+        } else {
+            slot.successful();
+        }
+        self.notify_outcome(&outcome, elapsed.map(Duration::from_nanos), slow);
+
+        let now = self.now();
+        let mut epoch = None;
+        if let (true, false, Some(window)) = (
+            stamp.word.has(Word::TIME_WINDOW),
+            outcome.is_ignored(),
+            slot.window(),
+        ) {
+            let generation = stamp.word.generation();
+            epoch = Some(window.record(generation, now, outcome.is_failure(), slow));
+        }
+        let word = self.load();
+        if !word.same_generation(stamp.word) {
+            // Admitted before the last transition: the machine would ignore it.
+            return;
+        }
+        let quiet = word.has(Word::QUIET)
+            && !stamp.is_probe()
+            && !slow
+            && !outcome.is_failure()
+            && epoch.is_none_or(|epoch| epoch <= self.quiet_until_epoch.load(Relaxed));
+        if !quiet {
+            self.record_locked(stamp, &outcome, slow, now);
+        }
+    }
+
+    #[cold]
+    fn record_locked(&self, stamp: Stamp, outcome: &Outcome, slow: bool, now: u64) {
+        let generation = stamp.word.generation();
+        let mut machine = self.lock();
+        let time_tally = || self.threads.time_tally(generation, now);
+        let transition =
+            machine.record(generation, stamp.is_probe(), outcome, slow, now, time_tally);
+        self.publish(&machine);
+        drop(machine);
+        self.announce(transition);
+    }
+
+    /// Frees the probe slot of a permit dropped without an outcome, if it holds one.
+    #[inline]
+    pub(crate) fn abandon(&self, stamp: Stamp) {
+        if stamp.is_probe() {
+            self.abandon_probe(stamp);
+        }
+    }
+
+    #[cold]
+    fn abandon_probe(&self, stamp: Stamp) {
+        self.lock().abandon(stamp.word.generation(), true);
+    }
+
+    // ----- State, snapshots and commands ------------------------------------------------------
+
+    /// The state last published, without looking at the clock (for `Debug`, which must not
+    /// make transitions).
+    pub(crate) fn published_state(&self) -> State {
+        self.load().state()
+    }
+
+    /// The state, after the moves that time alone causes.
+    pub(crate) fn state(&self) -> State {
+        let word = self.load();
+        match word.state() {
+            State::Open | State::HalfOpen => self.command(|_, _| None).0,
+            state => state,
+        }
+    }
+
+    /// Runs `command` on the machine after letting it observe the time, then publishes and
+    /// announces what changed.
+    pub(crate) fn command(
+        &self,
+        command: impl FnOnce(&mut Machine, u64) -> Option<Transition>,
+    ) -> (State, Option<Transition>) {
+        let mut machine = self.lock();
+        let now = self.now();
+        let observed = machine.observe(now);
+        let commanded = command(&mut machine, now);
+        self.publish(&machine);
+        let state = machine.state();
+        drop(machine);
+        self.announce(observed);
+        self.announce(commanded);
+        (state, commanded)
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        self.lock().config().clone()
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let mut machine = self.lock();
+        let now = self.now();
+        let observed = machine.observe(now);
+        self.publish(&machine);
+        let generation = machine.generation();
+        let window = machine.window(|| self.threads.time_tally(generation, now));
+        let deadline = machine.open_until().map(|until| self.deadline(now, until));
+        let snapshot = Snapshot {
+            name: self.name.to_string(),
+            state: machine.state(),
+            consecutive_failures: machine.failure_count(),
+            calls: self.threads.counts(),
+            window_calls: window.map(|tally| tally.calls),
+            failure_rate: window.and_then(|tally| tally.failure_rate()),
+            slow_call_rate: window.and_then(|tally| tally.slow_rate()),
+            transitions: machine.transitions(),
+            probes_in_flight: machine.probes_in_flight(),
+            open_until: deadline.map(Deadline::retry_at),
+            remaining: deadline.map(Deadline::remaining),
+            last_failure: machine.last_failure().map(ToString::to_string),
+            config: machine.config().clone(),
+        };
+        drop(machine);
+        self.announce(observed);
+        snapshot
+    }
+
+    // ----- Telling listeners ------------------------------------------------------------------
+
+    fn announce(&self, transition: Option<Transition>) {
+        if let Some(transition) = transition {
+            self.listeners.transition(self.name, transition);
+        }
+    }
+
+    #[inline]
+    fn notify(&self, kind: EventKind<'_>) {
+        if self.listeners.any() {
+            self.listeners.emit(self.name, kind);
+        }
+    }
+
+    fn notify_outcome(&self, outcome: &Outcome, elapsed: Option<Duration>, slow: bool) {
+        if !self.listeners.any() {
+            return;
+        }
+        let kind = match outcome.failure_text() {
+            Some(cause) => EventKind::Failed {
+                cause: cause.as_str(),
+                elapsed,
+                slow,
+            },
+            None if outcome.is_ignored() => EventKind::Ignored,
+            None => EventKind::Succeeded { elapsed, slow },
+        };
+        self.listeners.emit(self.name, kind);
+    }
+}

@@ -1,0 +1,498 @@
+//! The state machine: every rule of the breaker, in the order of the diagram in the
+//! [crate docs](crate).
+//!
+//! It is pure: it decides from its own state, how a call ended and the time it is handed. No
+//! clock, no atomics, no threads. [`CircuitBreaker`](crate::CircuitBreaker) keeps one behind a
+//! mutex; the lock-free `fast_path` in front of it answers the common cases alone, from what
+//! the machine tells it after every step ([`Machine::shortcuts`]), and brings it everything else.
+
+use crate::fast_path::Text;
+use crate::trip_policy::{Tally, TripPolicies};
+use crate::{Config, Outcome};
+use std::fmt;
+use std::time::Duration;
+
+/// Where a breaker stands. The [crate docs](crate) have the table of what each state does.
+///
+/// `Display` gives the upper-case names the Python `circuitbreaker` library prints (`OPEN`,
+/// `HALF_OPEN`); [`State::as_str`] gives the lower-case names used in JSON and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Calls flow; a trip policy may open the circuit.
+    Closed,
+    /// Calls are rejected without running, until the open duration passes.
+    Open,
+    /// Up to `half_open_max_calls` probes may run at once; the rest are rejected.
+    HalfOpen,
+    /// Manually opened: every call is rejected until `reset`.
+    ForcedOpen,
+    /// Manually disabled: every call flows and nothing trips until `reset`.
+    Disabled,
+}
+
+impl State {
+    /// The lower-case, snake-case name: `closed`, `open`, `half_open`, `forced_open`, `disabled`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half_open",
+            State::ForcedOpen => "forced_open",
+            State::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Closed => "CLOSED",
+            State::Open => "OPEN",
+            State::HalfOpen => "HALF_OPEN",
+            State::ForcedOpen => "FORCED_OPEN",
+            State::Disabled => "DISABLED",
+        })
+    }
+}
+
+/// Why the breaker changed state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// This many failures in a row reached `failure_threshold`.
+    ConsecutiveFailures(u32),
+    /// The failure rate over the window reached `failure_rate_threshold`.
+    FailureRate {
+        /// The rate measured, in percent.
+        rate: f64,
+        /// The configured threshold, in percent.
+        threshold: f64,
+    },
+    /// The slow-call rate over the window reached `slow_call_rate_threshold`.
+    SlowCallRate {
+        /// The rate measured, in percent.
+        rate: f64,
+        /// The configured threshold, in percent.
+        threshold: f64,
+    },
+    /// `failures` failures fell within `within`, the `failures_within` policy.
+    FailuresWithin {
+        /// The configured number of failures.
+        failures: u32,
+        /// The configured period.
+        within: Duration,
+    },
+    /// The open duration passed: probes may now test the backend.
+    RecoveryTimeoutElapsed,
+    /// A probe failed (or was slow while a slow-call policy is on): open again.
+    ProbeFailed,
+    /// A probe stayed out for `half_open_max_wait`, this long, without an answer: open again.
+    ProbeTimedOut(Duration),
+    /// This many probes succeeded, reaching `success_threshold`.
+    ProbesSucceeded(u32),
+    /// [`CircuitBreaker::force_open`](crate::CircuitBreaker::force_open) was called.
+    ForcedOpen,
+    /// [`CircuitBreaker::force_open_for`](crate::CircuitBreaker::force_open_for) was called
+    /// with this duration.
+    ForcedOpenFor(Duration),
+    /// [`CircuitBreaker::disable`](crate::CircuitBreaker::disable) was called.
+    Disabled,
+    /// [`CircuitBreaker::reset`](crate::CircuitBreaker::reset) was called.
+    Reset,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ConsecutiveFailures(count) => write!(f, "{count} consecutive failures"),
+            Reason::FailureRate { rate, threshold } => {
+                write!(f, "failure rate {rate:.1}% >= {threshold}%")
+            }
+            Reason::SlowCallRate { rate, threshold } => {
+                write!(f, "slow-call rate {rate:.1}% >= {threshold}%")
+            }
+            Reason::FailuresWithin { failures, within } => {
+                write!(f, "{failures} failures within {within:?}")
+            }
+            Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
+            Reason::ProbeFailed => f.write_str("half-open probe failed"),
+            Reason::ProbeTimedOut(after) => write!(f, "no probe answered within {after:?}"),
+            Reason::ProbesSucceeded(1) => f.write_str("half-open probe succeeded"),
+            Reason::ProbesSucceeded(count) => write!(f, "{count} half-open probes succeeded"),
+            Reason::ForcedOpen => f.write_str("forced open"),
+            Reason::ForcedOpenFor(lasting) => write!(f, "forced open for {lasting:?}"),
+            Reason::Disabled => f.write_str("disabled"),
+            Reason::Reset => f.write_str("reset"),
+        }
+    }
+}
+
+/// One change of state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transition {
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+    /// Why.
+    pub reason: Reason,
+}
+
+impl fmt::Display for Transition {
+    /// `CLOSED -> OPEN (3 consecutive failures)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {} ({})", self.from, self.to, self.reason)
+    }
+}
+
+/// The machine's answer to a call that asks to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Run it.
+    Call,
+    /// Run it as one of the HalfOpen probes.
+    Probe,
+    /// Do not run it.
+    Rejected,
+}
+
+/// What the lock-free fast path may decide alone until the machine's next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shortcuts {
+    /// Every call may run: Closed and Disabled.
+    pub(crate) admit_all: bool,
+    /// Every call is rejected until this time: Open until `open_until`, ForcedOpen forever
+    /// (`u64::MAX`).
+    pub(crate) reject_until: Option<u64>,
+    /// Calls admitted now belong in the threads' time window (Closed, with a time window).
+    pub(crate) time_window: bool,
+    /// A success or ignored outcome of a plain call (not a probe, not slow) changes nothing the
+    /// machine keeps while the time window's epoch is at most this (`u64::MAX`: whatever it
+    /// is); `None`: it may change something, so the machine must hear of it.
+    pub(crate) quiet_until_epoch: Option<u64>,
+}
+
+/// The state machine of one breaker.
+#[derive(Debug)]
+pub(crate) struct Machine {
+    config: Config,
+    state: State,
+    /// Grows by one at every transition. A call remembers the generation that admitted it; an
+    /// outcome from an earlier generation (a slow call that started while Closed and ends after
+    /// the circuit opened) no longer steers the machine.
+    generation: u64,
+    /// Closed's bookkeeping: the failure count, the windows and the policies that judge them.
+    policies: TripPolicies,
+    /// Open: when a probe may pass, in nanoseconds on the breaker's clock.
+    open_until: u64,
+    /// Open: why the circuit opened, which its rejections report.
+    opened_by: Option<Reason>,
+    last_failure: Option<Text>,
+    /// Trips in a row, for the backoff; back to 0 when the circuit closes.
+    trips: u32,
+    probes: Probes,
+    transitions: u64,
+    rng: fastrand::Rng,
+}
+
+/// HalfOpen's bookkeeping.
+#[derive(Debug, Default, Clone, Copy)]
+struct Probes {
+    in_flight: u32,
+    succeeded: u32,
+    /// When the oldest probe still out was admitted (the first admitted while none was out).
+    out_since: u64,
+}
+
+impl Machine {
+    /// A Closed machine with `config`, which must be valid.
+    pub(crate) fn new(config: Config) -> Self {
+        Self {
+            policies: TripPolicies::new(&config),
+            config,
+            state: State::Closed,
+            generation: 0,
+            open_until: 0,
+            opened_by: None,
+            last_failure: None,
+            trips: 0,
+            probes: Probes::default(),
+            transitions: 0,
+            rng: fastrand::Rng::new(),
+        }
+    }
+
+    // ----- Time passes ----------------------------------------------------------------------
+
+    /// Makes the moves that time alone causes: Open becomes HalfOpen once the open duration has
+    /// passed; HalfOpen opens again once a probe has been out for `half_open_max_wait`. Called
+    /// before every other step, so the state is never reported past its deadline.
+    pub(crate) fn observe(&mut self, now: u64) -> Option<Transition> {
+        match self.state {
+            State::Open if now >= self.open_until => {
+                Some(self.transition(State::HalfOpen, Reason::RecoveryTimeoutElapsed))
+            }
+            State::HalfOpen if self.probe_overdue(now) => {
+                let waited = self.config.half_open_max_wait?;
+                Some(self.trip(Reason::ProbeTimedOut(waited), now))
+            }
+            _ => None,
+        }
+    }
+
+    fn probe_overdue(&self, now: u64) -> bool {
+        let Some(wait) = self.config.half_open_max_wait else {
+            return false;
+        };
+        self.probes.in_flight > 0 && now.saturating_sub(self.probes.out_since) >= nanos(wait)
+    }
+
+    // ----- A call asks to run ---------------------------------------------------------------
+
+    /// Closed and Disabled let every call run; Open and ForcedOpen none; HalfOpen up to
+    /// `half_open_max_calls` probes at a time.
+    pub(crate) fn admit(&mut self, now: u64) -> Admission {
+        match self.state {
+            State::Closed | State::Disabled => Admission::Call,
+            State::Open | State::ForcedOpen => Admission::Rejected,
+            State::HalfOpen if self.probes.in_flight < self.config.half_open_max_calls => {
+                if self.probes.in_flight == 0 {
+                    self.probes.out_since = now;
+                }
+                self.probes.in_flight += 1;
+                Admission::Probe
+            }
+            State::HalfOpen => Admission::Rejected,
+        }
+    }
+
+    // ----- A call ended ---------------------------------------------------------------------
+
+    /// Records how a call admitted in `generation` ended. `slow` says it took at least
+    /// `slow_call_duration`; `time_tally` reads the threads' time window (which already holds
+    /// this call), when the breaker keeps one.
+    pub(crate) fn record(
+        &mut self,
+        generation: u64,
+        probe: bool,
+        outcome: &Outcome,
+        slow: bool,
+        now: u64,
+        time_tally: impl FnOnce() -> Tally,
+    ) -> Option<Transition> {
+        if generation != self.generation {
+            // Admitted before the last transition: it says nothing about the backend as the
+            // current state knows it, and the transition freed any probe slot it held.
+            return None;
+        }
+        match self.state {
+            State::Closed => self.record_closed(outcome, slow, now, time_tally),
+            State::HalfOpen if probe => self.record_probe(outcome, slow, now),
+            _ => None,
+        }
+    }
+
+    /// Closed: the outcome goes into the policies' counts and windows; if a policy fires, the
+    /// circuit opens.
+    fn record_closed(
+        &mut self,
+        outcome: &Outcome,
+        slow: bool,
+        now: u64,
+        time_tally: impl FnOnce() -> Tally,
+    ) -> Option<Transition> {
+        if outcome.is_ignored() {
+            return None;
+        }
+        if let Some(cause) = outcome.failure_text() {
+            self.last_failure = Some(cause.clone());
+        }
+        let reason = self
+            .policies
+            .record(outcome.is_failure(), slow, now, time_tally)?;
+        Some(self.trip(reason, now))
+    }
+
+    /// HalfOpen: `success_threshold` successful probes close the circuit; one failed (or, with
+    /// a slow-call policy, slow) probe opens it again.
+    fn record_probe(&mut self, outcome: &Outcome, slow: bool, now: u64) -> Option<Transition> {
+        self.probes.in_flight -= 1;
+        let slow_fails = slow && self.config.slow_call_rate_threshold.is_some();
+        if outcome.is_ignored() {
+            return None;
+        }
+        if outcome.is_success() && !slow_fails {
+            self.policies.count_success();
+            self.probes.succeeded += 1;
+            let succeeded = self.probes.succeeded;
+            return (succeeded >= self.config.success_threshold)
+                .then(|| self.close(Reason::ProbesSucceeded(succeeded)));
+        }
+        // As in the Python library, a failed probe adds to the failure count: 3 failures
+        // opened the circuit, the failed probe makes it 4.
+        self.policies.count_failure();
+        self.last_failure = Some(match outcome.failure_text() {
+            Some(cause) => cause.clone(),
+            None => slow_probe_text(self.config.slow_call_duration),
+        });
+        Some(self.trip(Reason::ProbeFailed, now))
+    }
+
+    /// Frees the probe slot of a call that ended with no outcome (dropped or cancelled).
+    pub(crate) fn abandon(&mut self, generation: u64, probe: bool) {
+        if probe && generation == self.generation {
+            self.probes.in_flight -= 1;
+        }
+    }
+
+    // ----- Manual commands ------------------------------------------------------------------
+
+    /// Opens the circuit until [`Machine::reset`].
+    pub(crate) fn force_open(&mut self) -> Option<Transition> {
+        (self.state != State::ForcedOpen)
+            .then(|| self.transition(State::ForcedOpen, Reason::ForcedOpen))
+    }
+
+    /// Opens the circuit for `lasting`, then HalfOpen as after a trip.
+    pub(crate) fn force_open_for(&mut self, lasting: Duration, now: u64) -> Transition {
+        self.open(
+            Reason::ForcedOpenFor(lasting),
+            now.saturating_add(nanos(lasting)),
+        )
+    }
+
+    /// Lets every call through, recording nothing, until [`Machine::reset`].
+    pub(crate) fn disable(&mut self) -> Option<Transition> {
+        (self.state != State::Disabled).then(|| self.transition(State::Disabled, Reason::Disabled))
+    }
+
+    /// Back to a fresh Closed state: counts, windows, backoff and last failure forgotten.
+    pub(crate) fn reset(&mut self) -> Option<Transition> {
+        self.last_failure = None;
+        if self.state == State::Closed {
+            self.trips = 0;
+            self.policies.clear();
+            // No transition, but a new generation all the same: it empties a time window and
+            // makes the outcomes of calls admitted before the reset count for nothing.
+            self.generation += 1;
+            return None;
+        }
+        Some(self.close(Reason::Reset))
+    }
+
+    // ----- The moves ------------------------------------------------------------------------
+
+    /// Opens the circuit for the recovery timeout, longer on repeated trips with a backoff.
+    fn trip(&mut self, reason: Reason, now: u64) -> Transition {
+        self.trips = self.trips.saturating_add(1);
+        let open_for = match self.config.backoff {
+            Some(backoff) => {
+                backoff.open_duration(self.config.recovery_timeout, self.trips, self.rng.f64())
+            }
+            None => self.config.recovery_timeout,
+        };
+        self.open(reason, now.saturating_add(nanos(open_for)))
+    }
+
+    fn open(&mut self, reason: Reason, until: u64) -> Transition {
+        self.open_until = until;
+        self.opened_by = Some(reason);
+        self.policies.clear_windows();
+        self.transition(State::Open, reason)
+    }
+
+    fn close(&mut self, reason: Reason) -> Transition {
+        self.trips = 0;
+        self.policies.clear();
+        self.transition(State::Closed, reason)
+    }
+
+    fn transition(&mut self, to: State, reason: Reason) -> Transition {
+        let from = std::mem::replace(&mut self.state, to);
+        if to != State::Open {
+            self.opened_by = None;
+        }
+        self.generation += 1;
+        self.transitions += 1;
+        self.probes = Probes::default();
+        Transition { from, to, reason }
+    }
+
+    // ----- What the rest of the crate reads -------------------------------------------------
+
+    /// What the fast path may decide alone until the next step. Every rule here is a
+    /// consequence of the rules above, stated once for the fast path.
+    pub(crate) fn shortcuts(&self) -> Shortcuts {
+        let closed = self.state == State::Closed;
+        Shortcuts {
+            admit_all: matches!(self.state, State::Closed | State::Disabled),
+            reject_until: match self.state {
+                State::Open => Some(self.open_until),
+                State::ForcedOpen => Some(u64::MAX),
+                _ => None,
+            },
+            time_window: closed && self.policies.has_time_window(),
+            quiet_until_epoch: match self.state {
+                State::Closed => self.policies.quiet_until_epoch(),
+                State::Disabled => Some(u64::MAX),
+                _ => None,
+            },
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Open: when a probe may pass.
+    pub(crate) fn open_until(&self) -> Option<u64> {
+        (self.state == State::Open).then_some(self.open_until)
+    }
+
+    /// Why the circuit is Open, while it is.
+    pub(crate) fn opened_by(&self) -> Option<Reason> {
+        self.opened_by
+    }
+
+    /// Consecutive failures, counted as the Python library does.
+    pub(crate) fn failure_count(&self) -> u32 {
+        self.policies.consecutive_failures()
+    }
+
+    pub(crate) fn last_failure(&self) -> Option<&Text> {
+        self.last_failure.as_ref()
+    }
+
+    pub(crate) fn transitions(&self) -> u64 {
+        self.transitions
+    }
+
+    pub(crate) fn probes_in_flight(&self) -> u32 {
+        self.probes.in_flight
+    }
+
+    /// What the rate window holds, if a rate policy keeps one.
+    pub(crate) fn window(&self, time_tally: impl FnOnce() -> Tally) -> Option<Tally> {
+        self.policies.window(time_tally)
+    }
+}
+
+/// `duration` in whole nanoseconds, saturating at `u64::MAX` (584 years).
+pub(crate) fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn slow_probe_text(threshold: Option<Duration>) -> Text {
+    match threshold {
+        Some(threshold) => Text::display(format_args!("probe slower than {threshold:?}")),
+        None => Text::from("slow probe"),
+    }
+}

@@ -1,0 +1,143 @@
+//! A probe that never answers cannot wedge HalfOpen (`half_open_max_wait`), and the manual
+//! commands that open the circuit for a while (`force_open_for`).
+
+mod support;
+
+use breaker::{CircuitBreaker, Reason, State};
+use std::time::Duration;
+use support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
+
+const RECOVERY: Duration = Duration::from_secs(10);
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+fn waiting() -> (CircuitBreaker, breaker::ManualClock) {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("hung")
+            .failure_threshold(1)
+            .recovery_timeout(RECOVERY)
+            .half_open_max_wait(MAX_WAIT),
+    );
+    fail(&cb, "down");
+    clock.advance(RECOVERY);
+    (cb, clock)
+}
+
+#[test]
+fn a_probe_out_for_half_open_max_wait_opens_the_circuit_again() {
+    let (cb, clock) = waiting();
+    let hung = cb.try_acquire().expect("the probe");
+    clock.advance(MAX_WAIT - Duration::from_nanos(1));
+    assert!(is_rejected(&cb), "the probe still holds the slot");
+    assert_eq!(cb.state(), State::HalfOpen);
+    clock.advance(Duration::from_nanos(1));
+    assert_eq!(cb.state(), State::Open);
+    let rejected = cb.try_acquire().expect_err("open again");
+    assert_eq!(rejected.reason(), Some(Reason::ProbeTimedOut(MAX_WAIT)));
+    assert_eq!(
+        rejected.remaining(),
+        Some(RECOVERY),
+        "a new recovery timeout"
+    );
+    assert!(
+        rejected
+            .to_string()
+            .contains("(no probe answered within 5s, 10 sec remaining)"),
+        "{rejected}"
+    );
+    hung.success();
+    assert_eq!(cb.state(), State::Open, "the late outcome is ignored");
+    clock.advance(RECOVERY);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed, "the next probe closes it");
+}
+
+#[test]
+fn half_open_with_no_probe_out_waits_for_one_however_long() {
+    let (cb, clock) = waiting();
+    clock.advance(MAX_WAIT * 100);
+    assert_eq!(cb.state(), State::HalfOpen);
+    let probe = cb.try_acquire().expect("a late first probe");
+    clock.advance(MAX_WAIT - Duration::from_nanos(1));
+    assert_eq!(
+        cb.state(),
+        State::HalfOpen,
+        "its wait starts when it is admitted"
+    );
+    probe.success();
+    assert_eq!(cb.state(), State::Closed);
+}
+
+#[test]
+fn the_wait_runs_from_the_first_probe_admitted_while_none_was_out() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("several")
+            .failure_threshold(1)
+            .half_open_max_calls(2)
+            .success_threshold(3)
+            .recovery_timeout(RECOVERY)
+            .half_open_max_wait(MAX_WAIT),
+    );
+    fail(&cb, "down");
+    clock.advance(RECOVERY);
+    cb.try_acquire().expect("probe").success();
+    clock.advance(MAX_WAIT * 2);
+    let first = cb.try_acquire().expect("probe");
+    clock.advance(MAX_WAIT - SECOND);
+    let second = cb.try_acquire().expect("probe");
+    second.success();
+    clock.advance(SECOND);
+    assert_eq!(cb.state(), State::Open, "the first has been out 5 s");
+    first.success();
+    assert_eq!(cb.state(), State::Open);
+}
+
+#[test]
+fn without_half_open_max_wait_a_probe_may_take_as_long_as_it_takes() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("patient")
+            .failure_threshold(1)
+            .recovery_timeout(RECOVERY),
+    );
+    fail(&cb, "down");
+    clock.advance(RECOVERY);
+    let probe = cb.try_acquire().expect("the probe");
+    clock.advance(Duration::from_secs(3_600));
+    assert_eq!(cb.state(), State::HalfOpen);
+    probe.success();
+    assert_eq!(cb.state(), State::Closed);
+}
+
+#[test]
+fn force_open_for_rejects_everything_for_the_duration_then_half_opens() {
+    let (cb, clock) = on_manual_clock(CircuitBreaker::builder("maintenance").failure_threshold(3));
+    let lasting = Duration::from_secs(60);
+    cb.force_open_for(lasting);
+    assert_eq!(cb.state(), State::Open);
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(rejected.reason(), Some(Reason::ForcedOpenFor(lasting)));
+    assert_eq!(rejected.remaining(), Some(lasting));
+    assert_eq!(
+        rejected.to_string().split_once(" (").map(|(_, rest)| rest),
+        Some("forced open for 60s, 60 sec remaining)"),
+        "no failure to quote"
+    );
+    clock.advance(lasting - SECOND);
+    assert!(is_rejected(&cb));
+    clock.advance(SECOND);
+    assert_eq!(cb.state(), State::HalfOpen);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+}
+
+#[test]
+fn force_open_for_replaces_a_running_open_period() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("shorter")
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(600)),
+    );
+    fail(&cb, "down");
+    cb.force_open_for(SECOND);
+    clock.advance(SECOND);
+    assert_eq!(cb.state(), State::HalfOpen);
+}

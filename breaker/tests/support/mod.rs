@@ -1,0 +1,40 @@
+//! What the behaviour tests share: a breaker on a manual clock, and one-line calls.
+
+#![allow(dead_code, unreachable_pub)]
+
+use breaker::{Builder, CircuitBreaker, ManualClock};
+use std::time::Duration;
+
+/// `builder` built on a fresh [`ManualClock`], returned with the clock.
+pub fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {
+    let clock = ManualClock::new();
+    let cb = builder
+        .clock(clock.clone())
+        .build()
+        .expect("valid test config");
+    (cb, clock)
+}
+
+/// A call that succeeds at once.
+pub fn succeed(cb: &CircuitBreaker) {
+    cb.try_acquire().expect("admitted").success();
+}
+
+/// A call that fails at once with `cause`.
+pub fn fail(cb: &CircuitBreaker, cause: &str) {
+    cb.try_acquire().expect("admitted").failure(cause);
+}
+
+/// A call that succeeds after `took` on `clock`.
+pub fn succeed_after(cb: &CircuitBreaker, clock: &ManualClock, took: Duration) {
+    let permit = cb.try_acquire().expect("admitted");
+    clock.advance(took);
+    permit.success();
+}
+
+/// A call that the breaker refuses.
+pub fn is_rejected(cb: &CircuitBreaker) -> bool {
+    cb.try_acquire().is_err()
+}
+
+pub const SECOND: Duration = Duration::from_secs(1);

@@ -1,0 +1,264 @@
+//! The trip policies, each on its own and together: consecutive failures, failures within a
+//! period, and the failure and slow-call rates over count and time windows.
+
+mod support;
+
+use breaker::{CircuitBreaker, Reason, SlidingWindow, State};
+use std::time::Duration;
+use support::{SECOND, fail, on_manual_clock, succeed, succeed_after};
+
+fn within(failures: u32, period: Duration) -> (CircuitBreaker, breaker::ManualClock) {
+    on_manual_clock(
+        CircuitBreaker::builder("within")
+            .without_failure_threshold()
+            .failures_within(failures, period)
+            .recovery_timeout(Duration::from_secs(10)),
+    )
+}
+
+#[test]
+fn failures_within_opens_on_the_failure_that_makes_n_within_the_period() {
+    let (cb, clock) = within(5, Duration::from_secs(30));
+    for _ in 0..4 {
+        fail(&cb, "HTTP 503");
+        succeed(&cb);
+        clock.advance(Duration::from_secs(7));
+    }
+    assert_eq!(cb.state(), State::Closed, "4 failures, successes between");
+    fail(&cb, "HTTP 503");
+    assert_eq!(cb.state(), State::Open, "the 5th, 28 s after the 1st");
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(
+        rejected.reason(),
+        Some(Reason::FailuresWithin {
+            failures: 5,
+            within: Duration::from_secs(30)
+        })
+    );
+    assert!(
+        rejected
+            .to_string()
+            .ends_with("(5 failures within 30s, 10 sec remaining) (last_failure: HTTP 503)"),
+        "{rejected}"
+    );
+}
+
+#[test]
+fn failures_within_forgets_a_failure_exactly_the_period_old() {
+    let (cb, clock) = within(3, Duration::from_secs(10));
+    fail(&cb, "first");
+    clock.advance(Duration::from_secs(5));
+    fail(&cb, "second");
+    clock.advance(Duration::from_secs(5));
+    fail(&cb, "third, 10 s after the first");
+    assert_eq!(cb.state(), State::Closed, "the first is exactly 10 s old");
+    clock.advance(Duration::from_secs(4));
+    fail(&cb, "fourth");
+    assert_eq!(cb.state(), State::Open, "second to fourth span 9 s");
+}
+
+#[test]
+fn failures_within_starts_afresh_after_the_circuit_closes() {
+    let (cb, clock) = within(2, Duration::from_secs(30));
+    fail(&cb, "one");
+    fail(&cb, "two");
+    assert_eq!(cb.state(), State::Open);
+    clock.advance(Duration::from_secs(10));
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+    fail(&cb, "one failure after closing");
+    assert_eq!(
+        cb.state(),
+        State::Closed,
+        "the failures before the trip are gone"
+    );
+}
+
+#[test]
+fn failures_within_combines_with_the_consecutive_policy_and_the_first_to_fire_opens() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("both")
+            .failure_threshold(3)
+            .failures_within(4, Duration::from_secs(60)),
+    );
+    fail(&cb, "boom");
+    fail(&cb, "boom");
+    fail(&cb, "boom");
+    assert_eq!(
+        cb.try_acquire().expect_err("open").reason(),
+        Some(Reason::ConsecutiveFailures(3))
+    );
+    cb.reset();
+    for _ in 0..3 {
+        fail(&cb, "boom");
+        succeed(&cb);
+        clock.advance(SECOND);
+    }
+    fail(&cb, "boom");
+    assert_eq!(
+        cb.try_acquire().expect_err("open").reason(),
+        Some(Reason::FailuresWithin {
+            failures: 4,
+            within: Duration::from_secs(60)
+        }),
+        "never 3 in a row, but 4 within a minute"
+    );
+}
+
+fn rates(window: SlidingWindow, minimum_calls: u32) -> (CircuitBreaker, breaker::ManualClock) {
+    on_manual_clock(
+        CircuitBreaker::builder("rates")
+            .without_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .minimum_calls(minimum_calls)
+            .sliding_window(window),
+    )
+}
+
+#[test]
+fn a_failure_rate_trips_only_once_the_window_holds_minimum_calls() {
+    for window in [
+        SlidingWindow::count(20),
+        SlidingWindow::time(Duration::from_secs(10), 10),
+    ] {
+        let (cb, _clock) = rates(window, 10);
+        for _ in 0..9 {
+            fail(&cb, "boom");
+        }
+        assert_eq!(cb.state(), State::Closed, "{window:?}: 9 calls, all failed");
+        fail(&cb, "boom");
+        assert_eq!(cb.state(), State::Open, "{window:?}");
+    }
+}
+
+#[test]
+fn a_failure_rate_below_the_threshold_never_trips() {
+    for window in [
+        SlidingWindow::count(10),
+        SlidingWindow::time(Duration::from_secs(10), 10),
+    ] {
+        let (cb, _clock) = rates(window, 10);
+        for _ in 0..50 {
+            fail(&cb, "boom");
+            succeed(&cb);
+            succeed(&cb);
+        }
+        assert_eq!(
+            cb.state(),
+            State::Closed,
+            "{window:?}: at most 40 % of any 10 calls"
+        );
+    }
+}
+
+#[test]
+fn a_count_window_forgets_the_oldest_call_when_full() {
+    let (cb, _clock) = rates(SlidingWindow::count(4), 4);
+    fail(&cb, "boom");
+    succeed(&cb);
+    succeed(&cb);
+    succeed(&cb);
+    assert_eq!(cb.snapshot().failure_rate, Some(25.0));
+    succeed(&cb);
+    assert_eq!(
+        cb.snapshot().failure_rate,
+        Some(0.0),
+        "the failure slid out"
+    );
+    fail(&cb, "boom");
+    fail(&cb, "boom");
+    assert_eq!(cb.state(), State::Open, "2 of the last 4");
+}
+
+#[test]
+fn a_time_window_forgets_failures_older_than_its_length() {
+    let (cb, clock) = rates(SlidingWindow::time(Duration::from_secs(10), 10), 4);
+    fail(&cb, "boom");
+    fail(&cb, "boom");
+    fail(&cb, "boom");
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(cb.snapshot().window_calls, Some(0));
+    succeed(&cb);
+    fail(&cb, "boom");
+    succeed(&cb);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed, "1 of 4 in the window");
+}
+
+/// A time window judges again when a bucket slides out, even on a success: the successes that
+/// kept the rate low are gone.
+#[test]
+fn a_success_after_old_successes_slid_out_opens_a_time_window() {
+    let (cb, clock) = rates(SlidingWindow::time(Duration::from_secs(10), 10), 4);
+    for _ in 0..4 {
+        succeed(&cb);
+    }
+    clock.advance(Duration::from_secs(5));
+    for _ in 0..3 {
+        fail(&cb, "boom");
+    }
+    assert_eq!(cb.state(), State::Closed, "3 of 7");
+    clock.advance(Duration::from_millis(5_500));
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Open, "3 failures and this success: 75 %");
+}
+
+/// Many successes the threads count alone, then failures: the circuit opens exactly when the
+/// failures reach half the window, no sooner and no later.
+#[test]
+fn a_time_window_opens_exactly_at_the_threshold_after_many_quiet_successes() {
+    let (cb, _clock) = rates(SlidingWindow::time(Duration::from_secs(60), 6), 5);
+    for _ in 0..100 {
+        succeed(&cb);
+    }
+    for failure in 1..100 {
+        fail(&cb, "boom");
+        assert_eq!(
+            cb.state(),
+            State::Closed,
+            "{failure} failures of {}",
+            100 + failure
+        );
+    }
+    fail(&cb, "the 100th");
+    assert_eq!(cb.state(), State::Open);
+    assert_eq!(
+        cb.try_acquire().expect_err("open").reason(),
+        Some(Reason::FailureRate {
+            rate: 50.0,
+            threshold: 50.0
+        })
+    );
+}
+
+#[test]
+fn a_slow_call_rate_trips_even_when_every_call_succeeds() {
+    for window in [
+        SlidingWindow::count(10),
+        SlidingWindow::time(Duration::from_secs(60), 6),
+    ] {
+        let (cb, clock) = on_manual_clock(
+            CircuitBreaker::builder("slow")
+                .without_failure_threshold()
+                .slow_call_duration(SECOND)
+                .slow_call_rate_threshold(50.0)
+                .minimum_calls(4)
+                .sliding_window(window),
+        );
+        succeed(&cb);
+        succeed_after(&cb, &clock, SECOND);
+        succeed(&cb);
+        assert_eq!(cb.state(), State::Closed, "{window:?}");
+        succeed_after(&cb, &clock, 3 * SECOND);
+        assert_eq!(cb.state(), State::Open, "{window:?}: 2 of 4 at least 1 s");
+    }
+}
+
+#[test]
+fn without_a_window_policy_the_snapshot_shows_no_window() {
+    let (cb, _clock) = on_manual_clock(CircuitBreaker::builder("plain").failure_threshold(3));
+    fail(&cb, "boom");
+    let snapshot = cb.snapshot();
+    assert_eq!(snapshot.window_calls, None);
+    assert_eq!(snapshot.failure_rate, None);
+}
