@@ -2,7 +2,9 @@
 //! tower-resilience-circuitbreaker, each configured for the same work.
 //!
 //! Run with `cargo bench -p breaker --bench peers`; BENCHMARKS.md holds the figures and says what
-//! each peer can and cannot express.
+//! each peer can and cannot express. After criterion's groups the bench prints each group's
+//! median against the fastest peer's, then runs the `closed_success` and `open_rejection` calls
+//! again in a plain loop that interleaves the crates in rounds, and prints the same ratios.
 //!
 //! Every group has one function per crate (`breaker`, `failsafe`, `recloser`, `tower-resilience`):
 //!
@@ -25,9 +27,11 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
-};
+#[path = "peers/report.rs"]
+mod report;
+use report::{Loop, timed};
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 
 /// Consecutive failures that open the breaker in the Closed and Open groups.
 const FAILURES_TO_OPEN: u32 = 5;
@@ -166,6 +170,16 @@ mod ours {
         assert_eq!(cb.state(), State::Closed);
     }
 
+    pub(crate) fn plain_closed() -> Loop {
+        let cb = consecutive();
+        timed(move || guarded(&cb, work).is_ok())
+    }
+
+    pub(crate) fn plain_open() -> Loop {
+        let cb = tripped();
+        timed(move || guarded(&cb, work).is_ok())
+    }
+
     /// The async `call`: a ready future, so one poll finishes it and no executor is measured.
     fn call_async(cb: &CircuitBreaker) -> Result<u64, breaker::Error<io::Error>> {
         cb.call(|| async { work() })
@@ -230,6 +244,19 @@ mod failsafe_peer {
         assert!(matches!(cb.call(work), Err(Error::Rejected)));
         group.bench_function("failsafe", |b| b.iter(|| cb.call(work)));
         assert!(matches!(cb.call(work), Err(Error::Rejected)));
+    }
+
+    pub(crate) fn plain_closed() -> Loop {
+        let cb = consecutive();
+        timed(move || cb.call(work).is_ok())
+    }
+
+    pub(crate) fn plain_open() -> Loop {
+        let cb = consecutive();
+        for _ in 0..FAILURES_TO_OPEN {
+            let _ = cb.call(boom);
+        }
+        timed(move || cb.call(work).is_ok())
     }
 
     pub(crate) fn time_window_success(group: &mut BenchmarkGroup<'_, WallTime>) {
@@ -299,6 +326,19 @@ mod recloser_peer {
         assert!(is_open(&cb));
         group.bench_function("recloser", |b| b.iter(|| cb.call(work)));
         assert!(is_open(&cb));
+    }
+
+    pub(crate) fn plain_closed() -> Loop {
+        let cb = consecutive();
+        timed(move || cb.call(work).is_ok())
+    }
+
+    pub(crate) fn plain_open() -> Loop {
+        let cb = consecutive();
+        for _ in 0..=FAILURES_TO_OPEN {
+            let _ = cb.call(boom);
+        }
+        timed(move || cb.call(work).is_ok())
     }
 
     pub(crate) fn time_window_success(group: &mut BenchmarkGroup<'_, WallTime>) {
@@ -431,6 +471,19 @@ mod tower_peer {
         assert_eq!(cb.state_sync(), CircuitState::Open);
     }
 
+    pub(crate) fn plain_closed() -> Loop {
+        let mut cb = consecutive();
+        timed(move || call_now(&mut cb, Outcome::Success).is_ok())
+    }
+
+    pub(crate) fn plain_open() -> Loop {
+        let mut cb = consecutive();
+        for _ in 0..FAILURES_TO_OPEN {
+            let _ = call_now(&mut cb, Outcome::Failure);
+        }
+        timed(move || call_now(&mut cb, Outcome::Success).is_ok())
+    }
+
     pub(crate) fn time_window_success(group: &mut BenchmarkGroup<'_, WallTime>) {
         let mut cb = time_window();
         group.bench_function("tower-resilience", |b| {
@@ -505,12 +558,40 @@ fn breaker_async(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    closed_success,
-    open_rejection,
-    time_window_success,
-    two_threads_success,
-    breaker_async
-);
-criterion_main!(benches);
+fn main() {
+    let started = std::time::SystemTime::now();
+    let mut criterion = Criterion::default().configure_from_args();
+    closed_success(&mut criterion);
+    open_rejection(&mut criterion);
+    time_window_success(&mut criterion);
+    two_threads_success(&mut criterion);
+    breaker_async(&mut criterion);
+    criterion.final_summary();
+    report::criterion_ratios(
+        &[
+            "closed_success",
+            "open_rejection",
+            "time_window_success",
+            "two_threads_success",
+        ],
+        started,
+    );
+    report::interleaved(
+        "closed_success",
+        vec![
+            ("breaker", ours::plain_closed()),
+            ("failsafe", failsafe_peer::plain_closed()),
+            ("recloser", recloser_peer::plain_closed()),
+            ("tower-resilience", tower_peer::plain_closed()),
+        ],
+    );
+    report::interleaved(
+        "open_rejection",
+        vec![
+            ("breaker", ours::plain_open()),
+            ("failsafe", failsafe_peer::plain_open()),
+            ("recloser", recloser_peer::plain_open()),
+            ("tower-resilience", tower_peer::plain_open()),
+        ],
+    );
+}
