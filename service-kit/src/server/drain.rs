@@ -44,8 +44,8 @@ pub(super) async fn drain(connections: Connections, grace: Duration) -> Stopped 
     info!(
         connections = slots.open(),
         requests = in_flight.get(),
-        grace = %humantime::format_duration(grace),
-        "no longer accepting; letting requests in flight finish"
+        "no longer accepting; letting requests in flight finish within {}",
+        humantime::format_duration(grace)
     );
     let requests_cut = match tokio::time::timeout(grace, graceful.shutdown()).await {
         Ok(()) => 0,
