@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use tracing::debug;
 
 use crate::error::AppError;
-use crate::extract::StrictQuery;
 use crate::state::AppState;
+use service_kit::strict_query::StrictQuery;
 
 /// The query of both routes. Other parameters are ignored, as in the article; `fail` given
 /// twice is refused.

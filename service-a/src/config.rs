@@ -7,6 +7,7 @@ use breaker::{CircuitBreaker, ConfigError};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use reqwest::Url;
+use service_kit::server::ServerLimits;
 
 /// The breaker's name, as the article's decorated function is called.
 pub const BREAKER_NAME: &str = "call_service_b";
@@ -87,6 +88,11 @@ pub struct Config {
     /// breaker").
     #[arg(long)]
     pub no_breaker: bool,
+
+    /// How long slow clients are waited for, how many are served at once, how long shutdown
+    /// waits: the flags both services share.
+    #[command(flatten)]
+    pub server: ServerLimits,
 }
 
 impl Default for Config {
@@ -100,6 +106,7 @@ impl Default for Config {
             recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
             half_open_max_calls: 1,
             no_breaker: false,
+            server: ServerLimits::default(),
         }
     }
 }

@@ -1,25 +1,20 @@
-//! The one error type of the HTTP boundary: every error answer is a JSON body.
+//! Service A's own errors, each answered with the shared JSON body.
+//!
+//! Refusals both services share (a malformed query, an unknown path or method) are
+//! `service_kit`'s: [`QueryError`](service_kit::strict_query::QueryError) and
+//! [`RouteError`](service_kit::fallback::RouteError).
 
-use axum::Json;
-use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use service_kit::error_body::error_response;
 use tracing::{debug, error, warn};
 
 use crate::caller::CallFailure;
-use crate::extract::MalformedQuery;
 
 /// Everything a handler can answer with an error. Implements [`IntoResponse`] so handlers can
 /// use `?`.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// A query string with broken percent-escapes.
-    #[error(transparent)]
-    MalformedQuery(#[from] MalformedQuery),
-    /// axum could not deserialize the query string (e.g. `fail` given twice).
-    #[error("{}", .0.body_text())]
-    Query(#[from] QueryRejection),
     /// The call to B failed or the breaker refused it: the article's 500.
     #[error(transparent)]
     Call(#[from] CallFailure),
@@ -29,29 +24,14 @@ pub enum AppError {
     /// Encoding the metrics failed (it cannot when writing to a `String`).
     #[error("could not encode the metrics")]
     Metrics(#[from] std::fmt::Error),
-    /// No route for this path.
-    #[error("no route for {0}")]
-    NotFound(String),
-    /// The path exists but not for this method.
-    #[error("method {method} not allowed for {path}")]
-    MethodNotAllowed {
-        /// The method as sent.
-        method: String,
-        /// The path as sent.
-        path: String,
-    },
 }
 
 impl AppError {
     /// The status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::MalformedQuery(_) => StatusCode::BAD_REQUEST,
-            // axum's own status is precise (400 for a query that does not deserialize).
-            AppError::Query(rejection) => rejection.status(),
             AppError::Call(_) | AppError::Metrics(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::BreakerOff | AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::BreakerOff => StatusCode::NOT_FOUND,
         }
     }
 
@@ -67,26 +47,7 @@ impl AppError {
             }
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
             // The client's problem, not ours.
-            _ => debug!(%status, %reason, "request refused"),
-        }
-    }
-}
-
-/// Every error body: `{"status":"error","message":"..."}`, as in the article.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Always `"error"`.
-    pub status: String,
-    /// What went wrong.
-    pub message: String,
-}
-
-impl ErrorBody {
-    /// An error body with `message`.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            status: "error".to_owned(),
-            message: message.into(),
+            AppError::BreakerOff => debug!(%status, %reason, "request refused"),
         }
     }
 }
@@ -97,7 +58,7 @@ impl IntoResponse for AppError {
         let message = self.to_string();
         // Logged as `reason`: `message` is tracing's name for the event's own text.
         self.log(status, &message);
-        (status, Json(ErrorBody::new(message))).into_response()
+        error_response(status, message)
     }
 }
 
@@ -121,9 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn client_mistakes_are_4xx() {
-        let malformed = AppError::from(MalformedQuery::NotUtf8);
-        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    fn asking_for_the_breaker_when_it_is_off_is_a_404() {
         assert_eq!(AppError::BreakerOff.status(), StatusCode::NOT_FOUND);
         assert_eq!(
             AppError::BreakerOff.to_string(),

@@ -23,10 +23,10 @@
 //! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
 //! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`.
 //! - [`metrics`]: the Prometheus collector behind `/metrics`.
-//! - [`extract`]: a stricter `Query` extractor that refuses broken percent-escapes.
-//! - [`error`]: [`AppError`], every error answer as a JSON body.
+//! - [`error`]: [`AppError`], A's own errors as JSON bodies (the refusals both services share,
+//!   and the JSON body itself, are in `service_kit`).
 //! - [`routes`]: [`app`], the router; `call` (private) holds the two call handlers.
-//! - [`server`]: [`run`], serving a listener until shutdown.
+//! - [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
 //!
 //! # Example
 //!
@@ -35,10 +35,11 @@
 //! let config = service_a::Config::default();
 //! let state = service_a::AppState::new(&config)?;
 //! let listener = tokio::net::TcpListener::bind(config.listen).await?;
-//! service_a::run(listener, state, async {
+//! let stopped = service_a::run(listener, state, config.server, async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
 //! .await?;
+//! println!("{} request(s) cut at shutdown", stopped.requests_cut);
 //! # Ok(())
 //! # }
 //! ```
@@ -51,7 +52,6 @@ pub mod call_error;
 pub mod caller;
 pub mod config;
 pub mod error;
-pub mod extract;
 pub mod metrics;
 pub mod routes;
 pub mod server;
@@ -63,9 +63,11 @@ pub use call::CallReply;
 pub use call_error::{CallError, classify};
 pub use caller::CallFailure;
 pub use config::{BREAKER_NAME, Config};
-pub use error::{AppError, ErrorBody};
+pub use error::AppError;
 pub use routes::app;
 pub use server::run;
+pub use service_kit::error_body::ErrorBody;
+pub use service_kit::server::{ServerLimits, Stopped};
 pub use snapshot::BreakerView;
 pub use state::{AppState, StartError};
 pub use upstream::ServiceB;

@@ -4,6 +4,7 @@
 //           cargo run -p service-a                             # A on 127.0.0.1:5000
 //           cargo run -p service-a -- --recovery-timeout 30s --request-timeout 1s
 //           cargo run -p service-a -- --no-breaker             # the "cost of no breaker"
+//           cargo run -p service-a -- --help                   # every flag, connection limits too
 // Try it:   curl 'http://127.0.0.1:5000/call?fail=true'        # 3 times: 500 after 2 s each
 //           curl 'http://127.0.0.1:5000/call?fail=true'        # then at once: Circuit "..." OPEN until ...
 //           curl 'http://127.0.0.1:5000/call-fallback?fail=true'
@@ -28,7 +29,9 @@ async fn main() -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    service_a::run(listener, state, shutdown)
+    service_a::run(listener, state, config.server, shutdown)
         .await
-        .context("serving")
+        .context("serving")?;
+    // Requests cut at shutdown are logged; they are not an error of the process.
+    Ok(())
 }

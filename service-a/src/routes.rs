@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{Method, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use service_kit::fallback::{method_not_allowed, not_found};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// | `GET /health`        | 200 `{"status":"ok"}` |
 ///
 /// Every other error, including unknown paths and methods and malformed queries, is a 4xx
-/// with an [`ErrorBody`](crate::error::ErrorBody).
+/// with an [`ErrorBody`](service_kit::error_body::ErrorBody).
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/call", get(call::call))
@@ -61,15 +61,4 @@ async fn breaker(State(state): State<AppState>) -> Result<Json<BreakerView>, App
 async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let text = metrics::render(state.metrics())?;
     Ok(([(CONTENT_TYPE, metrics::CONTENT_TYPE)], text))
-}
-
-async fn not_found(uri: Uri) -> AppError {
-    AppError::NotFound(uri.path().to_owned())
-}
-
-async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
-    AppError::MethodNotAllowed {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-    }
 }

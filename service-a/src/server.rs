@@ -2,28 +2,32 @@
 
 use std::future::Future;
 
+use service_kit::server::{ServerLimits, Stopped, serve};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::routes::app;
 use crate::state::AppState;
 
-/// Serves Service A on `listener` until `shutdown` completes, then finishes the requests in
-/// flight and returns.
+/// Serves Service A on `listener`, holding clients to `limits`, until `shutdown` completes;
+/// then lets the requests in flight finish within `limits.shutdown_grace`, cuts the rest (a
+/// call still waiting on a hung B, say) and returns how many it cut.
 ///
 /// It takes a built [`AppState`] rather than the [`Config`](crate::Config) so that tests can
 /// hand it a breaker on a [`ManualClock`](breaker::ManualClock) (see
-/// [`AppState::with_clock`]); the caller binds the listener, so tests can pass `127.0.0.1:0`.
+/// [`AppState::with_clock`]); `limits` is `config.server`. The caller binds the listener, so
+/// tests can pass `127.0.0.1:0`.
 ///
 /// # Errors
 ///
-/// Fails only if the listener's address cannot be read; axum retries errors accepting
-/// individual connections.
+/// Fails only if the listener's address cannot be read; errors accepting connections are
+/// retried (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<Stopped> {
     let address = listener.local_addr()?;
     let service_b = state.service_b();
     let request_timeout = service_b.timeout();
@@ -58,9 +62,7 @@ pub async fn run(
             "service A listening with the circuit breaker OFF (--no-breaker)"
         ),
     }
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    info!("service A stopped");
-    Ok(())
+    let stopped = serve(listener, app(state), limits, shutdown).await;
+    info!(requests_cut = stopped.requests_cut, "service A stopped");
+    Ok(stopped)
 }

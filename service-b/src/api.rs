@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::extract::StrictQuery;
 use crate::mode::{Mode, ModeSetting};
 use crate::state::AppState;
+use service_kit::strict_query::StrictQuery;
 
 /// The article's success body.
 pub const SUCCESS_BODY: &str = "Service B: Success";

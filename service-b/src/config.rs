@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
+use service_kit::server::ServerLimits;
 
 /// The address the article's Service A calls (`http://localhost:5001`).
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -14,8 +15,9 @@ pub const DEFAULT_FAIL_DELAY: Duration = Duration::from_secs(2);
 
 /// Settings for Service B.
 ///
-/// Every flag can also come from the environment, so scripts can start the binary without
-/// building a command line. Durations are human strings (`2s`, `250ms`) parsed by `humantime`.
+/// `--listen` and `--fail-delay` can also come from the environment, so scripts can start the
+/// binary without building a command line. Durations are human strings (`2s`, `250ms`), at most
+/// one day ([`service_kit::duration`]).
 ///
 /// ```
 /// use clap::Parser;
@@ -44,17 +46,23 @@ pub struct Config {
         long,
         env = "SERVICE_B_FAIL_DELAY",
         default_value = "2s",
-        value_parser = humantime::parse_duration
+        value_parser = service_kit::duration::parse
     )]
     pub fail_delay: Duration,
+
+    /// How long slow clients are waited for, how many are served at once, how long shutdown
+    /// waits: the flags both services share.
+    #[command(flatten)]
+    pub server: ServerLimits,
 }
 
 impl Default for Config {
-    /// The article's setup: port 5001 on loopback, a two-second failure.
+    /// The article's setup: port 5001 on loopback, a two-second failure; the default limits.
     fn default() -> Self {
         Self {
             listen: DEFAULT_LISTEN,
             fail_delay: DEFAULT_FAIL_DELAY,
+            server: ServerLimits::default(),
         }
     }
 }
@@ -94,6 +102,17 @@ mod tests {
             let err = Config::try_parse_from(args).expect_err("must be rejected");
             assert_eq!(err.exit_code(), 2, "{args:?}");
         }
+    }
+
+    #[test]
+    fn the_fail_delay_is_at_most_one_day() {
+        let config = Config::try_parse_from(["service-b", "--fail-delay", "24h"]).expect("a day");
+        assert_eq!(config.fail_delay, service_kit::duration::MAX);
+        let err = Config::try_parse_from(["service-b", "--fail-delay", "999999999999s"])
+            .expect_err("longer than a day");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--fail-delay"), "{err}");
+        assert!(err.to_string().contains("at most 1day"), "{err}");
     }
 
     #[test]

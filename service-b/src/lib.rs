@@ -7,16 +7,17 @@
 //!
 //! # Module map
 //!
-//! - [`config`]: the command line (`--listen`, `--fail-delay`), parsed once by clap.
+//! - [`config`]: the command line (`--listen`, `--fail-delay`, the shared connection limits),
+//!   parsed once by clap.
 //! - [`mode`]: outage modes and their expiry; a pure core that takes `now` as an argument.
 //! - [`mode_request`]: the JSON body of `POST /mode` and its validation into a [`ModeSetting`].
 //! - [`switch`]: the mode shared by all requests, behind a lock.
 //! - [`stats`]: atomic counters of `/api` calls and failures, and the middleware that counts.
 //! - [`state`]: [`AppState`], what every handler shares.
-//! - [`extract`]: a stricter `Query` extractor that refuses broken percent-escapes.
-//! - [`error`]: [`AppError`], every refusal as a 4xx JSON body.
+//! - [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
+//!   services share, and the JSON body itself, are in `service_kit`).
 //! - [`routes`]: [`app`], the router.
-//! - [`server`]: [`run`], serving a listener until shutdown.
+//! - [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
 //! - `api` (private): the `/api` handler and the pure decision behind it.
 //!
 //! # Example
@@ -24,10 +25,12 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:5001").await?;
-//! service_b::run(listener, service_b::Config::default(), async {
+//! let stopped = service_b::run(listener, service_b::Config::default(), async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
-//! .await
+//! .await?;
+//! println!("{} request(s) cut at shutdown", stopped.requests_cut);
+//! # Ok(())
 //! # }
 //! ```
 
@@ -36,7 +39,6 @@
 mod api;
 pub mod config;
 pub mod error;
-pub mod extract;
 pub mod mode;
 pub mod mode_request;
 pub mod routes;
@@ -51,5 +53,6 @@ pub use error::AppError;
 pub use mode::{Mode, ModeSetting, ModeSnapshot};
 pub use routes::app;
 pub use server::run;
+pub use service_kit::server::{ServerLimits, Stopped};
 pub use state::AppState;
 pub use stats::StatsSnapshot;

@@ -1,6 +1,7 @@
 // Service B, the article's unreliable backend.
 //
 // Run it:   cargo run -p service-b -- --listen 127.0.0.1:5001 --fail-delay 2s
+//           cargo run -p service-b -- --help          # every flag, the connection limits too
 // Try it:   curl -i 'http://127.0.0.1:5001/api?fail=true'        # 2 s later: 500
 //           curl -X POST -H 'content-type: application/json' \
 //                -d '{"mode":"fail","for":"30s"}' http://127.0.0.1:5001/mode
@@ -24,5 +25,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     service_b::run(listener, config, shutdown)
         .await
-        .context("serving")
+        .context("serving")?;
+    // Requests cut at shutdown are logged; they are not an error of the process.
+    Ok(())
 }

@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{Method, Uri};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Value, json};
+use service_kit::fallback::{method_not_allowed, not_found};
 use tokio::time::Instant;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
@@ -28,7 +28,7 @@ use crate::stats::{self, StatsSnapshot};
 /// | `GET /stats`  | [`StatsSnapshot`]                                                    |
 ///
 /// Every refusal, including unknown paths and methods, is a 4xx with an
-/// [`ErrorBody`](crate::error::ErrorBody).
+/// [`ErrorBody`](service_kit::error_body::ErrorBody).
 pub fn app(state: AppState) -> Router {
     // route_layer on the method router counts only the GET itself, not a 405 fallback.
     let api = get(api::api).route_layer(middleware::from_fn_with_state(
@@ -69,15 +69,4 @@ async fn set_mode(
 
 async fn get_stats(State(state): State<AppState>) -> Json<StatsSnapshot> {
     Json(state.stats_snapshot())
-}
-
-async fn not_found(uri: Uri) -> AppError {
-    AppError::NotFound(uri.path().to_owned())
-}
-
-async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
-    AppError::MethodNotAllowed {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-    }
 }

@@ -19,7 +19,7 @@ struct Server {
     base: String,
     client: Client,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<std::io::Result<service_b::Stopped>>,
 }
 
 impl Server {
@@ -31,6 +31,7 @@ impl Server {
         let config = Config {
             listen: address,
             fail_delay: FAIL_DELAY,
+            ..Config::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(service_b::run(listener, config, async {

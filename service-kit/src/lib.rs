@@ -1,15 +1,23 @@
-//! What the two demo services share at their edges, so each `main.rs` stays a few lines:
+//! What the two demo services share at their edges, so each keeps only what is its own:
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`duration`] | human durations on the command line, at most one day |
-//! | [`query`] | the strict percent-escape check made before a query string is read |
-//! | [`logging`] | the `tracing` set-up: `RUST_LOG` or `info`, plain text unless a person watches |
+//! | [`server`] | serving a router with connection limits and a bounded graceful shutdown |
 //! | [`shutdown`] | the future that completes on SIGINT or SIGTERM, for graceful shutdown |
+//! | [`duration`] | human durations on the command line, at most one day |
+//! | [`error_body`] | the JSON body of every error answer, `{"status":"error","message":...}` |
+//! | [`fallback`] | the 404 and 405 answers, echoing a bounded path and method |
+//! | [`strict_query`] | [`StrictQuery`](strict_query::StrictQuery), the query extractor both use |
+//! | [`query`] | the percent-escape check it makes before reading a query string |
+//! | [`logging`] | the `tracing` set-up: `RUST_LOG` or `info`, plain text unless a person watches |
 
 #![deny(missing_docs)]
 
 pub mod duration;
+pub mod error_body;
+pub mod fallback;
 pub mod logging;
 pub mod query;
+pub mod server;
 pub mod shutdown;
+pub mod strict_query;

@@ -1,10 +1,10 @@
-//! The check both services make before they read a query string.
+//! The check [`StrictQuery`](crate::strict_query::StrictQuery) makes before it reads a query
+//! string.
 //!
 //! axum's `Query` (like `serde_urlencoded` under it) decodes leniently: `fail=%zz` arrives as
 //! the text `%zz`. Both services refuse such a URL with a 400 instead, so a caller learns that
-//! its encoding is wrong rather than getting an answer for a value it did not mean. Each
-//! service keeps its own extractor (its HTTP boundary and error type are its own); this module
-//! holds the check they share.
+//! its encoding is wrong rather than getting an answer for a value it did not mean. The check
+//! is pure (no HTTP types), so it is tested on strings alone.
 //!
 //! ```
 //! use service_kit::query::{MalformedQuery, check_encoding};

@@ -25,6 +25,6 @@ pub fn signal_received() -> std::io::Result<impl Future<Output = ()>> {
             () = ctrl_c => {}
             _ = terminate.recv() => {}
         }
-        tracing::info!("shutdown requested; finishing requests in flight");
+        tracing::info!("shutdown requested");
     })
 }

@@ -30,7 +30,7 @@ pub const OPEN_UNTIL: &str = "2026-11-26 16:56:45.622681+00:00";
 struct Running {
     address: SocketAddr,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<std::io::Result<service_kit::server::Stopped>>,
 }
 
 impl Running {
@@ -81,6 +81,7 @@ impl ServiceB {
         let config = service_b::Config {
             listen: address,
             fail_delay,
+            ..service_b::Config::default()
         };
         let (stop, shutdown) = shutdown_signal();
         let task = tokio::spawn(service_b::run(listener, config, shutdown));
@@ -178,7 +179,12 @@ impl ServiceA {
         let state = AppState::with_clock(&config, clock.clone()).expect("state builds");
         let (listener, address) = bind().await;
         let (stop, shutdown) = shutdown_signal();
-        let task = tokio::spawn(service_a::run(listener, state.clone(), shutdown));
+        let task = tokio::spawn(service_a::run(
+            listener,
+            state.clone(),
+            config.server,
+            shutdown,
+        ));
         Self {
             running: Running {
                 address,

@@ -1,0 +1,142 @@
+//! Service A at its edge: the connection flags, bounded echoes, and shutdown while B hangs.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::json;
+use service_a::{AppState, ServerLimits};
+use support::{PATIENCE, ServiceA, ServiceB, config_for};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
+
+#[test]
+fn help_lists_the_connection_flags_with_their_defaults() {
+    let output = Command::new(BINARY).arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--header-timeout <HEADER_TIMEOUT>",
+        "[default: 10s]",
+        "--max-connections <MAX_CONNECTIONS>",
+        "[default: 10000]",
+        "--shutdown-grace <SHUTDOWN_GRACE>",
+        "[default: 5s]",
+    ] {
+        assert!(help.contains(expected), "{expected:?} missing from\n{help}");
+    }
+}
+
+#[test]
+fn out_of_bounds_connection_flags_exit_2_naming_the_flag() {
+    for (args, flag) in [
+        (&["--header-timeout", "2days"][..], "--header-timeout"),
+        (&["--header-timeout", "0ms"][..], "--header-timeout"),
+        (
+            &["--shutdown-grace", "999999999999s"][..],
+            "--shutdown-grace",
+        ),
+        (&["--max-connections", "0"][..], "--max-connections"),
+    ] {
+        let output = Command::new(BINARY)
+            .args(args)
+            .env_remove("SERVICE_A_LISTEN")
+            .env_remove("SERVICE_B_URL")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_path_or_method_is_echoed_cut_to_200_bytes() {
+    let b = ServiceB::start().await;
+    let a = ServiceA::start(&b).await;
+
+    let path = format!("/{}", "x".repeat(10_000));
+    assert_eq!(
+        a.get(&path).await,
+        (
+            StatusCode::NOT_FOUND,
+            json!({"status": "error", "message": format!("no route for /{}…", "x".repeat(199))})
+        )
+    );
+
+    let method = Method::from_bytes("M".repeat(10_000).as_bytes()).expect("a token");
+    let response = Client::new()
+        .request(method, a.url("/call"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value =
+        serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
+    assert_eq!(
+        body["message"],
+        format!("method {}… not allowed for /call", "M".repeat(200))
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A fake B that accepts and never answers; `received` is notified once a request's bytes
+/// have arrived.
+async fn hung_service_b(received: std::sync::Arc<Notify>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        // Held open, never answered, until the test's runtime ends.
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            if socket.readable().await.is_ok() {
+                received.notify_one();
+            }
+            held.push(socket);
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn shutdown_with_a_hung_b_cuts_the_call_once_the_grace_is_over() {
+    let received = std::sync::Arc::new(Notify::new());
+    let b = hung_service_b(std::sync::Arc::clone(&received)).await;
+    // A would wait a minute for B; the grace is far shorter.
+    let mut config = config_for(&b);
+    config.request_timeout = Duration::from_secs(60);
+    let limits = ServerLimits {
+        shutdown_grace: Duration::from_millis(200),
+        ..config.server
+    };
+    let state = AppState::new(&config).expect("state builds");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/call", listener.local_addr().expect("address"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(service_a::run(listener, state, limits, async {
+        let _ = stopped.await;
+    }));
+
+    let call = tokio::spawn(async move { Client::new().get(url).send().await });
+    tokio::time::timeout(PATIENCE, received.notified())
+        .await
+        .expect("the call reaches B");
+
+    let _ = stop.send(());
+    let stopped = tokio::time::timeout(PATIENCE, server)
+        .await
+        .expect("run returns within the patience, long before B's timeout")
+        .expect("no panic")
+        .expect("run ends cleanly");
+    assert_eq!(stopped.requests_cut, 1);
+    let answer = tokio::time::timeout(PATIENCE, call)
+        .await
+        .expect("the client learns at once")
+        .expect("no panic");
+    assert!(answer.is_err(), "cut without an answer: {answer:?}");
+}

@@ -1,0 +1,210 @@
+//! Service B at its edge: the connection flags, a `/mode` body that stops arriving, and
+//! accept errors from running out of file descriptors.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream as StdTcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use service_b::{Config, ServerLimits};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_service-b");
+/// Upper bound on anything a test waits for, so a bug fails the test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[test]
+fn help_lists_the_connection_flags_with_their_defaults() {
+    let output = Command::new(BINARY).arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--header-timeout <HEADER_TIMEOUT>",
+        "[default: 10s]",
+        "--max-connections <MAX_CONNECTIONS>",
+        "[default: 10000]",
+        "--shutdown-grace <SHUTDOWN_GRACE>",
+        "[default: 5s]",
+    ] {
+        assert!(help.contains(expected), "{expected:?} missing from\n{help}");
+    }
+}
+
+#[test]
+fn out_of_bounds_values_exit_2_naming_the_flag() {
+    for (args, flag) in [
+        (&["--header-timeout", "2days"][..], "--header-timeout"),
+        (&["--header-timeout", "0s"][..], "--header-timeout"),
+        (
+            &["--shutdown-grace", "999999999999s"][..],
+            "--shutdown-grace",
+        ),
+        (&["--max-connections", "0"][..], "--max-connections"),
+        (&["--fail-delay", "25h"][..], "--fail-delay"),
+    ] {
+        let output = Command::new(BINARY)
+            .args(args)
+            .env_remove("SERVICE_B_LISTEN")
+            .env_remove("SERVICE_B_FAIL_DELAY")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_mode_body_that_stops_arriving_is_refused_with_a_json_400() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let config = Config {
+        server: ServerLimits {
+            header_timeout: Duration::from_millis(200),
+            ..ServerLimits::default()
+        },
+        ..Config::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(service_b::run(listener, config, async {
+        let _ = stopped.await;
+    }));
+
+    let mut client = TcpStream::connect(address).await.expect("connect");
+    let head = "POST /mode HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\nConnection: close\r\n\r\n";
+    client
+        .write_all(format!("{head}{{\"mode\":").as_bytes())
+        .await
+        .expect("sent");
+    let mut answer = Vec::new();
+    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
+        .await
+        .expect("answered within the patience")
+        .expect("read");
+    let answer = String::from_utf8(answer).expect("UTF-8");
+    let (status_and_headers, body) = answer.split_once("\r\n\r\n").expect("a full answer");
+    assert!(
+        status_and_headers.starts_with("HTTP/1.1 400 Bad Request"),
+        "{answer}"
+    );
+    let body: Value = serde_json::from_str(body).expect("a JSON body");
+    assert_eq!(body["status"], "error");
+    let message = body["message"].as_str().expect("a message");
+    assert!(message.contains("timeout"), "{message}");
+
+    let _ = stop.send(());
+    let stopped = tokio::time::timeout(PATIENCE, server)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("run ends cleanly");
+    assert_eq!(stopped.requests_cut, 0);
+}
+
+/// With 32 descriptors, about 20 connections use up what the process has left: accepting the
+/// next fails with EMFILE until the header timeout closes some. The server must keep going.
+#[test]
+fn running_out_of_file_descriptors_pauses_accepting_but_never_stops_the_server() {
+    let mut child = Command::new("bash")
+        .args(["-c", r#"ulimit -n 32 && exec "$0" "$@""#, BINARY])
+        .args(["--listen", "127.0.0.1:0", "--header-timeout", "500ms"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let lines = log_lines(&mut child);
+    let listening = wait_for_line(&lines, "service B listening", &mut child);
+    let address = listening
+        .split("address=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the address is logged")
+        .to_owned();
+
+    // Silent clients, more than the descriptors left: the kernel completes every connection,
+    // the server accepts until it runs out.
+    let silent: Vec<StdTcpStream> = (0..60)
+        .map(|_| StdTcpStream::connect(&address).expect("connect"))
+        .collect();
+    wait_for_line(&lines, "cannot accept connections", &mut child);
+    wait_for_line(&lines, "accepting connections again", &mut child);
+
+    // Every silent connection is eventually accepted and timed out; then a real request is
+    // answered.
+    let answered = get_health(&address);
+    drop(silent);
+    assert!(
+        child.try_wait().expect("status").is_none(),
+        "the server exited"
+    );
+    stop(&mut child);
+    assert_eq!(answered, "{\"status\":\"ok\"}");
+}
+
+/// The child's stdout, line by line, through a channel so every wait is bounded.
+fn log_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// The first line containing `wanted`; kills the child and panics after [`PATIENCE`].
+fn wait_for_line(lines: &mpsc::Receiver<String>, wanted: &str, child: &mut Child) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(wanted) => return line,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no log line containing {wanted:?} within {PATIENCE:?}");
+            }
+        }
+    }
+}
+
+/// `GET /health`'s body, over a connection that may wait in the kernel's queue behind the
+/// silent ones.
+fn get_health(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = StdTcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+        .expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answered");
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+fn stop(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().expect("status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running {PATIENCE:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,111 @@
+//! Taking the next connection: never more than the cap at once, and never giving up on an
+//! accept error.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::{debug, info, warn};
+
+/// How long to wait before accepting again after an error such as EMFILE ("Too many open
+/// files"): long enough not to spin on a failure that only a closing connection can clear,
+/// short enough that the server resumes soon after one does.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// One slot per connection the server may hold at once.
+///
+/// A connection's task holds its [`OwnedSemaphorePermit`] and frees the slot when it ends, so
+/// the number of open connections is `max - available`.
+#[derive(Debug)]
+pub(super) struct Slots {
+    semaphore: Arc<Semaphore>,
+    max: u32,
+}
+
+impl Slots {
+    pub(super) fn new(max: u32) -> Self {
+        Self {
+            // `u32` to `usize` is lossless on every target tokio runs on.
+            semaphore: Arc::new(Semaphore::new(max as usize)),
+            max,
+        }
+    }
+
+    /// Connections open now.
+    pub(super) fn open(&self) -> usize {
+        self.max as usize - self.semaphore.available_permits()
+    }
+
+    /// A free slot, waiting for a connection to close when there is none. Logs one warning
+    /// per such wait, not one per refused connection (none is refused: they queue in the
+    /// kernel until the server accepts again).
+    async fn take(&self) -> OwnedSemaphorePermit {
+        if let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() {
+            return permit;
+        }
+        warn!(
+            "connection limit {} reached; not accepting until one closes",
+            self.max
+        );
+        let permit = Arc::clone(&self.semaphore)
+            .acquire_owned()
+            .await
+            .expect("the slots' semaphore is never closed");
+        info!("a connection closed; accepting again");
+        permit
+    }
+}
+
+/// The next connection and the slot it holds.
+///
+/// Cancel-safe: dropping the future drops at most a slot, never an accepted connection.
+pub(super) async fn next(
+    listener: &TcpListener,
+    slots: &Slots,
+) -> (TcpStream, OwnedSemaphorePermit) {
+    let permit = slots.take().await;
+    (accept(listener).await, permit)
+}
+
+/// Accepts, retrying every error: one belonging to a single client (it hung up before being
+/// accepted) at once, any other (out of descriptors or memory) after [`ACCEPT_BACKOFF`],
+/// logging one warning per run of failures.
+async fn accept(listener: &TcpListener) -> TcpStream {
+    let mut failures = 0_u64;
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if failures > 0 {
+                    info!(failures, "accepting connections again");
+                }
+                debug!(%peer, "connection accepted");
+                return stream;
+            }
+            Err(err) if is_one_clients_error(&err) => {
+                debug!(%err, "a client left before its connection was accepted");
+            }
+            Err(err) => {
+                if failures == 0 {
+                    warn!(
+                        %err,
+                        "cannot accept connections; retrying every {}",
+                        humantime::format_duration(ACCEPT_BACKOFF)
+                    );
+                }
+                failures += 1;
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+fn is_one_clients_error(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+    )
+}

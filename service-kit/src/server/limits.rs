@@ -1,0 +1,143 @@
+//! The bounds a server holds every client to, as command-line flags both services share.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use crate::duration;
+
+/// `--header-timeout`'s default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `--max-connections`'s default: high enough for any load this demo sees, low enough to stay
+/// under a usual open-files limit once raised (`ulimit -n`).
+pub const DEFAULT_MAX_CONNECTIONS: NonZeroU32 = NonZeroU32::new(10_000).unwrap();
+
+/// `--shutdown-grace`'s default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a server waits on a slow client, how many it serves at once, and how long it lets
+/// requests finish when asked to stop.
+///
+/// Both services `#[command(flatten)]` it, so they take the same flags with the same defaults;
+/// [`serve`](super::serve) applies them. Durations go through [`duration`], so none exceeds one
+/// day.
+///
+/// ```
+/// use clap::Parser;
+/// use service_kit::server::ServerLimits;
+/// use std::time::Duration;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     server: ServerLimits,
+/// }
+///
+/// let cli = Cli::try_parse_from(["demo", "--header-timeout", "2s"])?;
+/// assert_eq!(cli.server.header_timeout, Duration::from_secs(2));
+/// assert_eq!(cli.server.max_connections.get(), 10_000);
+///
+/// let err = Cli::try_parse_from(["demo", "--shutdown-grace", "2days"]).err().unwrap();
+/// assert_eq!(err.exit_code(), 2);
+/// assert!(err.to_string().contains("--shutdown-grace"));
+/// # Ok::<(), clap::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Connections")]
+pub struct ServerLimits {
+    /// Longest wait for a client that should be sending: the rest of a request's headers, the
+    /// next request on an idle keep-alive connection, the next piece of a request body. The
+    /// connection is closed (or the body refused) when it runs out.
+    #[arg(long, default_value = "10s", value_parser = duration::parse_positive)]
+    pub header_timeout: Duration,
+
+    /// Connections served at once; past this, new ones wait in the kernel's queue until one
+    /// closes.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: NonZeroU32,
+
+    /// On SIGINT or SIGTERM, how long requests in flight may take to finish before they are
+    /// cut.
+    #[arg(long, default_value = "5s", value_parser = duration::parse)]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerLimits,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServerLimits, clap::Error> {
+        Cli::try_parse_from(std::iter::once("demo").chain(args.iter().copied()))
+            .map(|cli| cli.server)
+    }
+
+    #[test]
+    fn the_flag_defaults_are_the_documented_constants() {
+        assert_eq!(parse(&[]).expect("no flags"), ServerLimits::default());
+        let limits = ServerLimits::default();
+        assert_eq!(limits.header_timeout, Duration::from_secs(10));
+        assert_eq!(limits.max_connections.get(), 10_000);
+        assert_eq!(limits.shutdown_grace, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn every_flag_is_read() {
+        let limits = parse(&[
+            "--header-timeout",
+            "250ms",
+            "--max-connections",
+            "3",
+            "--shutdown-grace",
+            "0s",
+        ])
+        .expect("valid");
+        assert_eq!(limits.header_timeout, Duration::from_millis(250));
+        assert_eq!(limits.max_connections.get(), 3);
+        assert_eq!(limits.shutdown_grace, Duration::ZERO);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_flag() {
+        for (args, flag) in [
+            (&["--header-timeout", "0s"][..], "--header-timeout"),
+            (&["--header-timeout", "25h"][..], "--header-timeout"),
+            (&["--header-timeout", "soon"][..], "--header-timeout"),
+            (&["--max-connections", "0"][..], "--max-connections"),
+            (&["--max-connections=-1"][..], "--max-connections"),
+            (
+                &["--max-connections", "99999999999"][..],
+                "--max-connections",
+            ),
+            (
+                &["--shutdown-grace", "999999999999s"][..],
+                "--shutdown-grace",
+            ),
+        ] {
+            let err = parse(args).expect_err("must be refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(flag), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,120 @@
+//! Serving a router on a listener, holding clients to [`ServerLimits`], until told to stop.
+//!
+//! `axum::serve` exposes none of hyper's connection settings and has neither a connection cap
+//! nor a deadline on its graceful shutdown, so [`serve`] drives hyper and hyper-util directly:
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `limits.rs` | [`ServerLimits`], the flags both services share, and their defaults |
+//! | `connection.rs` | hyper's HTTP/1 settings: header timeout, [`MAX_HEADER_BYTES`], [`MAX_HEADERS`] |
+//! | `accept.rs` | the connection cap, and retrying accept errors without spinning |
+//! | `drain.rs` | the bounded graceful shutdown and [`Stopped`], its report |
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use service_kit::server::{ServerLimits, serve};
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let app = Router::new().route("/health", get(|| async { "ok" }));
+//! let stopped = serve(listener, app, ServerLimits::default(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await;
+//! println!("{} request(s) cut at shutdown", stopped.requests_cut);
+//! # Ok(())
+//! # }
+//! ```
+
+mod accept;
+mod connection;
+mod drain;
+mod limits;
+
+use std::future::Future;
+use std::pin::pin;
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tower::ServiceBuilder;
+use tower_http::metrics::InFlightRequestsLayer;
+use tower_http::metrics::in_flight_requests::InFlightRequestsCounter;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+use tracing::{debug, info};
+
+pub use accept::ACCEPT_BACKOFF;
+pub use connection::{MAX_HEADER_BYTES, MAX_HEADERS};
+pub use drain::Stopped;
+pub use limits::{
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServerLimits,
+};
+
+use accept::Slots;
+use drain::Connections;
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets the
+/// requests in flight finish for at most `limits.shutdown_grace`, cuts what is left and
+/// returns how many requests it cut.
+///
+/// While serving, every connection is held to `limits`: a client gets `header_timeout` to send
+/// each request head (and each piece of a body), at most `max_connections` are served at once,
+/// and a head is bounded by [`MAX_HEADER_BYTES`] and [`MAX_HEADERS`]. Accept errors are
+/// retried after [`ACCEPT_BACKOFF`]; none ends the server.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()>,
+) -> Stopped {
+    info!(
+        header_timeout = %humantime::format_duration(limits.header_timeout),
+        max_connections = limits.max_connections,
+        shutdown_grace = %humantime::format_duration(limits.shutdown_grace),
+        max_header_bytes = MAX_HEADER_BYTES,
+        max_headers = MAX_HEADERS,
+        "client limits"
+    );
+    let in_flight = InFlightRequestsCounter::new();
+    let service = TowerToHyperService::new(
+        ServiceBuilder::new()
+            .layer(InFlightRequestsLayer::new(in_flight.clone()))
+            .layer(RequestBodyTimeoutLayer::new(limits.header_timeout))
+            .service(app),
+    );
+    let http = connection::builder(&limits);
+    let mut connections = Connections {
+        graceful: GracefulShutdown::new(),
+        tasks: JoinSet::new(),
+        in_flight,
+        slots: Slots::new(limits.max_connections.get()),
+    };
+
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let (stream, slot) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            next = accept::next(&listener, &connections.slots) => next,
+        };
+        // Forget the connections that ended, so the set never holds more than the cap.
+        while connections.tasks.try_join_next().is_some() {}
+        let connection = connections
+            .graceful
+            .watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        connections.tasks.spawn(async move {
+            // A header timeout, a malformed request or a client that hung up: the client's
+            // problem, and hyper has already answered it when an answer was due.
+            if let Err(err) = connection.await {
+                debug!(%err, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    // Closing the listening socket refuses new connections during the grace.
+    drop(listener);
+    drain::drain(connections, limits.shutdown_grace).await
+}

@@ -1,0 +1,160 @@
+//! `serve` holds clients to its limits: real sockets on loopback, raw HTTP/1.1.
+
+mod support;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use service_kit::server::{MAX_HEADER_BYTES, MAX_HEADERS, ServerLimits};
+use support::{
+    LONG, Server, read_answer, read_answer_unbounded, read_until_closed, send, send_get,
+    with_header_timeout,
+};
+
+/// Short, so the tests that wait it out are quick; the waits themselves are bounded by
+/// [`support::PATIENCE`], fifty times longer.
+const HEADER_TIMEOUT: Duration = Duration::from_millis(200);
+
+#[tokio::test]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    let server = Server::start(with_header_timeout(HEADER_TIMEOUT)).await;
+    let mut slow = server.connect().await;
+    send(&mut slow, "GET /health HTTP/1.1\r\nHost: te").await;
+
+    // No answer: hyper closes a connection whose head times out without one.
+    assert_eq!(read_until_closed(&mut slow).await, b"");
+
+    let mut next = server.connect().await;
+    send_get(&mut next, "/health").await;
+    assert_eq!(read_answer(&mut next).await.body, "ok");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let server = Server::start(with_header_timeout(HEADER_TIMEOUT)).await;
+    let mut idle = server.connect().await;
+    send_get(&mut idle, "/health").await;
+    let answer = read_answer(&mut idle).await;
+    assert_eq!(answer.status_line, "HTTP/1.1 200 OK");
+    assert!(!answer.head.contains("connection: close"), "{answer:?}");
+
+    // The client sends nothing more: hyper's header timer started when the connection went
+    // idle, so it closes it.
+    assert_eq!(read_until_closed(&mut idle).await, b"");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_body_that_stops_arriving_is_refused_after_the_header_timeout() {
+    let server = Server::start(with_header_timeout(HEADER_TIMEOUT)).await;
+    let mut slow = server.connect().await;
+    send(
+        &mut slow,
+        "POST /body HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nten bytes.",
+    )
+    .await;
+
+    let answer = read_answer(&mut slow).await;
+    assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request", "{answer:?}");
+    assert!(answer.body.contains("timeout"), "{answer:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_connection_over_the_cap_is_served_only_once_another_closes() {
+    let limits = ServerLimits {
+        header_timeout: LONG,
+        max_connections: NonZeroU32::new(2).expect("non-zero"),
+        ..ServerLimits::default()
+    };
+    let server = Server::start(limits).await;
+    // Two connections served, and kept open.
+    let mut first = server.connect().await;
+    let mut second = server.connect().await;
+    for connection in [&mut first, &mut second] {
+        send_get(connection, "/health").await;
+        assert_eq!(read_answer(connection).await.body, "ok");
+    }
+
+    // The kernel completes the third connection, but the server does not accept it yet. A
+    // wrongly served request is answered at once, so waiting a little longer than that
+    // shows it is not.
+    let mut third = server.connect().await;
+    send_get(&mut third, "/health").await;
+    assert!(
+        tokio::time::timeout(
+            Duration::from_millis(500),
+            read_answer_unbounded(&mut third)
+        )
+        .await
+        .is_err(),
+        "the third connection was served while two were open"
+    );
+
+    drop(first);
+    assert_eq!(read_answer(&mut third).await.body, "ok");
+    drop(second);
+    drop(third);
+    let answered = reqwest::get(format!("http://{}/health", server.address))
+        .await
+        .expect("a fresh client is served");
+    assert_eq!(answered.text().await.expect("body"), "ok");
+    server.stop().await;
+}
+
+/// What hyper answers by itself, before the router sees the request: the exceptions to "every
+/// answer is JSON" that the README lists.
+#[tokio::test]
+async fn hyper_answers_malformed_and_oversized_heads_itself_with_empty_bodies() {
+    let server = Server::start(with_header_timeout(LONG)).await;
+    let many_headers: String = (0..=MAX_HEADERS)
+        .map(|i| format!("X-Header-{i}: {i}\r\n"))
+        .collect();
+    let big_header = format!("X-Big: {}\r\n", "b".repeat(MAX_HEADER_BYTES));
+    let long_path = format!("/{}", "p".repeat(MAX_HEADER_BYTES));
+    for (request, expected) in [
+        ("GARBAGE\r\n\r\n".to_owned(), "HTTP/1.1 400 Bad Request"),
+        (
+            "GET / HTTP/1.1\r\nHost: test\r\nno colon here\r\n\r\n".to_owned(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            "GET / HTTP/3.0\r\nHost: test\r\n\r\n".to_owned(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: test\r\n{many_headers}\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: test\r\n{big_header}\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+        (
+            format!("GET {long_path} HTTP/1.1\r\nHost: test\r\n\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+    ] {
+        let mut connection = server.connect().await;
+        send(&mut connection, &request).await;
+        let answer = read_answer(&mut connection).await;
+        let shown = &request[..request.len().min(60)];
+        assert_eq!(answer.status_line, expected, "{shown:?}");
+        assert_eq!(answer.body, "", "{shown:?}");
+        assert_eq!(read_until_closed(&mut connection).await, b"", "{shown:?}");
+    }
+
+    // Just within the bounds: served.
+    let fitting: String = (2..MAX_HEADERS)
+        .map(|i| format!("X-Header-{i}: {i}\r\n"))
+        .collect();
+    let mut connection = server.connect().await;
+    send(
+        &mut connection,
+        &format!("GET /health HTTP/1.1\r\nHost: test\r\n{fitting}\r\n"),
+    )
+    .await;
+    assert_eq!(read_answer(&mut connection).await.body, "ok");
+    server.stop().await;
+}
