@@ -97,7 +97,7 @@ impl CircuitBreaker {
 
     /// The breaker's name.
     pub fn name(&self) -> &'static str {
-        self.shared.name
+        self.shared.name.as_str()
     }
 
     /// The current state. Reports HalfOpen as soon as the open duration has passed, with no
@@ -249,7 +249,7 @@ impl Drop for OwnedPermit {
 impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
-            .field("breaker", &self.shared.name)
+            .field("breaker", &self.shared.name.as_str())
             .field("probe", &self.is_probe())
             .finish()
     }

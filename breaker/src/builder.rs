@@ -2,7 +2,7 @@
 
 use crate::clock::ClockSource;
 use crate::events::{Listener, Listeners};
-use crate::fast_path::{Shared, intern};
+use crate::fast_path::{Name, Shared, intern};
 use crate::{
     Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
 };
@@ -17,7 +17,7 @@ use std::time::Duration;
 #[derive(Clone)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct Builder {
-    name: &'static str,
+    name: Name,
     config: Config,
     clock: Option<ClockSource>,
     listeners: Vec<Listener>,

@@ -1,10 +1,11 @@
 //! The errors a caller sees: a bad setting at build time, a call the breaker refused
 //! ([`Rejected`]), or a call that ran and failed.
 
-use crate::fast_path::Text;
+use crate::fast_path::{Name, Text};
 use crate::{Reason, State};
 use chrono::{DateTime, Utc};
 use std::fmt;
+use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A setting that cannot work, found by [`Builder::build`](crate::Builder::build).
@@ -119,7 +120,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
-    pub(crate) name: &'static str,
+    pub(crate) name: Name,
     pub(crate) state: State,
     pub(crate) deadline: Option<Deadline>,
     pub(crate) failures: u32,
@@ -132,15 +133,16 @@ pub struct Rejected {
 /// no date arithmetic; the getters convert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Deadline {
-    /// The deadline as wall-clock time, in nanoseconds since the Unix epoch.
-    pub(crate) wall_until: u64,
+    /// The deadline as wall-clock time, in nanoseconds since the Unix epoch; never zero, so
+    /// that `Option<Deadline>` costs no extra word.
+    pub(crate) wall_until: NonZeroU64,
     /// How long from the rejection to the deadline, in nanoseconds.
     pub(crate) remaining: u64,
 }
 
 impl Deadline {
     pub(crate) fn retry_at(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.wall_until)
+        UNIX_EPOCH + Duration::from_nanos(self.wall_until.get())
     }
 
     pub(crate) fn remaining(self) -> Duration {
@@ -151,7 +153,7 @@ impl Deadline {
 impl Rejected {
     /// The breaker's name.
     pub fn name(&self) -> &'static str {
-        self.name
+        self.name.as_str()
     }
 
     /// The state that refused the call: `Open`, `HalfOpen` (every probe slot busy) or
@@ -196,7 +198,7 @@ impl Rejected {
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = &self.name;
+        let name = self.name.as_str();
         match (self.state, self.deadline) {
             (State::Open, Some(deadline)) => {
                 let until = DateTime::<Utc>::from(deadline.retry_at());
@@ -261,14 +263,15 @@ fn whole_seconds_rounded_up(remaining: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fast_path::intern;
 
     fn open(remaining: Duration) -> Rejected {
         Rejected {
-            name: "call_service_b",
+            name: intern("call_service_b"),
             state: State::Open,
             deadline: Some(Deadline {
                 // 2025-05-15 08:40:21.758729 UTC
-                wall_until: 1_747_298_421_758_729_000,
+                wall_until: NonZeroU64::new(1_747_298_421_758_729_000).expect("not zero"),
                 remaining: u64::try_from(remaining.as_nanos()).expect("small"),
             }),
             failures: 3,

@@ -23,7 +23,7 @@ pub struct CallCounts {
 }
 
 /// A breaker's state and counts at one moment: what `/breaker` endpoints, dashboards and the
-/// [`Registry`](crate::Registry) show.
+/// [`Registry`] show.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Snapshot {

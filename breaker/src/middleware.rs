@@ -1,8 +1,8 @@
-//! tower middleware: a [`Layer`](tower_layer::Layer) and [`Service`] that run every request
+//! tower middleware: a [`Layer`] and [`Service`] that run every request
 //! through one breaker.
 //!
 //! A rejection fails the request at once, without calling the inner service, with a
-//! [`Rejected`](crate::Rejected) inside the boxed error (test it with `error.is::<Rejected>()`, as with tower's
+//! [`Rejected`] inside the boxed error (test it with `error.is::<Rejected>()`, as with tower's
 //! own `Elapsed` and `Overloaded`). A response future dropped before it finishes settles nothing
 //! and frees any probe slot.
 //!
@@ -39,7 +39,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 /// The error the middleware returns: the inner service's error, or a
-/// [`Rejected`](crate::Rejected).
+/// [`Rejected`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A [`Service`] guarded by a breaker. Clones share the breaker.

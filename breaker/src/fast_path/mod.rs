@@ -5,7 +5,7 @@
 //! (about 5 ns each on this project's machine, an AMD EPYC) and makes every thread write one
 //! cache line, so a breaker that asked the machine about every call would be slower than its
 //! peers on one thread and far slower on several. Instead, after every step the machine says
-//! what may be decided without it ([`Shortcuts`]); that is published in one atomic word and
+//! what may be decided without it ([`Shortcuts`](crate::state_machine::Shortcuts)); that is published in one atomic word and
 //! two deadlines, and a call reads them:
 //!
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
@@ -29,7 +29,7 @@
 mod compact;
 mod threads;
 
-pub(crate) use compact::{Origin, Text, intern};
+pub(crate) use compact::{Name, Origin, Text, intern};
 pub(crate) use threads::TimeGeometry;
 
 use crate::clock::ClockSource;
@@ -38,6 +38,7 @@ use crate::events::{EventKind, Listeners};
 use crate::state_machine::{Admission, Machine, nanos};
 use crate::{Config, Outcome, Permit, Rejected, Snapshot, State, Transition};
 use compact::Word;
+use std::num::NonZeroU64;
 use std::time::{Duration, UNIX_EPOCH};
 use sync::{AtomicU64, Mutex, MutexGuard, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use threads::{Threads, TripCache};
@@ -81,7 +82,7 @@ impl Stamp {
 /// One breaker's state, shared by all its clones.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) name: &'static str,
+    pub(crate) name: Name,
     word: AtomicU64,
     /// `Shortcuts::reject_until`, while `REJECT` is set.
     reject_until: AtomicU64,
@@ -101,7 +102,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(
-        name: &'static str,
+        name: Name,
         config: Config,
         clock: ClockSource,
         listeners: Listeners,
@@ -281,7 +282,10 @@ impl Shared {
 
     fn deadline(&self, now: u64, until: u64) -> Deadline {
         Deadline {
-            wall_until: self.wall_origin.saturating_add(until),
+            // Zero would be 1970-01-01 with the circuit open since before it: one nanosecond
+            // later says the same.
+            wall_until: NonZeroU64::new(self.wall_origin.saturating_add(until))
+                .unwrap_or(NonZeroU64::MIN),
             remaining: until.saturating_sub(now),
         }
     }
@@ -417,7 +421,7 @@ impl Shared {
         let window = machine.window(|| self.threads.time_tally(generation, now));
         let deadline = machine.open_until().map(|until| self.deadline(now, until));
         let snapshot = Snapshot {
-            name: self.name.to_string(),
+            name: self.name.as_str().to_string(),
             state: machine.state(),
             consecutive_failures: machine.failure_count(),
             calls: self.threads.counts(),
@@ -440,14 +444,14 @@ impl Shared {
 
     fn announce(&self, transition: Option<Transition>) {
         if let Some(transition) = transition {
-            self.listeners.transition(self.name, transition);
+            self.listeners.transition(self.name.as_str(), transition);
         }
     }
 
     #[inline]
     fn notify(&self, kind: EventKind<'_>) {
         if self.listeners.any() {
-            self.listeners.emit(self.name, kind);
+            self.listeners.emit(self.name.as_str(), kind);
         }
     }
 
@@ -464,6 +468,6 @@ impl Shared {
             None if outcome.is_ignored() => EventKind::Ignored,
             None => EventKind::Succeeded { elapsed, slow },
         };
-        self.listeners.emit(self.name, kind);
+        self.listeners.emit(self.name.as_str(), kind);
     }
 }
