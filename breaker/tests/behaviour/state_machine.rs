@@ -1,12 +1,10 @@
 //! One test per rule of the state machine (the diagram in the crate docs), through the public
 //! API, with a manual clock.
 
-mod support;
-
+use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
 use breaker::{CircuitBreaker, Event, EventKind, Outcome, Reason, State, Transition};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 

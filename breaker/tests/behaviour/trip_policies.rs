@@ -1,11 +1,9 @@
 //! The trip policies, each on its own and together: consecutive failures, failures within a
 //! period, and the failure and slow-call rates over count and time windows.
 
-mod support;
-
+use crate::support::{SECOND, fail, on_manual_clock, succeed, succeed_after};
 use breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
-use support::{SECOND, fail, on_manual_clock, succeed, succeed_after};
 
 fn within(failures: u32, period: Duration) -> (CircuitBreaker, breaker::ManualClock) {
     on_manual_clock(

@@ -1,11 +1,9 @@
 //! Scenarios from the test suites of Resilience4j, pybreaker and the Python `circuitbreaker`,
 //! ported to this API, where the breaker must behave as those libraries promise.
 
-mod support;
-
+use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
 use breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
-use support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
 
 fn rate_breaker(window: SlidingWindow) -> (CircuitBreaker, breaker::ManualClock) {
     on_manual_clock(

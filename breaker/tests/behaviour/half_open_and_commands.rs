@@ -1,11 +1,9 @@
 //! A probe that never answers cannot wedge HalfOpen (`half_open_max_wait`), and the manual
 //! commands that open the circuit for a while (`force_open_for`).
 
-mod support;
-
+use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
 use breaker::{CircuitBreaker, Reason, State};
 use std::time::Duration;
-use support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(5);

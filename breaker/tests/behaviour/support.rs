@@ -1,12 +1,10 @@
 //! What the behaviour tests share: a breaker on a manual clock, and one-line calls.
 
-#![allow(dead_code, unreachable_pub)]
-
 use breaker::{Builder, CircuitBreaker, ManualClock};
 use std::time::Duration;
 
 /// `builder` built on a fresh [`ManualClock`], returned with the clock.
-pub fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {
+pub(crate) fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {
     let clock = ManualClock::new();
     let cb = builder
         .clock(clock.clone())
@@ -16,25 +14,25 @@ pub fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {
 }
 
 /// A call that succeeds at once.
-pub fn succeed(cb: &CircuitBreaker) {
+pub(crate) fn succeed(cb: &CircuitBreaker) {
     cb.try_acquire().expect("admitted").success();
 }
 
 /// A call that fails at once with `cause`.
-pub fn fail(cb: &CircuitBreaker, cause: &str) {
+pub(crate) fn fail(cb: &CircuitBreaker, cause: &str) {
     cb.try_acquire().expect("admitted").failure(cause);
 }
 
 /// A call that succeeds after `took` on `clock`.
-pub fn succeed_after(cb: &CircuitBreaker, clock: &ManualClock, took: Duration) {
+pub(crate) fn succeed_after(cb: &CircuitBreaker, clock: &ManualClock, took: Duration) {
     let permit = cb.try_acquire().expect("admitted");
     clock.advance(took);
     permit.success();
 }
 
 /// A call that the breaker refuses.
-pub fn is_rejected(cb: &CircuitBreaker) -> bool {
+pub(crate) fn is_rejected(cb: &CircuitBreaker) -> bool {
     cb.try_acquire().is_err()
 }
 
-pub const SECOND: Duration = Duration::from_secs(1);
+pub(crate) const SECOND: Duration = Duration::from_secs(1);

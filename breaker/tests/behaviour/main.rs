@@ -1,0 +1,20 @@
+//! The breaker's behaviour through its public API, with a manual clock: one test binary, so a
+//! build links once (mutation testing rebuilds it for every mutant).
+//!
+//! `allocations.rs` (a counting global allocator) and `log.rs` (a global `tracing` subscriber)
+//! need a process of their own and stay separate binaries.
+
+mod call;
+mod concurrency;
+mod configuration;
+mod contract;
+mod events;
+mod half_open_and_commands;
+mod middleware;
+mod model;
+mod peer_scenarios;
+mod registry_and_snapshot;
+mod rejection;
+mod state_machine;
+mod support;
+mod trip_policies;
