@@ -281,7 +281,7 @@ const MAX_COUNT_WINDOW: u32 = 1_000_000;
 /// The most buckets a time window may have. Recording is O(1) whatever this is; judging a
 /// failure reads `threads × buckets`, and each thread keeps its own buckets.
 const MAX_BUCKETS: u32 = 100;
-/// The narrowest bucket: the default clock's resolution is a kernel tick of 1 to 4 ms.
+/// The narrowest bucket: the default clock moves in kernel ticks (see `MonotonicClock`).
 const MIN_BUCKET: Duration = Duration::from_millis(10);
 
 fn at_least_one(field: &'static str, value: u32) -> Result<(), ConfigError> {

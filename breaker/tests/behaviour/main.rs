@@ -13,6 +13,7 @@ mod half_open_and_commands;
 mod middleware;
 mod model;
 mod peer_scenarios;
+mod real_clock;
 mod registry_and_snapshot;
 mod rejection;
 mod state_machine;

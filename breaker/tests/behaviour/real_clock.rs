@@ -1,0 +1,155 @@
+//! The default clock, for real: every other test drives a `ManualClock`, so these are the ones
+//! that would notice a production clock that never moves.
+//!
+//! The default clock reads `CLOCK_MONOTONIC_COARSE`, which moves once per kernel tick and so
+//! trails real time. On this project's 2-core VM the kernel reports a 4 ms tick
+//! (`clock_getres`), but ticks arrive late: over 3 s of busy reading the coarse clock moved in
+//! steps of 4 to 12 ms and trailed `CLOCK_MONOTONIC` by 2.5 to 14.5 ms (median 4.5 ms). The
+//! tests allow [`TRAIL`] for that, well above what was measured; none asserts how long anything
+//! took.
+
+use breaker::{CircuitBreaker, Clock, MonotonicClock, State};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How far the coarse clock may trail real time in these tests.
+const TRAIL: Duration = Duration::from_millis(50);
+
+/// The coarse clock's step, measured: the smallest change seen between two readings.
+fn coarse_tick() -> Duration {
+    let clock = MonotonicClock::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut last = clock.now();
+    let mut smallest = Duration::MAX;
+    let mut changes = 0;
+    while changes < 20 && Instant::now() < deadline {
+        let now = clock.now();
+        assert!(now >= last, "monotonic: {now:?} after {last:?}");
+        if now > last {
+            smallest = smallest.min(now - last);
+            changes += 1;
+        }
+        last = now;
+    }
+    assert!(changes > 0, "the default clock never moved in 2 s");
+    smallest
+}
+
+#[test]
+fn the_coarse_clock_moves_in_kernel_ticks_no_wider_than_the_narrowest_bucket() {
+    let tick = coarse_tick();
+    assert!(
+        tick <= Duration::from_millis(10),
+        "a {tick:?} tick is coarser than a time window's narrowest bucket"
+    );
+}
+
+#[test]
+fn the_precise_clock_reads_the_same_timeline_as_the_coarse_one() {
+    let clock = MonotonicClock::new();
+    for _ in 0..1_000 {
+        let coarse = clock.now();
+        let precise = clock.now_precise();
+        let coarse_after = clock.now();
+        assert!(precise >= coarse, "{precise:?} before {coarse:?}");
+        assert!(precise <= coarse_after + TRAIL, "{precise:?} vs {coarse_after:?}");
+    }
+}
+
+/// Trips a breaker on the default clock with a 200 ms recovery, then watches it until it
+/// half-opens. Each observation is bracketed by real time: Open is allowed only until the
+/// recovery has passed by more than [`TRAIL`], HalfOpen only once it may have passed.
+#[test]
+fn a_breaker_on_the_default_clock_stays_open_for_its_recovery_then_half_opens() {
+    const RECOVERY: Duration = Duration::from_millis(200);
+    let cb = CircuitBreaker::builder("real-clock")
+        .failure_threshold(1)
+        .recovery_timeout(RECOVERY)
+        .build()
+        .expect("valid");
+    let before = Instant::now();
+    cb.try_acquire().expect("closed").failure("down");
+    let after = Instant::now();
+
+    let mut seen_open = 0;
+    let give_up = after + RECOVERY + TRAIL + Duration::from_secs(5);
+    let half_open_at = loop {
+        let asked = Instant::now();
+        let state = cb.state();
+        let answered = Instant::now();
+        match state {
+            State::Open => {
+                assert!(
+                    asked < after + RECOVERY + TRAIL,
+                    "still Open {:?} after the trip",
+                    asked - after
+                );
+                seen_open += 1;
+            }
+            State::HalfOpen => break answered,
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(Instant::now() < give_up, "never half-opened: the clock is stuck");
+        std::thread::yield_now();
+    };
+    assert!(
+        half_open_at + TRAIL >= before + RECOVERY,
+        "half-open {:?} after the trip, before its {RECOVERY:?}",
+        half_open_at - before
+    );
+    assert!(seen_open > 0, "the breaker was never seen Open");
+    let probe = cb.try_acquire().expect("a probe");
+    assert!(probe.is_probe());
+    probe.success();
+    assert_eq!(cb.state(), State::Closed);
+}
+
+/// A rejection's countdown on the default clock: right after the trip it reads the whole
+/// recovery timeout, never more (the deadline and "now" come from the same coarse clock), and
+/// its wall-clock deadline is that far from the system clock.
+#[test]
+fn a_rejections_sec_remaining_stays_right_on_the_default_clock() {
+    const RECOVERY: Duration = Duration::from_secs(10);
+    let cb = CircuitBreaker::builder("countdown")
+        .failure_threshold(1)
+        .recovery_timeout(RECOVERY)
+        .build()
+        .expect("valid");
+    cb.try_acquire().expect("closed").failure("down");
+    let tripped = Instant::now();
+    while tripped.elapsed() < Duration::from_millis(30) {
+        let rejected = cb.try_acquire().expect_err("open");
+        let remaining = rejected.remaining().expect("open has a deadline");
+        assert!(remaining <= RECOVERY, "{remaining:?} left of {RECOVERY:?}");
+        assert!(
+            remaining + tripped.elapsed() + TRAIL >= RECOVERY,
+            "{remaining:?} left {:?} after the trip",
+            tripped.elapsed()
+        );
+        let text = rejected.to_string();
+        assert!(text.contains("(1 failures, 10 sec remaining)"), "{text}");
+        let retry_at = rejected.retry_at().expect("open has a deadline");
+        let from_now = retry_at
+            .duration_since(SystemTime::now())
+            .expect("the deadline is ahead");
+        assert!(
+            from_now <= RECOVERY && from_now + Duration::from_secs(1) >= RECOVERY,
+            "the wall-clock deadline is {from_now:?} away"
+        );
+    }
+}
+
+/// A slow call on the default clock is timed with the precise clock.
+#[test]
+fn the_default_clock_times_slow_calls() {
+    let cb = CircuitBreaker::builder("timed")
+        .slow_call_duration(Duration::from_millis(20))
+        .build()
+        .expect("valid");
+    let fast = cb.try_acquire().expect("closed");
+    fast.success();
+    let slow = cb.try_acquire().expect("closed");
+    std::thread::sleep(Duration::from_millis(25));
+    slow.success();
+    let calls = cb.snapshot().calls;
+    assert_eq!((calls.successful, calls.slow), (2, 1));
+}
