@@ -43,15 +43,19 @@ use std::time::{Duration, UNIX_EPOCH};
 use sync::{AtomicU64, Mutex, MutexGuard, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use threads::{Threads, TripCache};
 
-/// The atomics and the lock the fast path uses: loom's under `--cfg loom`, so that its model
+/// The atomics, lock and spin hint the fast path uses: loom's under `--cfg loom`, so that its model
 /// checker can explore every interleaving of them, the standard library's otherwise.
 pub(crate) mod sync {
     #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    pub(crate) use loom::hint::spin_loop;
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
     #[cfg(loom)]
     pub(crate) use loom::sync::{Mutex, MutexGuard};
     #[cfg(not(loom))]
-    pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    pub(crate) use std::hint::spin_loop;
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
     #[cfg(not(loom))]
     pub(crate) use std::sync::{Mutex, MutexGuard};
 }
@@ -243,16 +247,20 @@ impl Shared {
     }
 
     /// A rejection while Open or ForcedOpen, from this thread's trip cache, without the lock.
+    /// If the machine has moved on since `word` was read, the call is decided afresh under the
+    /// lock instead: the cache holds one trip's data, and a rejection must not pair one trip's
+    /// state with another's reason or failure.
     #[inline]
     fn reject_fast(&self, word: Word, deadline: Option<Deadline>) -> Result<Permit<'_>, Rejected> {
+        let mut cache = self.threads.trip();
+        if cache.generation != word.generation() && !self.refill(&mut cache, word.generation()) {
+            drop(cache);
+            return self.acquire_locked();
+        }
         self.threads.slot().rejected();
         self.notify(EventKind::Rejected {
             state: word.state(),
         });
-        let mut cache = self.threads.trip().borrow_mut();
-        if cache.generation != word.generation() {
-            self.refill(&mut cache, word.generation());
-        }
         Err(Rejected {
             name: self.name,
             state: word.state(),
@@ -264,20 +272,19 @@ impl Shared {
         })
     }
 
-    /// Fills this thread's trip cache from the machine: once per thread per generation.
+    /// Fills this thread's trip cache from the machine, once per thread per generation: false,
+    /// and nothing kept, when the machine is no longer at `generation`.
     #[cold]
-    fn refill(&self, cache: &mut TripCache, generation: u64) {
+    fn refill(&self, cache: &mut TripCache, generation: u64) -> bool {
         let machine = self.lock();
+        if machine.generation() != generation {
+            return false;
+        }
+        cache.generation = generation;
         cache.failures = machine.failure_count();
         cache.opened_by = machine.opened_by();
         cache.last_failure = machine.last_failure().map(Text::unshared);
-        // Cache only what belongs to the generation asked about; a newer one is still a fine
-        // answer for this rejection, but must not be kept under the old generation.
-        cache.generation = if machine.generation() == generation {
-            generation
-        } else {
-            u64::MAX
-        };
+        true
     }
 
     fn deadline(&self, now: u64, until: u64) -> Deadline {

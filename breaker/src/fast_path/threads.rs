@@ -6,19 +6,28 @@
 //! against 0.5 ns). Readers (snapshots, the time window's readings) add every thread's slot up.
 
 use super::Text;
-use super::sync::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use super::sync::{
+    AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, fence, spin_loop,
+};
 use crate::state_machine::nanos;
 use crate::trip_policy::Tally;
 use crate::{CallCounts, Reason, SlidingWindow};
-use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
-use thread_local::ThreadLocal;
+
+#[cfg(not(loom))]
+use std::cell::RefCell as TripCell;
+#[cfg(not(loom))]
+use thread_local::ThreadLocal as PerThread;
+
+#[cfg(loom)]
+use loom_threads::{PerThread, TripCell};
 
 /// Every thread's share of one breaker.
 #[derive(Debug)]
 pub(crate) struct Threads {
-    slots: ThreadLocal<Slot>,
-    trips: ThreadLocal<RefCell<TripCache>>,
+    slots: PerThread<Slot>,
+    trips: PerThread<TripCell<TripCache>>,
     geometry: Option<TimeGeometry>,
 }
 
@@ -26,8 +35,8 @@ impl Threads {
     /// `geometry` is the time window's shape, when the breaker keeps a time window.
     pub(crate) fn new(geometry: Option<TimeGeometry>) -> Self {
         Self {
-            slots: ThreadLocal::new(),
-            trips: ThreadLocal::new(),
+            slots: PerThread::new(),
+            trips: PerThread::new(),
             geometry,
         }
     }
@@ -35,14 +44,14 @@ impl Threads {
     /// The calling thread's slot, created on its first call. A thread that exits leaves its
     /// slot and counts behind; the next thread given its id takes them over.
     #[inline]
-    pub(crate) fn slot(&self) -> &Slot {
+    pub(crate) fn slot(&self) -> impl Deref<Target = Slot> + '_ {
         self.slots.get_or(|| Slot::new(self.geometry))
     }
 
-    /// The calling thread's trip cache.
+    /// The calling thread's trip cache, to read and fill. Only this thread ever touches it.
     #[inline]
-    pub(crate) fn trip(&self) -> &RefCell<TripCache> {
-        self.trips.get_or(RefCell::default)
+    pub(crate) fn trip(&self) -> impl DerefMut<Target = TripCache> + '_ {
+        borrow(self.trips.get_or(|| TripCell::new(TripCache::default())))
     }
 
     pub(crate) fn counts(&self) -> CallCounts {
@@ -122,6 +131,76 @@ impl Slot {
     }
 }
 
+#[cfg(not(loom))]
+#[inline]
+fn borrow(cell: &TripCell<TripCache>) -> impl DerefMut<Target = TripCache> + '_ {
+    cell.borrow_mut()
+}
+
+#[cfg(loom)]
+fn borrow(cell: &TripCell<TripCache>) -> impl DerefMut<Target = TripCache> + '_ {
+    cell.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What `thread_local::ThreadLocal` and `RefCell` do, for loom's model threads, which all run
+/// on one OS thread: a slot per model thread, found by its id and published to readers with a
+/// release store, as `ThreadLocal` publishes a new thread's entry; and a trip cache behind
+/// loom's own lock (uncontended, as only its thread touches it).
+#[cfg(loom)]
+mod loom_threads {
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
+
+    pub(crate) type TripCell<T> = loom::sync::Mutex<T>;
+
+    /// The most model threads a loom test may run.
+    const THREADS: usize = 8;
+
+    #[derive(Debug)]
+    pub(crate) struct PerThread<T> {
+        slots: [OnceLock<(loom::thread::ThreadId, T)>; THREADS],
+        published: [AtomicBool; THREADS],
+    }
+
+    impl<T> PerThread<T> {
+        pub(crate) fn new() -> Self {
+            Self {
+                slots: std::array::from_fn(|_| OnceLock::new()),
+                published: std::array::from_fn(|_| AtomicBool::new(false)),
+            }
+        }
+
+        pub(crate) fn get_or(&self, create: impl FnOnce() -> T) -> &T {
+            let me = loom::thread::current().id();
+            let mut create = Some(create);
+            for (slot, published) in self.slots.iter().zip(&self.published) {
+                let mut made = false;
+                let (owner, value) = slot.get_or_init(|| {
+                    made = true;
+                    let create = create.take().expect("created once");
+                    (me, create())
+                });
+                if made {
+                    published.store(true, Ordering::Release);
+                }
+                if *owner == me {
+                    return value;
+                }
+            }
+            panic!("a loom test ran more than {THREADS} threads on one breaker")
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+            self.slots
+                .iter()
+                .zip(&self.published)
+                .filter(|(_, published)| published.load(Ordering::Acquire))
+                .filter_map(|(slot, _)| slot.get().map(|(_, value)| value))
+        }
+    }
+}
+
 /// Adds one to a counter only the current thread writes. Readers on other threads may see the
 /// old value for a moment, never a torn or lost one.
 #[inline]
@@ -183,13 +262,56 @@ impl TimeGeometry {
 }
 
 /// One bucket: the calls one thread recorded in one time slice of one generation.
+///
+/// Only its thread writes it, but readers on other threads must see each call whole, never its
+/// count without its failure: a reading that did would understate the failure rate, and the
+/// rate policies treat a reading as exact. So a write is a seqlock's: `version` is odd while the
+/// fields change, and a reader retries until it sees the same even version on both sides.
 #[derive(Debug, Default)]
 struct Bucket {
+    version: AtomicU64,
     generation: AtomicU64,
     epoch: AtomicU64,
     calls: AtomicU32,
     failures: AtomicU32,
     slow: AtomicU32,
+}
+
+/// What one bucket held at one moment.
+#[derive(Debug, Clone, Copy)]
+struct BucketReading {
+    generation: u64,
+    epoch: u64,
+    tally: Tally,
+}
+
+impl Bucket {
+    /// Reads the bucket whole. A reader that keeps meeting a write retries up to `ATTEMPTS`
+    /// times; a write is a handful of stores, so that is never reached outside a model
+    /// checker, and the last reading is kept if it is.
+    fn read(&self) -> BucketReading {
+        const ATTEMPTS: u32 = 1_000;
+        let mut reading;
+        let mut attempt = 0;
+        loop {
+            let before = self.version.load(Acquire);
+            reading = BucketReading {
+                generation: self.generation.load(Relaxed),
+                epoch: self.epoch.load(Relaxed),
+                tally: Tally {
+                    calls: self.calls.load(Relaxed),
+                    failures: self.failures.load(Relaxed),
+                    slow: self.slow.load(Relaxed),
+                },
+            };
+            fence(Acquire);
+            attempt += 1;
+            if (before.is_multiple_of(2) && self.version.load(Relaxed) == before) || attempt == ATTEMPTS {
+                return reading;
+            }
+            spin_loop();
+        }
+    }
 }
 
 /// One thread's share of a time window.
@@ -239,33 +361,31 @@ impl ThreadWindow {
             // what this thread recorded for the current generation.
             return epoch;
         }
+        let version = bucket.version.load(Relaxed);
+        bucket.version.store(version.wrapping_add(1), Relaxed);
+        fence(Release);
         if bucket_epoch != epoch || bucket_generation != generation {
             bucket.calls.store(0, Relaxed);
             bucket.failures.store(0, Relaxed);
             bucket.slow.store(0, Relaxed);
             bucket.generation.store(generation, Relaxed);
-            bucket.epoch.store(epoch, Release);
+            bucket.epoch.store(epoch, Relaxed);
         }
         bump_if(&bucket.calls, true);
         bump_if(&bucket.failures, failed);
         bump_if(&bucket.slow, slow);
+        bucket.version.store(version.wrapping_add(2), Release);
         epoch
     }
 
     /// Adds this thread's calls of `generation` within the window ending at `now` to `total`.
-    /// A bucket being rewritten at this very moment may be read half old, half new: the
-    /// window is a statistic, and the next reading is exact again.
     fn add_to(&self, total: &mut Tally, generation: u64, now: u64) {
         let current = now / self.geometry.width;
         for bucket in self.buckets.iter() {
-            let epoch = bucket.epoch.load(Acquire);
-            let live = epoch <= current && current - epoch < self.geometry.len;
-            if live && bucket.generation.load(Relaxed) == generation {
-                total.add(Tally {
-                    calls: bucket.calls.load(Relaxed),
-                    failures: bucket.failures.load(Relaxed),
-                    slow: bucket.slow.load(Relaxed),
-                });
+            let reading = bucket.read();
+            let live = reading.epoch <= current && current - reading.epoch < self.geometry.len;
+            if live && reading.generation == generation {
+                total.add(reading.tally);
             }
         }
     }

@@ -4,6 +4,9 @@
 //! `allocations.rs` (a counting global allocator) and `log.rs` (a global `tracing` subscriber)
 //! need a process of their own and stay separate binaries.
 
+// Under `--cfg loom` only tests/loom.rs runs; the rest needs dev-dependencies it leaves out.
+#![cfg(not(loom))]
+
 mod call;
 mod concurrency;
 mod configuration;

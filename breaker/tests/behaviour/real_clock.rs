@@ -51,7 +51,10 @@ fn the_precise_clock_reads_the_same_timeline_as_the_coarse_one() {
         let precise = clock.now_precise();
         let coarse_after = clock.now();
         assert!(precise >= coarse, "{precise:?} before {coarse:?}");
-        assert!(precise <= coarse_after + TRAIL, "{precise:?} vs {coarse_after:?}");
+        assert!(
+            precise <= coarse_after + TRAIL,
+            "{precise:?} vs {coarse_after:?}"
+        );
     }
 }
 
@@ -88,7 +91,10 @@ fn a_breaker_on_the_default_clock_stays_open_for_its_recovery_then_half_opens() 
             State::HalfOpen => break answered,
             other => panic!("unexpected {other:?}"),
         }
-        assert!(Instant::now() < give_up, "never half-opened: the clock is stuck");
+        assert!(
+            Instant::now() < give_up,
+            "never half-opened: the clock is stuck"
+        );
         std::thread::yield_now();
     };
     assert!(
