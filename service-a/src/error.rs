@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, error, warn};
 
-use crate::caller::CallFailure;
 use crate::extract::MalformedQuery;
+use crate::upstream::CallError;
 
 /// Everything a handler can answer with an error. Implements [`IntoResponse`] so handlers can
 /// use `?`.
@@ -20,9 +20,10 @@ pub enum AppError {
     /// axum could not deserialize the query string (e.g. `fail` given twice).
     #[error("{}", .0.body_text())]
     Query(#[from] QueryRejection),
-    /// The call to B failed or the breaker refused it: the article's 500.
+    /// The call to B failed or the breaker refused it: the article's 500; or the bulkhead
+    /// refused it: 503.
     #[error(transparent)]
-    Call(#[from] CallFailure),
+    Call(#[from] CallError),
     /// `/breaker` was asked for while the breaker is off.
     #[error("the circuit breaker is off (--no-breaker)")]
     BreakerOff,
@@ -49,6 +50,8 @@ impl AppError {
             AppError::MalformedQuery(_) => StatusCode::BAD_REQUEST,
             // axum's own status is precise (400 for a query that does not deserialize).
             AppError::Query(rejection) => rejection.status(),
+            // Service A itself is at capacity, and says so: the client may try again later.
+            AppError::Call(err) if err.is_bulkhead_full() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Call(_) | AppError::Metrics(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::BreakerOff | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -57,14 +60,13 @@ impl AppError {
 
     fn log(&self, status: StatusCode, reason: &str) {
         match self {
+            // The breaker already logged its opening, and a full bulkhead is load, not a fault:
+            // one line per refused call would drown both.
+            AppError::Call(CallError::Rejected(_) | CallError::BulkheadFull(_)) => {
+                debug!(%status, %reason, "call to service B refused")
+            }
             // B is unwell: worth seeing at the default level.
-            AppError::Call(CallFailure::ServiceB(_)) => {
-                warn!(%status, %reason, "call to service B failed")
-            }
-            // The breaker already logged its opening; one line per refused call would drown it.
-            AppError::Call(CallFailure::Rejected(_)) => {
-                debug!(%status, %reason, "call rejected by the circuit breaker")
-            }
+            AppError::Call(_) => warn!(%status, %reason, "call to service B failed"),
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
             // The client's problem, not ours.
             _ => debug!(%status, %reason, "request refused"),
@@ -104,20 +106,31 @@ impl IntoResponse for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call_error::CallError;
+    use crate::upstream::BulkheadFull;
     use reqwest::Url;
+    use std::time::Duration;
 
     #[test]
     fn a_failed_call_is_a_500_whose_message_is_the_failure() {
-        let err = AppError::from(CallFailure::ServiceB(CallError::Status {
+        let err = AppError::from(CallError::Status {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             url: Url::parse("http://127.0.0.1:5001/api?fail=true").expect("URL"),
-        }));
+        });
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             err.to_string(),
             "500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true"
         );
+    }
+
+    #[test]
+    fn a_full_bulkhead_is_a_503() {
+        let err = AppError::from(CallError::BulkheadFull(BulkheadFull::new(
+            32,
+            Duration::ZERO,
+        )));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(err.to_string().starts_with("bulkhead full: "), "{err}");
     }
 
     #[test]

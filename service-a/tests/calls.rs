@@ -79,7 +79,7 @@ async fn a_b_slower_than_the_request_timeout_is_a_timeout_failure() {
     let b = ServiceB::start().await;
     b.set_mode(r#"{"mode":"slow","delay":"1s"}"#).await;
     let mut config = config_for(&b.base());
-    config.request_timeout = Duration::from_millis(300);
+    config.client.request_timeout = Some(Duration::from_millis(300));
     let a = ServiceA::with_config(config).await;
 
     let started = Instant::now();
@@ -111,7 +111,7 @@ async fn fail_reaches_b_as_one_encoded_value() {
             json!({"status": "success", "data": "Service B: Success"})
         )
     );
-    assert_eq!(b.stats().await, json!({"api_calls": 1, "failed": 0}));
+    assert_eq!((b.api_calls().await, b.stat("failed").await), (1, 0));
     a.stop().await;
     b.stop().await;
 }
@@ -256,7 +256,7 @@ async fn the_last_good_body_is_shared_by_both_routes() {
 async fn without_the_breaker_every_call_reaches_b_and_none_is_rejected() {
     let b = ServiceB::start().await;
     let mut config = config_for(&b.base());
-    config.no_breaker = true;
+    config.client.no_breaker = true;
     let a = ServiceA::with_config(config).await;
 
     let expected = format!(
@@ -266,7 +266,7 @@ async fn without_the_breaker_every_call_reaches_b_and_none_is_rejected() {
     for _ in 0..5 {
         assert_eq!(a.error_message("/call?fail=true").await, expected);
     }
-    assert_eq!(b.stats().await, json!({"api_calls": 5, "failed": 5}));
+    assert_eq!((b.api_calls().await, b.stat("failed").await), (5, 5));
     assert_eq!(a.get("/call").await.0, StatusCode::OK);
 
     assert_eq!(

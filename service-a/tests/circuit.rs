@@ -187,12 +187,33 @@ async fn the_breaker_endpoint_shows_the_snapshot() {
             "failure_rate": 100.0,
             "transitions": 1,
             "last_failure": failure_text(&b, "?fail=true"),
+            "window": null,
             "config": {
                 "failure_threshold": 3,
                 "recovery_timeout_ms": 10000,
                 "request_timeout_ms": 3000,
                 "half_open_max_calls": 1,
-                "success_threshold": 1
+                "success_threshold": 1,
+                "failure_rate_threshold": null,
+                "slow_call_threshold_ms": null,
+                "slow_call_rate_threshold": null,
+                "sliding_window_ms": null,
+                "minimum_calls": null
+            },
+            "profile": "article",
+            "layers": {
+                "deadline": null,
+                "retry": {
+                    "attempts": 1, "backoff_ms": 50, "backoff_multiplier": 2,
+                    "backoff_max_ms": 1000, "jitter": "full", "budget_percent": 20,
+                    "retries": 0, "refused_by_budget": 0
+                },
+                "bulkhead": null,
+                "attempt": {
+                    "request_timeout_ms": 3000,
+                    "max_response_bytes": 1048576,
+                    "follows_redirects": false
+                }
             }
         })
     );
