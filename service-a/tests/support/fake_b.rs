@@ -14,6 +14,8 @@ use tokio::task::JoinHandle;
 const MAX_HEAD: usize = 16 * 1024;
 /// The size of each piece of a streamed body.
 const CHUNK: usize = 64 * 1024;
+/// The body of a good answer.
+const OK_BODY: &str = "fake B: ok";
 
 /// How the fake answers every request.
 #[derive(Debug, Clone)]
@@ -27,6 +29,13 @@ pub enum Answer {
     Stream(u64),
     /// 200 declaring `Content-Length` of this many bytes, then nothing.
     Declares(u64),
+    /// `status` to the first `failures` requests, then 200 `fake B: ok`.
+    FailFirst {
+        /// Requests that fail.
+        failures: u64,
+        /// Their status.
+        status: u16,
+    },
 }
 
 /// The fake, serving until dropped.
@@ -92,17 +101,25 @@ async fn serve(mut stream: TcpStream, answer: &Answer, requests: &AtomicU64, sen
     if !read_head(&mut stream).await {
         return;
     }
-    requests.fetch_add(1, Ordering::SeqCst);
-    let head = match answer {
-        Answer::Status(code) => format!("HTTP/1.1 {code} Fake\r\ncontent-length: 0\r\n"),
-        Answer::Redirect(location) => {
-            format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n")
+    let earlier = requests.fetch_add(1, Ordering::SeqCst);
+    let (head, body) = match answer {
+        Answer::Status(code) => (format!("{code} Fake\r\ncontent-length: 0"), ""),
+        Answer::Redirect(location) => (
+            format!("302 Found\r\nlocation: {location}\r\ncontent-length: 0"),
+            "",
+        ),
+        Answer::Stream(_) => ("200 OK\r\ncontent-type: text/plain".to_owned(), ""),
+        Answer::Declares(length) => (format!("200 OK\r\ncontent-length: {length}"), ""),
+        Answer::FailFirst { failures, status } if earlier < *failures => {
+            (format!("{status} Fake\r\ncontent-length: 0"), "")
         }
-        Answer::Stream(_) => "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n".to_owned(),
-        Answer::Declares(length) => format!("HTTP/1.1 200 OK\r\ncontent-length: {length}\r\n"),
+        Answer::FailFirst { .. } => (
+            format!("200 OK\r\ncontent-length: {}", OK_BODY.len()),
+            OK_BODY,
+        ),
     };
-    let head = format!("{head}connection: close\r\n\r\n");
-    if stream.write_all(head.as_bytes()).await.is_err() {
+    let response = format!("HTTP/1.1 {head}\r\nconnection: close\r\n\r\n{body}");
+    if stream.write_all(response.as_bytes()).await.is_err() {
         return;
     }
     if let Answer::Stream(total) = answer {
