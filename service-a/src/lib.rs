@@ -4,9 +4,10 @@
 //! `call_service_b` (3 consecutive failures open it for 10 s; calls time out after 3 s). A
 //! success answers `{"status":"success","data":"<B's body>"}`; a failure, a timeout, an
 //! unreachable B or a rejection by the open circuit answers 500
-//! `{"status":"error","message":"<why>"}`, where an Open rejection reads exactly like the
-//! Python library's: `Circuit "call_service_b" OPEN until 2025-05-15 08:40:21.758729+00:00
-//! (3 failures, 8 sec remaining) (last_failure: ...)`.
+//! `{"status":"error","message":"<why>"}` (a full bulkhead, in the production profile, 503),
+//! where an Open rejection reads exactly like the Python library's: `Circuit "call_service_b"
+//! OPEN until 2025-05-15 08:40:21.758729+00:00 (3 failures, 8 sec remaining) (last_failure:
+//! ...)`.
 //!
 //! Beyond the article: `GET /call-fallback` serves the last good answer (or `cached_data`)
 //! instead of an error; `GET /breaker` and `GET /metrics` show the breaker; `--no-breaker`

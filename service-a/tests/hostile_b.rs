@@ -156,12 +156,16 @@ async fn a_request_timeout_from_b_counts_against_it_but_other_4xx_do_not() {
 #[tokio::test]
 async fn ten_clients_hanging_up_in_one_half_open_episode_send_one_probe_to_b() {
     let b = ServiceB::start().await;
-    let a = ServiceA::with_config(config_with(&b.base(), &["--half-open-max-calls", "1"])).await;
+    // A's attempt timeout well beyond B's delay, B's delay well beyond ten clients' 1 s.
+    let a = ServiceA::with_config(config_with(
+        &b.base(),
+        &["--half-open-max-calls", "1", "--request-timeout", "6s"],
+    ))
+    .await;
     for _ in 0..3 {
         a.error_message("/call?fail=true").await;
     }
-    // Long enough for ten clients to come and go, short of A's 3 s request timeout.
-    b.set_mode(r#"{"mode":"slow","delay":"2s"}"#).await;
+    b.set_mode(r#"{"mode":"slow","delay":"3s"}"#).await;
     a.clock.advance(Duration::from_secs(10));
     assert_eq!(a.breaker().await["state"], "half_open");
     let before = b.api_calls().await;

@@ -168,7 +168,8 @@ async fn the_deadline_ends_the_call_whatever_the_attempts_still_allow() {
 #[tokio::test]
 async fn the_call_beyond_the_bulkhead_is_refused_with_a_503_without_reaching_b() {
     let b = ServiceB::start().await;
-    b.set_mode(r#"{"mode":"slow","delay":"500ms"}"#).await;
+    // Long enough that the third call surely comes while the first two are with B.
+    b.set_mode(r#"{"mode":"slow","delay":"1s"}"#).await;
     let a = production_a(&b, &["--max-concurrent", "2"]).await;
 
     let client = Client::new();
