@@ -27,75 +27,76 @@ pub struct ClientFlags {
     pub profile: Profile,
 
     /// Longest wait for one attempt's whole answer from B; must be shorter than the recovery
-    /// timeout [article: 3s, production: 2s].
+    /// timeout (article: 3s, production: 2s).
     #[arg(long, value_parser = positive_duration)]
     pub request_timeout: Option<Duration>,
 
     /// Longest a whole call may take, retries and backoffs included, or none; at least one
-    /// attempt [article: none, production: 5s].
+    /// attempt (article: none, production: 5s).
     #[arg(long, value_parser = or_none(positive_duration))]
     pub call_deadline: Option<OrNone<Duration>>,
 
     /// Attempts in all, the first included; 1 turns retries off. Only connection errors,
-    /// timeouts and 502/503/504 are retried [article: 1, production: 3].
+    /// timeouts and 502/503/504 are retried (article: 1, production: 3).
     #[arg(long, value_parser = count_in(1, MAX_RETRY_ATTEMPTS))]
     pub retry_attempts: Option<u32>,
 
-    /// Ceiling of the first backoff; the n-th is drawn from [0, base x 2^(n-1)) [50ms].
+    /// Ceiling of the first backoff; the n-th wait is drawn from 0 up to base x 2^(n-1)
+    /// (default: 50ms).
     #[arg(long, value_parser = positive_duration)]
     pub retry_backoff: Option<Duration>,
 
-    /// Largest backoff ceiling [1s].
+    /// Largest backoff ceiling (default: 1s).
     #[arg(long, value_parser = positive_duration)]
     pub retry_backoff_max: Option<Duration>,
 
     /// Retries allowed as a share of recent calls (over 10 s, plus one a second), or none
-    /// [20%].
+    /// (default: 20%).
     #[arg(long, value_parser = or_none(percent))]
     pub retry_budget: Option<OrNone<Percent>>,
 
-    /// Consecutive failures that open the circuit, or none [article: 3, production: none].
+    /// Consecutive failures that open the circuit, or none (article: 3, production: none).
     #[arg(long, value_parser = or_none(count_in(1_u32, 1_000_000)))]
     pub failure_threshold: Option<OrNone<u32>>,
 
-    /// Failure rate over the sliding window that opens the circuit, or none [article: none,
-    /// production: 50%].
+    /// Failure rate over the sliding window that opens the circuit, or none (article: none,
+    /// production: 50%).
     #[arg(long, value_parser = or_none(percent))]
     pub failure_rate_threshold: Option<OrNone<Percent>>,
 
-    /// Calls at least this long count as slow, or none [article: none, production: 1s].
+    /// Calls at least this long count as slow, or none (article: none, production: 1s).
     #[arg(long, value_parser = or_none(positive_duration))]
     pub slow_call_threshold: Option<OrNone<Duration>>,
 
-    /// Slow-call rate over the sliding window that opens the circuit, or none [50%].
+    /// Slow-call rate over the sliding window that opens the circuit, or none (default: 50%).
     #[arg(long, value_parser = or_none(percent))]
     pub slow_call_rate_threshold: Option<OrNone<Percent>>,
 
-    /// How far back the failure and slow-call rates look [30s].
+    /// How far back the failure and slow-call rates look (default: 30s).
     #[arg(long, value_parser = positive_duration)]
     pub sliding_window: Option<Duration>,
 
-    /// Calls the sliding window must hold before a rate may open the circuit [20].
+    /// Calls the sliding window must hold before a rate may open the circuit (default: 20).
     #[arg(long, value_parser = count_in(1_u32, 1_000_000))]
     pub minimum_calls: Option<u32>,
 
-    /// How long the circuit stays open before a probe may pass [10s].
+    /// How long the circuit stays open before a probe may pass (default: 10s).
     #[arg(long, value_parser = duration)]
     pub recovery_timeout: Option<Duration>,
 
-    /// Probes that may test service B at the same time while half-open [1].
+    /// Probes that may test service B at the same time while half-open (default: 1).
     #[arg(long)]
     pub half_open_max_calls: Option<u32>,
 
-    /// Calls to B in flight at most (the bulkhead), or none [article: none, production: 32].
+    /// Calls to B in flight at most (the bulkhead), or none (article: none, production: 32).
     #[arg(long, value_parser = or_none(count_in(1, MAX_CONCURRENT)))]
     pub max_concurrent: Option<OrNone<usize>>,
 
-    /// How long a call waits for a place in the full bulkhead before it is refused [0ms].
+    /// How long a call waits for a place in the full bulkhead before it is refused (default: 0ms).
     #[arg(long, value_parser = duration)]
     pub bulkhead_wait: Option<Duration>,
 
-    /// Largest body accepted from B; a bigger one fails the call [1048576].
+    /// Largest body accepted from B; a bigger one fails the call (default: 1048576).
     #[arg(long, value_parser = count_in(1, MAX_RESPONSE_BYTES))]
     pub max_response_bytes: Option<u64>,
 

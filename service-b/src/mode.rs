@@ -104,9 +104,7 @@ pub enum ModeError {
         mode: Mode,
     },
     /// `flaky` without its `failure_rate`.
-    #[error(
-        "`failure_rate` is required in mode flaky: the probability, from 0 to 1, that a call answers 503"
-    )]
+    #[error("`failure_rate` is required in mode flaky: a probability from 0 to 1")]
     MissingFailureRate,
     /// A `failure_rate` that is not a probability.
     #[error("`failure_rate` must be a number from 0 to 1 (got {0})")]
@@ -292,8 +290,9 @@ impl ModeState {
     }
 }
 
-/// The body of `GET /mode` and `POST /mode`: `{"mode":"fail","delay_ms":2000,"remaining_ms":29999}`,
-/// or `{"mode":"flaky","delay_ms":null,"failure_rate":0.1,"remaining_ms":null}`.
+/// The body of `GET /mode` and `POST /mode`:
+/// `{"mode":"fail","delay_ms":2000,"remaining_ms":29999}`, or
+/// `{"mode":"flaky","delay_ms":null,"failure_rate":0.1,"remaining_ms":null}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ModeSnapshot {
     /// The mode in force.
