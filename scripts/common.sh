@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# common.sh: helpers shared by demo.sh and load.sh. Sourced, not run.
+# common.sh: helpers shared by demo.sh, load.sh and the experiments. Sourced, not run.
 #
 # What it gives the scripts:
 #   * messages (say, heading, pass, die) with colour only when stdout is a terminal;
@@ -7,7 +7,8 @@
 #     here (by pid, SIGTERM then SIGKILL after a bounded wait), Ctrl-C and SIGTERM included;
 #   * build_binaries, start_service (on 127.0.0.1:0, reading the bound address from the log),
 #     stop_services, wait_healthy;
-#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below).
+#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below);
+#   * for the experiments: set_b_mode, b_stats, run_load (our loadgen binary), json_count.
 #
 # Why python3 and not jq for JSON: jq is a separate package that a fresh machine may lack, while
 # python3 (with its json module) is on every machine these scripts target, CI images included.
@@ -97,11 +98,15 @@ on_exit() {
   exit "$status"
 }
 
-# build_binaries: release build of both services; sets BIN_DIR.
+# build_binaries [PACKAGE...]: release build of both services, and of PACKAGEs; sets BIN_DIR.
 build_binaries() {
+  local packages=(-p service-a -p service-b) package
+  for package in "$@"; do
+    packages+=(-p "$package")
+  done
   heading "build"
-  say "\$ cargo build --release -p service-a -p service-b"
-  (cd "$ROOT" && cargo build --release -p service-a -p service-b) || die "cargo build failed"
+  say "\$ cargo build --release ${packages[*]}"
+  (cd "$ROOT" && cargo build --release "${packages[@]}") || die "cargo build failed"
   local target
   target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
     "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
@@ -241,4 +246,61 @@ for path in sys.argv[1:]:
 PY
   ) || die "cannot read ${*} from: $json"
   mapfile -t JSON_VALUES <<<"$out"
+}
+
+# ---- for the experiments ----------------------------------------------------------------------
+
+# No load run may last longer than this; each experiment's runs take a few seconds.
+LOAD_MAX_SECONDS=60
+
+# post_json URL JSON: one bounded POST with a JSON body. Sets STATUS and BODY.
+post_json() {
+  local url=$1 json=$2 out
+  out=$(curl -sS -o "$WORK/body" -w '%{http_code}' --max-time "$CURL_MAX_SECONDS" \
+    -H 'content-type: application/json' -d "$json" "$url") || die "curl could not POST $url"
+  STATUS=$out
+  BODY=$(<"$WORK/body")
+}
+
+# set_b_mode B_URL JSON: puts Service B in the mode JSON describes, e.g. {"mode":"slow","delay":"2s"}.
+set_b_mode() {
+  post_json "$1/mode" "$2"
+  [[ $STATUS == 200 ]] || die "B refused the mode $2: HTTP $STATUS $BODY"
+}
+
+# b_stats B_URL: Service B's /stats, into B_STATS.
+b_stats() {
+  fetch GET "$1/stats"
+  [[ $STATUS == 200 ]] || die "B's /stats answered HTTP $STATUS: $BODY"
+  B_STATS=$BODY
+}
+
+# run_load NAME URL REQUESTS CONCURRENCY: REQUESTS GETs of URL, CONCURRENCY at a time, with the
+# workspace's loadgen (built by build_binaries loadgen); its JSON summary goes to
+# $WORK/NAME.load.json and LOAD_JSON.
+run_load() {
+  local name=$1 url=$2 requests=$3 concurrency=$4
+  printf "%s\$ loadgen --url '%s' --requests %s --concurrency %s%s\n" \
+    "$C_CYAN" "$url" "$requests" "$concurrency" "$C_RESET"
+  timeout "$LOAD_MAX_SECONDS" "$BIN_DIR/loadgen" --url "$url" --requests "$requests" \
+    --concurrency "$concurrency" >"$WORK/$name.load.json" ||
+    die "loadgen failed or ran over ${LOAD_MAX_SECONDS}s (exit $?)"
+  LOAD_JSON=$(<"$WORK/$name.load.json")
+}
+
+# json_count JSON PATH: the number at the dotted PATH, or 0 when there is none (a status that
+# never occurred has no key in loadgen's summary).
+json_count() {
+  "$PYTHON" - "$2" 3<<<"$1" <<'PY' || die "cannot read $2 from: $1"
+import json, os, sys
+value = json.load(os.fdopen(3))
+for key in sys.argv[1].split("."):
+    value = value.get(key, 0) if isinstance(value, dict) else 0
+print(value)
+PY
+}
+
+# percent PART WHOLE: PART as a percentage of WHOLE, one decimal.
+percent() {
+  "$PYTHON" -c 'import sys; p, w = map(float, sys.argv[1:]); print(f"{100 * p / w:.1f}")' "$1" "$2"
 }

@@ -6,6 +6,7 @@ use std::sync::{Mutex, PoisonError};
 pub const DEFAULT_FALLBACK: &str = "cached_data";
 
 /// The most recent successful body from B, written by every successful call on either route.
+/// Only a whole answer within `--max-response-bytes` is a success, so nothing bigger is kept.
 ///
 /// A std `Mutex` is fine: no `.await` happens while it is held, and each critical section is
 /// one pointer swap or one clone of a short string.

@@ -1,4 +1,5 @@
-//! `GET /call` and `GET /call-fallback`: the article's route, and its best-practice variant.
+//! `GET /call` and `GET /call-fallback`: the article's route, and its best-practice variant,
+//! and the call to B both make, which runs to its end whoever hangs up.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use tracing::debug;
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::upstream::CallError;
 use service_kit::strict_query::StrictQuery;
 
 /// The query of both routes. Other parameters are ignored, as in the article; `fail` given
@@ -63,5 +65,41 @@ pub(crate) async fn call_fallback(
             debug!(reason = %failure, "serving the fallback");
             Json(CallReply::degraded(state.last_good().get_or_default()))
         }
+    }
+}
+
+impl AppState {
+    /// Calls B's `/api` with `fail` through the client stack, and remembers a good answer for
+    /// the fallback.
+    ///
+    /// The call runs in a task of its own, so it runs to its end, bounded by the per-attempt
+    /// timeout and the deadline, even if the client hangs up and the handler is dropped: its
+    /// outcome is recorded by the breaker, a good answer still reaches the cache, and a
+    /// half-open probe keeps its slot until B has answered, so no more than
+    /// `half_open_max_calls` calls reach B per half-open episode whatever the clients do.
+    ///
+    /// # Errors
+    ///
+    /// A [`CallError`]: a refusal by the breaker or the bulkhead without touching B, B's
+    /// failure, or the deadline.
+    pub async fn call_service_b(&self, fail: Option<&str>) -> Result<String, CallError> {
+        let url = self.service_b().url(fail);
+        let state = self.clone();
+        let call = tokio::spawn(async move {
+            let result = state.service_b().call(url).await;
+            if let Ok(body) = &result {
+                // Within --max-response-bytes: a bigger body is a failure, never an answer.
+                state.last_good().store(body);
+            }
+            result
+        });
+        call.await.unwrap_or_else(|err| {
+            // Only a panic in the stack ends the task early; the runtime is not shutting down
+            // while a handler awaits it.
+            Err(CallError::Other {
+                url: self.service_b().url(fail),
+                reason: format!("the call to service B ended abnormally: {err}"),
+            })
+        })
     }
 }

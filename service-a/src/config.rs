@@ -1,13 +1,14 @@
 //! Command-line configuration, parsed and checked once.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
-use breaker::{CircuitBreaker, ConfigError};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use reqwest::Url;
 use service_kit::server::ServerLimits;
+
+use crate::client_flags::{ClientFlags, FlagError};
+use crate::upstream::ClientSettings;
 
 /// The breaker's name, as the article's decorated function is called.
 pub const BREAKER_NAME: &str = "call_service_b";
@@ -18,33 +19,28 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 /// Where the article's Service B listens.
 pub const DEFAULT_SERVICE_B_URL: &str = "http://127.0.0.1:5001";
 
-/// The article's `requests.get(..., timeout=3)`.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The article's `FAILURE_THRESHOLD`.
-pub const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
-
-/// The article's `RECOVERY_TIMEOUT`.
-pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Settings for Service A.
 ///
-/// Durations are human strings (`10s`, `250ms`). Parse with [`Config::parse_checked`] (or
-/// [`Config::try_parse_checked_from`]) rather than clap's plain `parse`, so that breaker settings
-/// that parse but cannot work (`--failure-threshold 0`) are refused like any other bad flag.
+/// Durations are human strings (`10s`, `250ms`), at most one day. Parse with
+/// [`Config::parse_checked`] (or [`Config::try_parse_checked_from`]) rather than clap's plain
+/// `parse`, so that settings that parse but cannot work together (`--request-timeout 20s` with
+/// `--recovery-timeout 10s`, `--half-open-max-calls 0`) are refused like any other bad flag.
+/// The client flags and the two profiles are in [`ClientFlags`] and [`crate::profile`].
 ///
 /// ```
 /// use service_a::Config;
 /// use std::time::Duration;
 ///
 /// let config = Config::try_parse_checked_from(["service-a", "--recovery-timeout", "30s"])?;
-/// assert_eq!(config.recovery_timeout, Duration::from_secs(30));
-/// assert_eq!(config.failure_threshold, 3);
+/// let breaker = config.client_settings()?.breaker.expect("the breaker is on");
+/// assert_eq!(breaker.recovery_timeout, Duration::from_secs(30));
+/// assert_eq!(breaker.failure_threshold, Some(3));
 ///
-/// let err = Config::try_parse_checked_from(["service-a", "--failure-threshold", "0"])
-///     .expect_err("no breaker can open after zero failures");
+/// let err = Config::try_parse_checked_from(["service-a", "--request-timeout", "20s"])
+///     .expect_err("a call would outlive the open period");
 /// assert_eq!(err.exit_code(), 2);
-/// assert!(err.to_string().contains("--failure-threshold"));
+/// assert!(err.to_string().contains("--request-timeout"));
+/// assert!(err.to_string().contains("--recovery-timeout"));
 /// # Ok::<(), clap::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
@@ -68,44 +64,24 @@ pub struct Config {
     )]
     pub service_b_url: Url,
 
-    /// Longest wait for service B's whole answer; keep it shorter than the recovery timeout.
-    #[arg(long, default_value = "3s", value_parser = parse_request_timeout)]
-    pub request_timeout: Duration,
+    /// How service A calls B: the profile, the breaker and the other layers.
+    #[command(flatten)]
+    pub client: ClientFlags,
 
-    /// Consecutive failures that open the circuit.
-    #[arg(long, default_value_t = DEFAULT_FAILURE_THRESHOLD)]
-    pub failure_threshold: u32,
-
-    /// How long the circuit stays open before a probe may pass.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub recovery_timeout: Duration,
-
-    /// Probes that may test service B at the same time while half-open.
-    #[arg(long, default_value_t = 1)]
-    pub half_open_max_calls: u32,
-
-    /// Call service B directly, with no circuit breaker (the article's "cost of no circuit
-    /// breaker").
-    #[arg(long)]
-    pub no_breaker: bool,
-
-    /// How long slow clients are waited for, how many are served at once, how long shutdown
+    /// How slow clients are waited for, how many are served at once, how long shutdown
     /// waits: the flags both services share.
     #[command(flatten)]
     pub server: ServerLimits,
 }
 
 impl Default for Config {
-    /// The article's setup: port 5000, B on 5001, 3 s timeout, 3 failures, 10 s recovery.
+    /// The article's setup: port 5000, B on 5001, the article profile (3 s timeout, 3
+    /// failures, 10 s recovery).
     fn default() -> Self {
         Self {
             listen: DEFAULT_LISTEN,
             service_b_url: default_service_b_url(),
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            failure_threshold: DEFAULT_FAILURE_THRESHOLD,
-            recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
-            half_open_max_calls: 1,
-            no_breaker: false,
+            client: ClientFlags::default(),
             server: ServerLimits::default(),
         }
     }
@@ -138,43 +114,30 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks the breaker settings the way the breaker itself will, so a bad value is reported
-    /// as a usage error naming its flag (exit code 2) rather than failing later at start-up.
+    /// Checks the client settings the way the client stack and the breaker will, so a bad
+    /// value is reported as a usage error naming its flag (exit code 2) rather than failing
+    /// later at start-up.
     ///
     /// # Errors
     ///
-    /// A `ValueValidation` clap error naming the flag whose value the breaker refuses.
+    /// A `ValueValidation` clap error naming the flag, or both flags, at fault.
     pub fn check(&self) -> Result<(), clap::Error> {
-        // Building is the breaker's only public validation; the breaker is thrown away.
-        self.breaker_builder()
-            .build()
-            .map(drop)
-            .map_err(|err| flag_error(&err))
+        self.client_settings().map(drop)
     }
 
-    /// A breaker builder with this configuration's settings and the default clock.
-    pub fn breaker_builder(&self) -> breaker::Builder {
-        CircuitBreaker::builder(BREAKER_NAME)
-            .failure_threshold(self.failure_threshold)
-            .recovery_timeout(self.recovery_timeout)
-            .half_open_max_calls(self.half_open_max_calls)
+    /// Every layer's settings: the flags given and the profile's defaults for the rest.
+    ///
+    /// # Errors
+    ///
+    /// As [`check`](Self::check).
+    pub fn client_settings(&self) -> Result<ClientSettings, clap::Error> {
+        self.client.resolve().map_err(|err| usage_error(&err))
     }
 }
 
-/// Turns a breaker setting error into a clap usage error naming the command-line flag.
-fn flag_error(err: &ConfigError) -> clap::Error {
-    let flag = match err.field() {
-        "failure_threshold" => "--failure-threshold",
-        "recovery_timeout" => "--recovery-timeout",
-        "half_open_max_calls" => "--half-open-max-calls",
-        // Settings without a flag keep the breaker's defaults, so this is not expected; the
-        // breaker's own message still names the field.
-        _ => "a circuit breaker setting",
-    };
-    Config::command().error(
-        ErrorKind::ValueValidation,
-        format!("invalid value for {flag}: {}", err.reason()),
-    )
+/// A refused flag as clap's usage error, which exits with code 2.
+fn usage_error(err: &FlagError) -> clap::Error {
+    Config::command().error(ErrorKind::ValueValidation, err.to_string())
 }
 
 fn default_service_b_url() -> Url {
@@ -203,21 +166,31 @@ fn parse_service_b_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// A human duration longer than zero: a zero timeout would fail every call before it started.
-fn parse_request_timeout(text: &str) -> Result<Duration, String> {
-    let timeout = humantime::parse_duration(text).map_err(|err| err.to_string())?;
-    if timeout.is_zero() {
-        return Err("must be longer than zero".to_owned());
-    }
-    Ok(timeout)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::flag_value::Percent;
+    use crate::profile::Profile;
+    use crate::upstream::{BreakerSettings, BulkheadSettings, RetrySettings};
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         Config::try_parse_checked_from(std::iter::once("service-a").chain(args.iter().copied()))
+    }
+
+    fn settings(args: &[&str]) -> ClientSettings {
+        parse(args)
+            .and_then(|config| config.client_settings())
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+    }
+
+    fn percent(value: u8) -> Option<Percent> {
+        Percent::new(value)
+    }
+
+    const fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
     }
 
     #[test]
@@ -226,19 +199,95 @@ mod tests {
         assert_eq!(config, Config::default());
         assert_eq!(config.listen.to_string(), "127.0.0.1:5000");
         assert_eq!(config.service_b_url.as_str(), "http://127.0.0.1:5001/");
-        assert_eq!(config.request_timeout, Duration::from_secs(3));
-        assert_eq!(config.failure_threshold, 3);
-        assert_eq!(config.recovery_timeout, Duration::from_secs(10));
-        assert_eq!(config.half_open_max_calls, 1);
-        assert!(!config.no_breaker);
+        let settings = settings(&[]);
+        assert_eq!(settings.profile, Profile::Article);
+        assert_eq!(settings.request_timeout, secs(3));
+        assert_eq!(settings.call_deadline, None);
+        assert!(!settings.retry.is_on());
+        assert_eq!(settings.bulkhead, None);
+        let breaker = settings.breaker.expect("on");
+        assert_eq!(breaker.failure_threshold, Some(3));
+        assert_eq!(breaker.failure_rate_threshold, None);
+        assert_eq!(breaker.slow_call_threshold, None);
+        assert_eq!(breaker.recovery_timeout, secs(10));
+        assert_eq!(breaker.half_open_max_calls, 1);
+        assert_eq!(settings.max_response_bytes, 1_048_576);
+    }
+
+    #[test]
+    fn the_production_profile_turns_every_layer_on_with_the_documented_defaults() {
+        assert_eq!(
+            settings(&["--profile", "production"]),
+            ClientSettings {
+                profile: Profile::Production,
+                call_deadline: Some(secs(5)),
+                retry: RetrySettings {
+                    attempts: 3,
+                    backoff: Duration::from_millis(50),
+                    backoff_max: secs(1),
+                    budget: percent(20),
+                },
+                breaker: Some(BreakerSettings {
+                    failure_threshold: None,
+                    failure_rate_threshold: percent(50),
+                    slow_call_threshold: Some(secs(1)),
+                    slow_call_rate_threshold: percent(50),
+                    sliding_window: secs(30),
+                    minimum_calls: 20,
+                    recovery_timeout: secs(10),
+                    half_open_max_calls: 1,
+                }),
+                bulkhead: Some(BulkheadSettings {
+                    max_concurrent: 32,
+                    wait: Duration::ZERO,
+                }),
+                request_timeout: secs(2),
+                max_response_bytes: 1_048_576,
+            }
+        );
+    }
+
+    #[test]
+    fn every_flag_works_in_either_profile() {
+        let article = settings(&[
+            "--retry-attempts",
+            "3",
+            "--max-concurrent",
+            "8",
+            "--call-deadline",
+            "4s",
+        ]);
+        assert_eq!(article.retry.attempts, 3);
+        assert_eq!(article.retry.budget, percent(20));
+        assert_eq!(article.bulkhead.map(|b| b.max_concurrent), Some(8));
+        assert_eq!(article.call_deadline, Some(secs(4)));
+        assert_eq!(article.breaker.and_then(|b| b.failure_threshold), Some(3));
+
+        let production = settings(&[
+            "--profile",
+            "production",
+            "--retry-budget",
+            "none",
+            "--max-concurrent",
+            "none",
+            "--call-deadline",
+            "none",
+            "--failure-threshold",
+            "5",
+            "--no-breaker",
+        ]);
+        assert_eq!(production.retry.budget, None);
+        assert_eq!(production.bulkhead, None);
+        assert_eq!(production.call_deadline, None);
+        assert_eq!(production.breaker, None);
+        assert_eq!(production.retry.attempts, 3);
     }
 
     #[test]
     fn durations_are_human_strings() {
-        let config = parse(&["--request-timeout", "250ms", "--recovery-timeout", "1m"])
-            .expect("valid durations");
-        assert_eq!(config.request_timeout, Duration::from_millis(250));
-        assert_eq!(config.recovery_timeout, Duration::from_secs(60));
+        let settings = settings(&["--request-timeout", "250ms", "--recovery-timeout", "1m"]);
+        assert_eq!(settings.request_timeout, Duration::from_millis(250));
+        assert_eq!(settings.breaker.map(|b| b.recovery_timeout), Some(secs(60)));
     }
 
     #[test]
@@ -248,9 +297,46 @@ mod tests {
             (&["--failure-threshold=-1"][..], "--failure-threshold"),
             (&["--recovery-timeout", "0s"][..], "--recovery-timeout"),
             (&["--recovery-timeout", "soon"][..], "--recovery-timeout"),
+            (
+                &["--recovery-timeout", "999999999999s"][..],
+                "--recovery-timeout",
+            ),
             (&["--half-open-max-calls", "0"][..], "--half-open-max-calls"),
             (&["--request-timeout", "0ms"][..], "--request-timeout"),
             (&["--request-timeout", "3 parsecs"][..], "--request-timeout"),
+            (&["--request-timeout", "2days"][..], "--request-timeout"),
+            (&["--call-deadline", "0s"][..], "--call-deadline"),
+            (&["--retry-attempts", "0"][..], "--retry-attempts"),
+            (&["--retry-attempts", "11"][..], "--retry-attempts"),
+            (&["--retry-budget", "120%"][..], "--retry-budget"),
+            (&["--retry-backoff", "0ms"][..], "--retry-backoff"),
+            (
+                &["--failure-rate-threshold", "0%"][..],
+                "--failure-rate-threshold",
+            ),
+            (
+                &["--slow-call-threshold", "0s"][..],
+                "--slow-call-threshold",
+            ),
+            (
+                &[
+                    "--slow-call-threshold",
+                    "1s",
+                    "--slow-call-rate-threshold",
+                    "0%",
+                ][..],
+                "--slow-call-rate-threshold",
+            ),
+            (
+                &["--sliding-window", "5ms", "--failure-rate-threshold", "50%"][..],
+                "--sliding-window",
+            ),
+            (&["--minimum-calls", "0"][..], "--minimum-calls"),
+            (&["--max-concurrent", "0"][..], "--max-concurrent"),
+            (&["--max-concurrent", "10001"][..], "--max-concurrent"),
+            (&["--bulkhead-wait", "soon"][..], "--bulkhead-wait"),
+            (&["--max-response-bytes", "0"][..], "--max-response-bytes"),
+            (&["--profile", "staging"][..], "--profile"),
             (&["--service-b-url", "not a url"][..], "--service-b-url"),
             (
                 &["--service-b-url", "https://b.example"][..],
@@ -266,32 +352,96 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_that_defeat_each_other_are_refused_naming_both_flags() {
+        for (args, flags) in [
+            (
+                &["--request-timeout", "10s"][..],
+                ["--request-timeout", "--recovery-timeout"],
+            ),
+            (
+                &["--request-timeout", "3s", "--recovery-timeout", "2s"][..],
+                ["--request-timeout", "--recovery-timeout"],
+            ),
+            (
+                &["--profile", "production", "--call-deadline", "1s"][..],
+                ["--call-deadline", "--request-timeout"],
+            ),
+            (
+                &["--retry-backoff", "2s", "--retry-backoff-max", "1s"][..],
+                ["--retry-backoff-max", "--retry-backoff"],
+            ),
+        ] {
+            let err = parse(args).expect_err("must be refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            for flag in flags {
+                assert!(err.to_string().contains(flag), "{args:?}: {err}");
+            }
+        }
+        let err = parse(&["--request-timeout", "20s"]).expect_err("refused");
+        assert!(
+            err.to_string().contains(
+                "invalid value for --request-timeout: 20s must be shorter than the recovery \
+                 timeout (--recovery-timeout 10s)"
+            ),
+            "{err}"
+        );
+        // Without a breaker there is no recovery timeout to outlive; a deadline equal to one
+        // attempt is enough.
+        assert!(parse(&["--request-timeout", "20s", "--no-breaker"]).is_ok());
+        assert!(parse(&["--request-timeout", "2s", "--call-deadline", "2s"]).is_ok());
+    }
+
+    #[test]
     fn a_breaker_error_says_why() {
         let err = parse(&["--failure-threshold", "0"]).expect_err("refused");
         assert!(
+            err.to_string().contains(
+                "invalid value '0' for '--failure-threshold <FAILURE_THRESHOLD>': must be a \
+                 whole number from 1 to 1000000 (got \"0\"), or none"
+            ),
+            "{err}"
+        );
+        let err = parse(&["--half-open-max-calls", "0"]).expect_err("refused");
+        assert!(
             err.to_string()
-                .contains("invalid value for --failure-threshold: must be at least 1 (got 0)"),
+                .contains("invalid value for --half-open-max-calls: must be at least 1 (got 0)"),
+            "{err}"
+        );
+        let err = parse(&["--failure-threshold", "none"]).expect_err("no policy left");
+        assert!(
+            err.to_string()
+                .contains("--failure-threshold: no trip policy left"),
             "{err}"
         );
     }
 
     #[test]
-    fn the_builder_carries_every_breaker_flag() {
-        let config = parse(&[
+    fn the_breaker_gets_every_breaker_flag() {
+        let settings = settings(&[
             "--failure-threshold",
             "5",
             "--recovery-timeout",
             "20s",
             "--half-open-max-calls",
             "2",
-        ])
-        .expect("valid");
-        let cb = config.breaker_builder().build().expect("valid");
+            "--failure-rate-threshold",
+            "40%",
+            "--minimum-calls",
+            "7",
+        ]);
+        let cb = settings
+            .breaker
+            .expect("on")
+            .builder()
+            .build()
+            .expect("valid");
         assert_eq!(cb.name(), BREAKER_NAME);
-        let settings = cb.config();
-        assert_eq!(settings.failure_threshold(), Some(5));
-        assert_eq!(settings.recovery_timeout(), Duration::from_secs(20));
-        assert_eq!(settings.half_open_max_calls(), 2);
+        let config = cb.config();
+        assert_eq!(config.failure_threshold(), Some(5));
+        assert_eq!(config.recovery_timeout(), secs(20));
+        assert_eq!(config.half_open_max_calls(), 2);
+        assert_eq!(config.failure_rate_threshold(), Some(40.0));
+        assert_eq!(config.minimum_calls(), 7);
     }
 
     #[test]

@@ -9,15 +9,16 @@ use axum::response::{IntoResponse, Response};
 use service_kit::error_body::error_response;
 use tracing::{debug, error, warn};
 
-use crate::caller::CallFailure;
+use crate::upstream::CallError;
 
 /// Everything a handler can answer with an error. Implements [`IntoResponse`] so handlers can
 /// use `?`.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The call to B failed or the breaker refused it: the article's 500.
+    /// The call to B failed or the breaker refused it: the article's 500; or the bulkhead
+    /// refused it: 503.
     #[error(transparent)]
-    Call(#[from] CallFailure),
+    Call(#[from] CallError),
     /// `/breaker` was asked for while the breaker is off.
     #[error("the circuit breaker is off (--no-breaker)")]
     BreakerOff,
@@ -30,6 +31,8 @@ impl AppError {
     /// The status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
+            // Service A itself is at capacity, and says so: the client may try again later.
+            AppError::Call(err) if err.is_bulkhead_full() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Call(_) | AppError::Metrics(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::BreakerOff => StatusCode::NOT_FOUND,
         }
@@ -37,14 +40,13 @@ impl AppError {
 
     fn log(&self, status: StatusCode, reason: &str) {
         match self {
+            // The breaker already logged its opening, and a full bulkhead is load, not a fault:
+            // one line per refused call would drown both.
+            AppError::Call(CallError::Rejected(_) | CallError::BulkheadFull(_)) => {
+                debug!(%status, %reason, "call to service B refused")
+            }
             // B is unwell: worth seeing at the default level.
-            AppError::Call(CallFailure::ServiceB(_)) => {
-                warn!(%status, %reason, "call to service B failed")
-            }
-            // The breaker already logged its opening; one line per refused call would drown it.
-            AppError::Call(CallFailure::Rejected(_)) => {
-                debug!(%status, %reason, "call rejected by the circuit breaker")
-            }
+            AppError::Call(_) => warn!(%status, %reason, "call to service B failed"),
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
             // The client's problem, not ours.
             AppError::BreakerOff => debug!(%status, %reason, "request refused"),
@@ -65,20 +67,31 @@ impl IntoResponse for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call_error::CallError;
+    use crate::upstream::BulkheadFull;
     use reqwest::Url;
+    use std::time::Duration;
 
     #[test]
     fn a_failed_call_is_a_500_whose_message_is_the_failure() {
-        let err = AppError::from(CallFailure::ServiceB(CallError::Status {
+        let err = AppError::from(CallError::Status {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             url: Url::parse("http://127.0.0.1:5001/api?fail=true").expect("URL"),
-        }));
+        });
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             err.to_string(),
             "500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true"
         );
+    }
+
+    #[test]
+    fn a_full_bulkhead_is_a_503() {
+        let err = AppError::from(CallError::BulkheadFull(BulkheadFull::new(
+            32,
+            Duration::ZERO,
+        )));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(err.to_string().starts_with("bulkhead full: "), "{err}");
     }
 
     #[test]

@@ -4,24 +4,32 @@
 //! `call_service_b` (3 consecutive failures open it for 10 s; calls time out after 3 s). A
 //! success answers `{"status":"success","data":"<B's body>"}`; a failure, a timeout, an
 //! unreachable B or a rejection by the open circuit answers 500
-//! `{"status":"error","message":"<why>"}`, where an Open rejection reads exactly like the
-//! Python library's: `Circuit "call_service_b" OPEN until 2025-05-15 08:40:21.758729+00:00
-//! (3 failures, 8 sec remaining) (last_failure: ...)`.
+//! `{"status":"error","message":"<why>"}` (a full bulkhead, in the production profile, 503),
+//! where an Open rejection reads exactly like the Python library's: `Circuit "call_service_b"
+//! OPEN until 2025-05-15 08:40:21.758729+00:00 (3 failures, 8 sec remaining) (last_failure:
+//! ...)`.
 //!
 //! Beyond the article: `GET /call-fallback` serves the last good answer (or `cached_data`)
 //! instead of an error; `GET /breaker` and `GET /metrics` show the breaker; `--no-breaker`
 //! calls B directly, for the "cost of no circuit breaker" comparison. The breaker logs each
 //! state change itself (`circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)`).
+//! `--profile production` puts the article's other practices around the breaker: retries with
+//! backoff and a budget, a rate-based breaker with slow calls, a bulkhead, per-attempt timeouts
+//! and a deadline (see [`upstream`] for the order and [`profile`] for the defaults).
 //!
 //! # Module map
 //!
 //! - [`config`]: the command line, parsed and checked once ([`Config`]).
-//! - [`upstream`]: [`ServiceB`], the pooled HTTP client and the `/api` URL.
-//! - [`call_error`]: [`CallError`], what went wrong in words, and [`classify`] for the breaker.
-//! - [`caller`]: [`AppState::call_service_b`], one call through the breaker or around it.
+//! - [`client_flags`]: the client stack's flags, resolved into [`ClientSettings`].
+//! - [`profile`]: the `article` and `production` defaults.
+//! - [`flag_value`]: percentages, bounded counts and `none` on the command line.
+//! - [`upstream`]: [`ServiceB`], the client stack around the HTTP call, and [`CallError`],
+//!   everything that can go wrong with a call and what it says about B.
+//! - `call` (private): the two call handlers, and [`AppState::call_service_b`], a call that
+//!   runs to its end whoever hangs up.
 //! - [`cache`]: the last good answer, for the fallback.
 //! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
-//! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`.
+//! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`; [`layers_view`], its `layers`.
 //! - [`metrics`]: the Prometheus collector behind `/metrics`.
 //! - [`error`]: [`AppError`], A's own errors as JSON bodies (the refusals both services share,
 //!   and the JSON body itself, are in `service_kit`).
@@ -48,11 +56,13 @@
 
 pub mod cache;
 mod call;
-pub mod call_error;
-pub mod caller;
+pub mod client_flags;
 pub mod config;
 pub mod error;
+pub mod flag_value;
+pub mod layers_view;
 pub mod metrics;
+pub mod profile;
 pub mod routes;
 pub mod server;
 pub mod snapshot;
@@ -60,14 +70,14 @@ pub mod state;
 pub mod upstream;
 
 pub use call::CallReply;
-pub use call_error::{CallError, classify};
-pub use caller::CallFailure;
+pub use client_flags::ClientFlags;
 pub use config::{BREAKER_NAME, Config};
 pub use error::AppError;
+pub use profile::Profile;
 pub use routes::app;
 pub use server::run;
 pub use service_kit::error_body::ErrorBody;
 pub use service_kit::server::{ServerLimits, Stopped};
 pub use snapshot::BreakerView;
 pub use state::{AppState, StartError};
-pub use upstream::ServiceB;
+pub use upstream::{CallError, ClientSettings, ServiceB, classify};

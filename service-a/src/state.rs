@@ -6,15 +6,16 @@ use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
 use prometheus_client::registry::Registry;
 
 use crate::cache::LastGood;
+use crate::client_flags::FlagError;
 use crate::config::Config;
 use crate::metrics;
-use crate::upstream::{ServiceB, SetupError};
+use crate::upstream::{Jitter, ServiceB, SetupError};
 
 /// Shared state of one Service A instance.
 ///
 /// Cloning is cheap and shares everything (it holds an `Arc`): every clone calls B through the
-/// same connection pool and the same breaker, and sees the same last good answer. Build a new
-/// one for a fresh breaker.
+/// same client stack (connection pool, breaker, bulkhead, retry budget) and sees the same last
+/// good answer. Build a new one for a fresh breaker.
 #[derive(Debug, Clone)]
 pub struct AppState {
     shared: Arc<Shared>,
@@ -31,8 +32,11 @@ struct Shared {
 /// Why the state could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A breaker setting the breaker refuses; [`Config::check`] reports these as flag errors
+    /// Client flags that cannot work together; [`Config::check`] reports these as usage errors
     /// first.
+    #[error(transparent)]
+    Flags(#[from] FlagError),
+    /// A breaker setting the breaker refuses; checked by [`Config::check`] too.
     #[error(transparent)]
     Breaker(#[from] ConfigError),
     /// The client for service B could not be set up.
@@ -41,7 +45,8 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// The production state: the breaker reads the operating system's monotonic clock.
+    /// The production state: the breaker reads the operating system's monotonic clock, and
+    /// backoffs draw fresh randomness.
     ///
     /// # Errors
     ///
@@ -58,12 +63,25 @@ impl AppState {
     ///
     /// See [`StartError`].
     pub fn with_clock(config: &Config, clock: impl Clock) -> Result<Self, StartError> {
-        let breaker = if config.no_breaker {
-            None
-        } else {
-            Some(config.breaker_builder().clock(clock).build()?)
-        };
-        let service_b = ServiceB::new(&config.service_b_url, config.request_timeout)?;
+        Self::with_parts(config, clock, Jitter::random())
+    }
+
+    /// [`with_clock`](Self::with_clock) whose retry backoffs draw from `jitter`.
+    ///
+    /// # Errors
+    ///
+    /// See [`StartError`].
+    pub fn with_parts(
+        config: &Config,
+        clock: impl Clock,
+        jitter: Jitter,
+    ) -> Result<Self, StartError> {
+        let settings = config.client.resolve()?;
+        let breaker = settings
+            .breaker
+            .map(|breaker| breaker.builder().clock(clock).build())
+            .transpose()?;
+        let service_b = ServiceB::new(&config.service_b_url, settings, breaker.clone(), jitter)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 metrics: metrics::registry(breaker.as_ref()),

@@ -109,7 +109,8 @@ async fn shutdown_with_a_hung_b_cuts_the_call_once_the_grace_is_over() {
     let b = hung_service_b(std::sync::Arc::clone(&received)).await;
     // A would wait a minute for B; the grace is far shorter.
     let mut config = config_for(&b);
-    config.request_timeout = Duration::from_secs(60);
+    config.client.request_timeout = Some(Duration::from_secs(60));
+    config.client.recovery_timeout = Some(Duration::from_secs(120));
     let limits = ServerLimits {
         shutdown_grace: Duration::from_millis(200),
         ..config.server

@@ -15,6 +15,8 @@ use service_kit::strict_query::StrictQuery;
 pub const SUCCESS_BODY: &str = "Service B: Success";
 /// The article's failure body, sent with status 500.
 pub const FAILURE_BODY: &str = "Service B: Internal Error";
+/// The body of a `flaky` call's transient failure, sent with status 503.
+pub const UNAVAILABLE_BODY: &str = "Service B: Unavailable";
 
 /// The query of `/api`. Other parameters are ignored, as in the article.
 #[derive(Debug, Deserialize)]
@@ -22,40 +24,73 @@ pub(crate) struct ApiQuery {
     fail: Option<String>,
 }
 
+/// What one `/api` call answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// 200 [`SUCCESS_BODY`].
+    Success,
+    /// 500 [`FAILURE_BODY`].
+    InternalError,
+    /// 503 [`UNAVAILABLE_BODY`].
+    Unavailable,
+}
+
+impl Answer {
+    fn response(self) -> (StatusCode, &'static str) {
+        match self {
+            Answer::Success => (StatusCode::OK, SUCCESS_BODY),
+            Answer::InternalError => (StatusCode::INTERNAL_SERVER_ERROR, FAILURE_BODY),
+            Answer::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_BODY),
+        }
+    }
+}
+
 /// How one `/api` call will be answered: after how long, and with what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Plan {
     pub(crate) wait: Duration,
-    pub(crate) fails: bool,
+    pub(crate) answer: Answer,
 }
 
-/// Decides a call from the mode in force when it arrived; a pure function so every
+/// Decides a call from the mode in force when it arrived; a pure function of its arguments
+/// (the randomness comes in through `draw`, a number in [0, 1) read only in `flaky`), so every
 /// combination is tested without a runtime.
 ///
 /// `slow` adds its delay in front of the normal behaviour, so `fail=true` in `slow` waits the
 /// mode's delay plus `fail_delay`.
-pub(crate) fn plan(setting: ModeSetting, fail_requested: bool, fail_delay: Duration) -> Plan {
+pub(crate) fn plan(
+    setting: ModeSetting,
+    fail_requested: bool,
+    fail_delay: Duration,
+    draw: impl FnOnce() -> f64,
+) -> Plan {
     let normal = if fail_requested {
         Plan {
             wait: fail_delay,
-            fails: true,
+            answer: Answer::InternalError,
         }
     } else {
         Plan {
             wait: Duration::ZERO,
-            fails: false,
+            answer: Answer::Success,
         }
     };
     match setting.mode() {
         Mode::Healthy => normal,
         Mode::Fail => Plan {
             wait: setting.delay(),
-            fails: true,
+            answer: Answer::InternalError,
         },
         Mode::Slow => Plan {
             wait: setting.delay().saturating_add(normal.wait),
             ..normal
         },
+        // `draw() < rate` is never true at 0 and always at 1, since draws are below 1.
+        Mode::Flaky if draw() < setting.failure_rate() => Plan {
+            wait: Duration::ZERO,
+            answer: Answer::Unavailable,
+        },
+        Mode::Flaky => normal,
     }
 }
 
@@ -67,15 +102,13 @@ pub(crate) async fn api(
     let fail_requested = query.fail.as_deref() == Some("true");
     // The mode is read once, on arrival: a change during the wait does not alter this call.
     let setting = state.mode().current(Instant::now());
-    let plan = plan(setting, fail_requested, state.fail_delay());
+    let plan = plan(setting, fail_requested, state.fail_delay(), || {
+        state.random_fraction()
+    });
     if !plan.wait.is_zero() {
         tokio::time::sleep(plan.wait).await;
     }
-    if plan.fails {
-        (StatusCode::INTERNAL_SERVER_ERROR, FAILURE_BODY)
-    } else {
-        (StatusCode::OK, SUCCESS_BODY)
-    }
+    plan.answer.response()
 }
 
 #[cfg(test)]
@@ -92,21 +125,29 @@ mod tests {
         ModeSetting::new(mode, Some(MODE_DELAY), FAIL_DELAY, None).expect("valid")
     }
 
+    fn no_draw() -> f64 {
+        panic!("only flaky draws")
+    }
+
+    fn plan_of(setting: ModeSetting, fail_requested: bool) -> Plan {
+        plan(setting, fail_requested, FAIL_DELAY, no_draw)
+    }
+
     #[test]
     fn healthy_fails_only_on_request_after_the_fail_delay() {
         let healthy = setting(Mode::Healthy);
         assert_eq!(
-            plan(healthy, false, FAIL_DELAY),
+            plan_of(healthy, false),
             Plan {
                 wait: Duration::ZERO,
-                fails: false
+                answer: Answer::Success
             }
         );
         assert_eq!(
-            plan(healthy, true, FAIL_DELAY),
+            plan_of(healthy, true),
             Plan {
                 wait: FAIL_DELAY,
-                fails: true
+                answer: Answer::InternalError
             }
         );
     }
@@ -115,10 +156,10 @@ mod tests {
     fn fail_mode_fails_every_call_after_its_own_delay() {
         for fail_requested in [false, true] {
             assert_eq!(
-                plan(setting(Mode::Fail), fail_requested, FAIL_DELAY),
+                plan_of(setting(Mode::Fail), fail_requested),
                 Plan {
                     wait: MODE_DELAY,
-                    fails: true
+                    answer: Answer::InternalError
                 }
             );
         }
@@ -128,18 +169,47 @@ mod tests {
     fn slow_mode_delays_then_behaves_normally() {
         let slow = setting(Mode::Slow);
         assert_eq!(
-            plan(slow, false, FAIL_DELAY),
+            plan_of(slow, false),
             Plan {
                 wait: MODE_DELAY,
-                fails: false
+                answer: Answer::Success
             }
         );
         assert_eq!(
-            plan(slow, true, FAIL_DELAY),
+            plan_of(slow, true),
             Plan {
                 wait: MODE_DELAY + FAIL_DELAY,
-                fails: true
+                answer: Answer::InternalError
             }
         );
+    }
+
+    #[test]
+    fn flaky_answers_503_at_once_when_the_draw_is_below_the_rate_else_as_healthy() {
+        let flaky = ModeSetting::flaky(0.1, None).expect("valid");
+        let unavailable = Plan {
+            wait: Duration::ZERO,
+            answer: Answer::Unavailable,
+        };
+        assert_eq!(plan(flaky, false, FAIL_DELAY, || 0.0), unavailable);
+        assert_eq!(plan(flaky, true, FAIL_DELAY, || 0.099), unavailable);
+        assert_eq!(
+            plan(flaky, false, FAIL_DELAY, || 0.1),
+            plan_of(ModeSetting::healthy(), false)
+        );
+        assert_eq!(
+            plan(flaky, true, FAIL_DELAY, || 0.5),
+            plan_of(ModeSetting::healthy(), true)
+        );
+
+        let always = ModeSetting::flaky(1.0, None).expect("valid");
+        let never = ModeSetting::flaky(0.0, None).expect("valid");
+        for draw in [0.0, 0.5, 0.999_999] {
+            assert_eq!(plan(always, false, FAIL_DELAY, || draw), unavailable);
+            assert_eq!(
+                plan(never, false, FAIL_DELAY, || draw).answer,
+                Answer::Success
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! Service B: the unreliable backend of the circuit-breaker article, in Rust.
 //!
 //! `GET /api?fail=true` waits `--fail-delay` (2 s), then answers 500 `Service B: Internal Error`;
-//! any other call answers 200 `Service B: Success`. For recovery walkthroughs, `POST /mode` makes
-//! every call fail or slow down for a while, without the client changing its URL, and
-//! `GET /stats` counts the calls that reached this service.
+//! any other call answers 200 `Service B: Success`. For recovery walkthroughs and experiments,
+//! `POST /mode` makes every call fail or slow down for a while, or fail at random with 503
+//! (`flaky`), without the client changing its URL, and `GET /stats` counts the calls that
+//! reached this service and how many it served at once.
 //!
 //! # Module map
 //!
@@ -12,7 +13,8 @@
 //! - [`mode`]: outage modes and their expiry; a pure core that takes `now` as an argument.
 //! - [`mode_request`]: the JSON body of `POST /mode` and its validation into a [`ModeSetting`].
 //! - [`switch`]: the mode shared by all requests, behind a lock.
-//! - [`stats`]: atomic counters of `/api` calls and failures, and the middleware that counts.
+//! - [`stats`]: atomic counters of `/api` calls, failures and calls in flight, and the
+//!   middleware that counts.
 //! - [`state`]: [`AppState`], what every handler shares.
 //! - [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
 //!   services share, and the JSON body itself, are in `service_kit`).
@@ -47,7 +49,7 @@ pub mod state;
 pub mod stats;
 pub mod switch;
 
-pub use api::{FAILURE_BODY, SUCCESS_BODY};
+pub use api::{FAILURE_BODY, SUCCESS_BODY, UNAVAILABLE_BODY};
 pub use config::Config;
 pub use error::AppError;
 pub use mode::{Mode, ModeSetting, ModeSnapshot};

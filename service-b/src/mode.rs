@@ -26,11 +26,15 @@ pub enum Mode {
     Fail,
     /// Every call waits the mode's delay, then answers as in [`Mode::Healthy`].
     Slow,
+    /// Each call independently answers 503 `Service B: Unavailable` at once with the mode's
+    /// failure rate, and otherwise as in [`Mode::Healthy`]: a transient fault, what retries
+    /// are for.
+    Flaky,
 }
 
 impl Mode {
     /// Every mode, in the order error messages list them.
-    pub const ALL: [Mode; 3] = [Mode::Healthy, Mode::Fail, Mode::Slow];
+    pub const ALL: [Mode; 4] = [Mode::Healthy, Mode::Fail, Mode::Slow, Mode::Flaky];
 
     /// The lowercase name used in JSON and logs.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +42,7 @@ impl Mode {
             Mode::Healthy => "healthy",
             Mode::Fail => "fail",
             Mode::Slow => "slow",
+            Mode::Flaky => "flaky",
         }
     }
 }
@@ -61,10 +66,10 @@ impl FromStr for Mode {
 }
 
 /// Why a mode setting was refused. Each message names the offending field of the `/mode` body.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModeError {
     /// `mode` is not one of the known names.
-    #[error("`mode` must be one of healthy, fail, slow (got {0:?})")]
+    #[error("`mode` must be one of healthy, fail, slow, flaky (got {0:?})")]
     UnknownMode(String),
     /// A duration field could not be parsed.
     #[error("`{field}` must be a duration like 30s or 250ms (got {value:?}: {reason})")]
@@ -90,20 +95,33 @@ pub enum ModeError {
         /// The duration as parsed.
         value: Duration,
     },
-    /// A field that `healthy` would silently ignore.
-    #[error("`{0}` does not apply to mode healthy")]
-    NotForHealthy(&'static str),
+    /// A field that the mode would silently ignore.
+    #[error("`{field}` does not apply to mode {mode}")]
+    DoesNotApply {
+        /// The body field.
+        field: &'static str,
+        /// The mode asked for.
+        mode: Mode,
+    },
+    /// `flaky` without its `failure_rate`.
+    #[error("`failure_rate` is required in mode flaky: a probability from 0 to 1")]
+    MissingFailureRate,
+    /// A `failure_rate` that is not a probability.
+    #[error("`failure_rate` must be a number from 0 to 1 (got {0})")]
+    BadFailureRate(String),
 }
 
 /// A validated mode: what `/api` should do and for how long.
 ///
-/// Built only through [`ModeSetting::new`] or [`ModeSetting::healthy`], so an unchecked setting
-/// cannot reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Built only through [`ModeSetting::new`], [`ModeSetting::flaky`] or [`ModeSetting::healthy`],
+/// so an unchecked setting cannot reach the server.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModeSetting {
     mode: Mode,
     delay: Duration,
     lasts: Option<Duration>,
+    /// In [0, 1]; zero except in `flaky`.
+    failure_rate: f64,
 }
 
 impl ModeSetting {
@@ -113,12 +131,14 @@ impl ModeSetting {
             mode: Mode::Healthy,
             delay: Duration::ZERO,
             lasts: None,
+            failure_rate: 0.0,
         }
     }
 
-    /// Checks a setting: `delay` is how long each `/api` call waits (ignored by `healthy`, so
-    /// pass `None` there), `lasts` how long until the mode reverts to `healthy` by itself
-    /// (`None`: until changed).
+    /// Checks a setting of `healthy`, `fail` or `slow`: `delay` is how long each `/api` call
+    /// waits (ignored by `healthy`, so pass `None` there), `lasts` how long until the mode
+    /// reverts to `healthy` by itself (`None`: until changed). `flaky` needs its failure rate:
+    /// see [`ModeSetting::flaky`].
     pub fn new(
         mode: Mode,
         delay: Option<Duration>,
@@ -127,12 +147,15 @@ impl ModeSetting {
     ) -> Result<Self, ModeError> {
         if mode == Mode::Healthy {
             if delay.is_some() {
-                return Err(ModeError::NotForHealthy("delay"));
+                return Err(does_not_apply("delay", mode));
             }
             if lasts.is_some() {
-                return Err(ModeError::NotForHealthy("for"));
+                return Err(does_not_apply("for", mode));
             }
             return Ok(Self::healthy());
+        }
+        if mode == Mode::Flaky {
+            return Err(ModeError::MissingFailureRate);
         }
         let delay = delay.unwrap_or(default_delay);
         if delay > MAX_DURATION {
@@ -144,14 +167,26 @@ impl ModeSetting {
         if mode == Mode::Slow && delay.is_zero() {
             return Err(ModeError::ZeroSlowDelay);
         }
-        match lasts {
-            Some(lasts) if lasts.is_zero() => Err(ModeError::ZeroLifetime),
-            Some(lasts) if lasts > MAX_DURATION => Err(ModeError::TooLong {
-                field: "for",
-                value: lasts,
-            }),
-            _ => Ok(Self { mode, delay, lasts }),
+        Ok(Self {
+            mode,
+            delay,
+            lasts: check_lifetime(lasts)?,
+            failure_rate: 0.0,
+        })
+    }
+
+    /// Checks a `flaky` setting: each call answers 503 with probability `failure_rate` (from 0
+    /// to 1), at once; `lasts` as in [`ModeSetting::new`].
+    pub fn flaky(failure_rate: f64, lasts: Option<Duration>) -> Result<Self, ModeError> {
+        if !(0.0..=1.0).contains(&failure_rate) {
+            return Err(ModeError::BadFailureRate(failure_rate.to_string()));
         }
+        Ok(Self {
+            mode: Mode::Flaky,
+            delay: Duration::ZERO,
+            lasts: check_lifetime(lasts)?,
+            failure_rate,
+        })
     }
 
     /// The mode.
@@ -168,10 +203,31 @@ impl ModeSetting {
     pub fn lasts(&self) -> Option<Duration> {
         self.lasts
     }
+
+    /// The probability that a call answers 503: zero except in `flaky`.
+    pub fn failure_rate(&self) -> f64 {
+        self.failure_rate
+    }
+}
+
+fn does_not_apply(field: &'static str, mode: Mode) -> ModeError {
+    ModeError::DoesNotApply { field, mode }
+}
+
+/// `for`: longer than zero and at most [`MAX_DURATION`], when given.
+fn check_lifetime(lasts: Option<Duration>) -> Result<Option<Duration>, ModeError> {
+    match lasts {
+        Some(lasts) if lasts.is_zero() => Err(ModeError::ZeroLifetime),
+        Some(lasts) if lasts > MAX_DURATION => Err(ModeError::TooLong {
+            field: "for",
+            value: lasts,
+        }),
+        _ => Ok(lasts),
+    }
 }
 
 /// A mode in force since some instant, perhaps until another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModeState {
     setting: ModeSetting,
     until: Option<Instant>,
@@ -224,7 +280,9 @@ impl ModeState {
         let setting = self.setting;
         ModeSnapshot {
             mode: setting.mode,
-            delay_ms: (setting.mode != Mode::Healthy).then(|| millis(setting.delay)),
+            delay_ms: matches!(setting.mode, Mode::Fail | Mode::Slow)
+                .then(|| millis(setting.delay)),
+            failure_rate: (setting.mode == Mode::Flaky).then_some(setting.failure_rate),
             remaining_ms: self
                 .until
                 .map(|until| millis(until.saturating_duration_since(now))),
@@ -232,13 +290,18 @@ impl ModeState {
     }
 }
 
-/// The body of `GET /mode` and `POST /mode`: `{"mode":"fail","delay_ms":2000,"remaining_ms":29999}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The body of `GET /mode` and `POST /mode`:
+/// `{"mode":"fail","delay_ms":2000,"remaining_ms":29999}`, or
+/// `{"mode":"flaky","delay_ms":null,"failure_rate":0.1,"remaining_ms":null}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ModeSnapshot {
     /// The mode in force.
     pub mode: Mode,
-    /// How long each `/api` call waits; `null` when healthy.
+    /// How long each `/api` call waits; `null` when healthy or flaky.
     pub delay_ms: Option<u64>,
+    /// In `flaky` only (absent otherwise): the probability that a call answers 503.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_rate: Option<f64>,
     /// Time left before the mode reverts to `healthy`; `null` when it does not expire.
     pub remaining_ms: Option<u64>,
 }
@@ -262,6 +325,7 @@ mod tests {
         assert_eq!("fail".parse::<Mode>(), Ok(Mode::Fail));
         assert_eq!("slow".parse::<Mode>(), Ok(Mode::Slow));
         assert_eq!("healthy".parse::<Mode>(), Ok(Mode::Healthy));
+        assert_eq!("flaky".parse::<Mode>(), Ok(Mode::Flaky));
         for name in ["FAIL", "fail ", "", "broken"] {
             assert_eq!(
                 name.parse::<Mode>(),
@@ -312,11 +376,53 @@ mod tests {
     fn healthy_refuses_fields_it_would_ignore() {
         assert_eq!(
             ModeSetting::new(Mode::Healthy, Some(TWO_S), TWO_S, None),
-            Err(ModeError::NotForHealthy("delay"))
+            Err(does_not_apply("delay", Mode::Healthy))
         );
         assert_eq!(
             ModeSetting::new(Mode::Healthy, None, TWO_S, Some(TWO_S)),
-            Err(ModeError::NotForHealthy("for"))
+            Err(does_not_apply("for", Mode::Healthy))
+        );
+        assert_eq!(
+            does_not_apply("for", Mode::Healthy).to_string(),
+            "`for` does not apply to mode healthy"
+        );
+    }
+
+    #[test]
+    fn flaky_takes_a_probability_and_no_delay() {
+        let setting = ModeSetting::flaky(0.1, Some(secs(30))).expect("valid");
+        assert_eq!(setting.mode(), Mode::Flaky);
+        assert_eq!(setting.failure_rate(), 0.1);
+        assert_eq!(setting.delay(), Duration::ZERO);
+        for rate in [0.0, 1.0] {
+            assert!(ModeSetting::flaky(rate, None).is_ok(), "{rate}");
+        }
+        for rate in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
+            assert!(
+                matches!(
+                    ModeSetting::flaky(rate, None),
+                    Err(ModeError::BadFailureRate(_))
+                ),
+                "{rate}"
+            );
+        }
+        assert_eq!(
+            ModeSetting::new(Mode::Flaky, None, TWO_S, None),
+            Err(ModeError::MissingFailureRate)
+        );
+        assert_eq!(
+            ModeSetting::flaky(0.5, Some(Duration::ZERO)),
+            Err(ModeError::ZeroLifetime)
+        );
+    }
+
+    #[test]
+    fn a_flaky_snapshot_shows_its_rate_and_others_leave_it_out() {
+        let start = Instant::now();
+        let flaky = ModeState::start(ModeSetting::flaky(0.25, None).expect("valid"), start);
+        assert_eq!(
+            serde_json::to_string(&flaky.snapshot(start)).expect("serializable"),
+            r#"{"mode":"flaky","delay_ms":null,"failure_rate":0.25,"remaining_ms":null}"#
         );
     }
 

@@ -1,23 +1,25 @@
-//! Counters of `/api` traffic, so tests and scripts can tell how many calls reached Service B.
+//! Counters of `/api` traffic, so tests and scripts can tell how many calls reached Service B
+//! and how many it was serving at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
 
-/// Running totals since start.
+/// Running totals since start, and the calls being served now.
 ///
-/// Two independent relaxed atomics: a reader may see a call counted whose outcome is not yet,
-/// which is the truth while that call waits out its delay. No lock is taken on `/api`.
+/// Independent relaxed atomics: a reader may see a call counted whose outcome is not yet, which
+/// is the truth while that call waits out its delay. No lock is taken on `/api`.
 #[derive(Debug, Default)]
 pub struct Stats {
     api_calls: AtomicU64,
     failed: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
 }
 
 impl Stats {
@@ -26,11 +28,18 @@ impl Stats {
         StatsSnapshot {
             api_calls: self.api_calls.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
         }
     }
 
-    fn record_call(&self) {
+    /// Counts a call in, until the returned guard is dropped: when the call is answered, or when
+    /// its client hangs up and the server drops the call.
+    fn enter(&self) -> InFlight<'_> {
         self.api_calls.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::Relaxed);
+        InFlight { stats: self }
     }
 
     fn record_failure(&self) {
@@ -38,14 +47,29 @@ impl Stats {
     }
 }
 
-/// The body of `GET /stats`: `{"api_calls": 7, "failed": 3}`.
+/// One `/api` call being served.
+struct InFlight<'a> {
+    stats: &'a Stats,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The body of `GET /stats`: `{"api_calls":7,"failed":3,"in_flight":1,"max_in_flight":4}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatsSnapshot {
     /// `/api` requests received, counted on arrival (before any delay), whatever their outcome.
     pub api_calls: u64,
-    /// `/api` requests answered 500. A call whose client hung up during the delay is never
-    /// answered, so it is not counted here.
+    /// `/api` requests answered 5xx (500, or 503 in `flaky`). A call whose client hung up during
+    /// the delay is never answered, so it is not counted here.
     pub failed: u64,
+    /// `/api` requests being served now (waiting out a delay, mostly).
+    pub in_flight: u64,
+    /// The most `/api` requests served at the same time since start.
+    pub max_in_flight: u64,
 }
 
 /// Middleware around `/api`: counting here, rather than in the handler, also counts requests
@@ -56,10 +80,36 @@ pub(crate) async fn count_api_calls(
     next: Next,
 ) -> Response {
     let stats = state.stats();
-    stats.record_call();
+    let _in_flight = stats.enter();
     let response = next.run(request).await;
-    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+    if response.status().is_server_error() {
         stats.record_failure();
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_follows_the_guards_and_the_peak_stays() {
+        let stats = Stats::default();
+        let first = stats.enter();
+        let second = stats.enter();
+        assert_eq!(stats.snapshot().in_flight, 2);
+        drop(first);
+        let third = stats.enter();
+        drop(second);
+        drop(third);
+        assert_eq!(
+            stats.snapshot(),
+            StatsSnapshot {
+                api_calls: 3,
+                failed: 0,
+                in_flight: 0,
+                max_in_flight: 2
+            }
+        );
+    }
 }

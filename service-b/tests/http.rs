@@ -136,7 +136,10 @@ async fn answers_the_article_contract_over_http() {
     );
     assert_eq!(
         server.get_json("/stats").await,
-        (StatusCode::OK, json!({ "api_calls": 3, "failed": 1 }))
+        (
+            StatusCode::OK,
+            json!({ "api_calls": 3, "failed": 1, "in_flight": 0, "max_in_flight": 1 })
+        )
     );
     server.stop().await;
 }
@@ -176,7 +179,7 @@ async fn mode_switches_the_outcome_without_changing_the_url() {
 
     assert_eq!(
         server.get_json("/stats").await.1,
-        json!({ "api_calls": 2, "failed": 1 })
+        json!({ "api_calls": 2, "failed": 1, "in_flight": 0, "max_in_flight": 1 })
     );
     server.stop().await;
 }

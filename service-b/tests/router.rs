@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use service_b::{AppState, FAILURE_BODY, SUCCESS_BODY, StatsSnapshot, app};
+use service_b::{AppState, FAILURE_BODY, SUCCESS_BODY, StatsSnapshot, UNAVAILABLE_BODY, app};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -155,12 +155,17 @@ async fn stats_count_calls_received_and_calls_answered_500() {
     get(&router, "/api?fail=%zz").await;
     get(&router, "/health").await;
     let reply = get(&router, "/stats").await;
-    assert_eq!(reply.json(), json!({ "api_calls": 4, "failed": 2 }));
+    assert_eq!(
+        reply.json(),
+        json!({ "api_calls": 4, "failed": 2, "in_flight": 0, "max_in_flight": 1 })
+    );
     assert_eq!(
         state.stats_snapshot(),
         StatsSnapshot {
             api_calls: 4,
-            failed: 2
+            failed: 2,
+            in_flight: 0,
+            max_in_flight: 1
         }
     );
 }
@@ -174,7 +179,9 @@ async fn a_call_is_counted_on_arrival_not_when_answered() {
         state.stats_snapshot(),
         StatsSnapshot {
             api_calls: 1,
-            failed: 0
+            failed: 0,
+            in_flight: 1,
+            max_in_flight: 1
         }
     );
     call.await.expect("task");
@@ -182,9 +189,95 @@ async fn a_call_is_counted_on_arrival_not_when_answered() {
         state.stats_snapshot(),
         StatsSnapshot {
             api_calls: 1,
-            failed: 1
+            failed: 1,
+            in_flight: 0,
+            max_in_flight: 1
         }
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_in_flight_is_the_peak_of_concurrent_calls_and_in_flight_drains() {
+    let (state, router) = service();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let router = router.clone();
+            tokio::spawn(async move { get(&router, "/api?fail=true").await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(state.stats_snapshot().in_flight, 5);
+    for call in calls {
+        call.await.expect("task");
+    }
+    let stats = state.stats_snapshot();
+    assert_eq!((stats.in_flight, stats.max_in_flight), (0, 5));
+    assert_eq!(get(&router, "/api").await.status, StatusCode::OK);
+    assert_eq!(
+        state.stats_snapshot().max_in_flight,
+        5,
+        "a peak, not the last value"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn flaky_answers_503_at_once_at_about_its_rate_and_otherwise_as_healthy() {
+    let state = AppState::with_seed(FAIL_DELAY, 42);
+    let router = app(state.clone());
+    let reply = post_mode(&router, r#"{"mode":"flaky","failure_rate":0.1}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({ "mode": "flaky", "delay_ms": null, "failure_rate": 0.1, "remaining_ms": null })
+    );
+
+    let mut unavailable = 0;
+    for _ in 0..1000 {
+        let reply = get(&router, "/api").await;
+        assert_eq!(reply.elapsed, Duration::ZERO, "no delay either way");
+        match reply.status {
+            StatusCode::OK => assert_eq!(reply.body, SUCCESS_BODY),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(reply.body, UNAVAILABLE_BODY);
+                unavailable += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // Binomial(1000, 0.1): mean 100, standard deviation 9.5; the seed fixes the draws, and the
+    // bounds (beyond 4 deviations) hold for any seed but a freak one.
+    assert!((60..=140).contains(&unavailable), "{unavailable} of 1000");
+    assert_eq!(state.stats_snapshot().failed, unavailable);
+
+    // Not chosen to fail, `fail=true` behaves as when healthy.
+    post_mode(&router, r#"{"mode":"flaky","failure_rate":0}"#).await;
+    let reply = get(&router, "/api?fail=true").await;
+    assert_eq!(
+        (reply.status, reply.elapsed),
+        (StatusCode::INTERNAL_SERVER_ERROR, FAIL_DELAY)
+    );
+
+    post_mode(&router, r#"{"mode":"flaky","failure_rate":1}"#).await;
+    for _ in 0..20 {
+        assert_eq!(
+            get(&router, "/api").await.status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_seed_fails_the_same_calls() {
+    let outcomes = |seed| async move {
+        let router = app(AppState::with_seed(FAIL_DELAY, seed));
+        post_mode(&router, r#"{"mode":"flaky","failure_rate":0.5}"#).await;
+        let mut statuses = Vec::new();
+        for _ in 0..50 {
+            statuses.push(get(&router, "/api").await.status);
+        }
+        statuses
+    };
+    assert_eq!(outcomes(7).await, outcomes(7).await);
 }
 
 #[tokio::test]

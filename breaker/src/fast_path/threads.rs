@@ -306,7 +306,9 @@ impl Bucket {
             };
             fence(Acquire);
             attempt += 1;
-            if (before.is_multiple_of(2) && self.version.load(Relaxed) == before) || attempt == ATTEMPTS {
+            if (before.is_multiple_of(2) && self.version.load(Relaxed) == before)
+                || attempt == ATTEMPTS
+            {
                 return reading;
             }
             spin_loop();

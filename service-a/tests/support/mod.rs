@@ -5,12 +5,15 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
 
+pub mod fake_b;
+
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use breaker::ManualClock;
+use breaker::{Clock, ManualClock, MonotonicClock};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use service_a::upstream::Jitter;
 use service_a::{AppState, Config};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -102,9 +105,36 @@ impl ServiceB {
 
     /// How many `/api` calls B received so far.
     pub async fn api_calls(&self) -> u64 {
-        self.stats().await["api_calls"]
+        self.stat("api_calls").await
+    }
+
+    /// One number of B's `/stats`.
+    pub async fn stat(&self, name: &str) -> u64 {
+        let stats = self.stats().await;
+        stats[name]
             .as_u64()
-            .expect("api_calls is a number")
+            .unwrap_or_else(|| panic!("no {name} in {stats}"))
+    }
+
+    /// Waits (bounded) until B is serving no `/api` call.
+    pub async fn wait_until_idle(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.stat("in_flight").await > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "B never went idle");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits (bounded) until B is serving `calls` `/api` calls at once.
+    pub async fn wait_for_in_flight(&self, calls: u64) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.stat("in_flight").await < calls {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "B never had {calls} calls in flight"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// B's `GET /stats`.
@@ -151,8 +181,16 @@ impl ServiceB {
 
 /// A configuration of A calling `service_b_url`, with the article's breaker settings.
 pub fn config_for(service_b_url: &str) -> Config {
-    Config::try_parse_checked_from(["service-a", "--service-b-url", service_b_url])
-        .expect("valid test configuration")
+    config_with(service_b_url, &[])
+}
+
+/// A configuration of A calling `service_b_url`, with `flags`.
+pub fn config_with(service_b_url: &str, flags: &[&str]) -> Config {
+    let args = ["service-a", "--service-b-url", service_b_url]
+        .into_iter()
+        .chain(flags.iter().copied());
+    Config::try_parse_checked_from(args)
+        .unwrap_or_else(|err| panic!("invalid test configuration {flags:?}: {err}"))
 }
 
 /// Real service A, its breaker on a [`ManualClock`].
@@ -176,7 +214,19 @@ impl ServiceA {
         let clock = ManualClock::with_wall_origin(
             SystemTime::UNIX_EPOCH + Duration::from_micros(WALL_ORIGIN_MICROS),
         );
-        let state = AppState::with_clock(&config, clock.clone()).expect("state builds");
+        Self::serve(&config, clock.clone(), clock).await
+    }
+
+    /// A with `config` whose breaker reads the real monotonic clock, for slow calls (the
+    /// `clock` field is then unused).
+    pub async fn with_real_clock(config: Config) -> Self {
+        Self::serve(&config, MonotonicClock::new(), ManualClock::new()).await
+    }
+
+    async fn serve(config: &Config, breaker_clock: impl Clock, clock: ManualClock) -> Self {
+        // No jitter: a retry follows at once, so tests wait on nothing random.
+        let state =
+            AppState::with_parts(config, breaker_clock, Jitter::fixed(0.0)).expect("state builds");
         let (listener, address) = bind().await;
         let (stop, shutdown) = shutdown_signal();
         let task = tokio::spawn(service_a::run(
@@ -224,6 +274,26 @@ impl ServiceA {
             .as_str()
             .unwrap_or_else(|| panic!("no message in {body}"))
             .to_owned()
+    }
+
+    /// `GET` and the status and `message` of an error answer.
+    pub async fn error(&self, path_and_query: &str) -> (StatusCode, String) {
+        let (status, body) = self.get(path_and_query).await;
+        assert_eq!(body["status"], "error", "{body}");
+        let message = body["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message in {body}"));
+        (status, message.to_owned())
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.running.address)
+    }
+
+    /// The address A listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.running.address
     }
 
     /// `GET /breaker`.

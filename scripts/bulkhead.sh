@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bulkhead.sh: a bulkhead bounds what a slow backend can hold of Service A. Service B takes 2 s to
+# answer; 100 calls arrive at Service A at once, twice, each time against fresh services:
+#   no bulkhead   the article profile: every call goes to B and waits;
+#   production    the production profile: at most 32 calls in flight to B, the rest answered 503
+#                 at once.
+# Both runs use --request-timeout 3s, so that the calls B serves succeed rather than race the
+# production profile's 2 s per-attempt timeout: the table then shows the bulkhead alone.
+#
+# Usage: scripts/bulkhead.sh
+#
+# Prints B's peak of calls in flight and how fast each kind of answer came. Exits 1 unless,
+# without the bulkhead, B held at least 90 calls at once, with it at most 32, and the calls
+# refused were answered in less than B's 2 s. Needs bash, curl, python3; builds loadgen too.
+set -euo pipefail
+
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+CALLS=100
+SLOW='{"mode":"slow","delay":"2s"}'
+SLOW_MS=2000
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+# run_case NAME LABEL A_FLAG...: CALLS calls at once against fresh services; leaves
+# "LABEL|B peak|200s|200 p50|503s|503 p50|503 max" in $WORK/NAME.row.
+run_case() {
+  local name=$1 label=$2
+  shift 2
+  heading "$label"
+  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
+  local b=http://$STARTED_ADDR
+  wait_healthy service-b "$b/health"
+  set_b_mode "$b" "$SLOW"
+  start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" --service-b-url "$b" \
+    --request-timeout 3s "$@"
+  local a=http://$STARTED_ADDR
+  wait_healthy service-a "$a/health"
+  say "service A flags: --request-timeout 3s${*:+ $*}"
+
+  run_load "$name" "$a/call" "$CALLS" "$CALLS"
+  local peak ok ok_p50 refused refused_p50 refused_max
+  ok=$(json_count "$LOAD_JSON" statuses.200)
+  ok_p50=$(json_count "$LOAD_JSON" by_status.200.p50)
+  refused=$(json_count "$LOAD_JSON" statuses.503)
+  refused_p50=$(json_count "$LOAD_JSON" by_status.503.p50)
+  refused_max=$(json_count "$LOAD_JSON" by_status.503.max)
+  ((ok + refused == CALLS)) || die "expected only 200 and 503 answers, got: $LOAD_JSON"
+  b_stats "$b"
+  json_read "$B_STATS" max_in_flight
+  peak=${JSON_VALUES[0]}
+  say "B's peak of calls in flight: $peak; answered 200: $ok (p50 $ok_p50 ms); 503: $refused (p50 $refused_p50 ms, max $refused_max ms)"
+  printf '%s|%s|%s|%s|%s|%s|%s\n' "$label" "$peak" "$ok" "$ok_p50" "$refused" "$refused_p50" \
+    "$refused_max" >"$WORK/$name.row"
+  stop_services
+}
+
+print_table() {
+  heading "results: B answers in 2 s; $CALLS calls at once"
+  printf '| %-13s | %18s | %12s | %12s | %12s | %22s |\n' "service A" "B's peak in flight" \
+    "answered 200" "200 p50" "answered 503" "503 p50 / max"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "---------------" "-------------------:" "-------------:" \
+    "-------------:" "-------------:" "-----------------------:"
+  local name label peak ok ok_p50 refused refused_p50 refused_max
+  for name in open production; do
+    IFS='|' read -r label peak ok ok_p50 refused refused_p50 refused_max <"$WORK/$name.row"
+    local refused_times="-"
+    ((refused > 0)) && refused_times="$refused_p50 / $refused_max ms"
+    printf '| %-13s | %18s | %12s | %9s ms | %12s | %22s |\n' "$label" "$peak" "$ok" "$ok_p50" \
+      "$refused" "$refused_times"
+  done
+}
+
+check() {
+  CONTEXT='the verdict'
+  local open_peak production_peak refused refused_max
+  IFS='|' read -r _ open_peak _ <"$WORK/open.row"
+  IFS='|' read -r _ production_peak _ _ refused _ refused_max <"$WORK/production.row"
+  ((open_peak >= 90)) || die "without a bulkhead B held only $open_peak calls at once; expected about $CALLS"
+  ((production_peak <= 32)) || die "with the bulkhead B held $production_peak calls at once; the limit is 32"
+  ((refused >= CALLS - 32)) || die "the bulkhead refused only $refused calls"
+  # Whole milliseconds for bash: the slowest refusal came before B's first answer could.
+  ((${refused_max%.*} < SLOW_MS)) ||
+    die "the slowest refusal took $refused_max ms, no faster than B's $SLOW_MS ms"
+  pass "B held $open_peak calls without the bulkhead, $production_peak with it; $refused refused within $refused_max ms"
+}
+
+main() {
+  case ${1:-} in
+    -h | --help) usage && exit 0 ;;
+    '') ;;
+    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
+  esac
+  require_tools cargo curl python3 timeout
+  resolve_python
+  setup_workdir
+  build_binaries loadgen
+  run_case open "no bulkhead"
+  run_case production "production" --profile production
+  print_table
+  check
+}
+
+main "$@"

@@ -1,0 +1,250 @@
+//! The flags of the client stack around the call to B, and their resolution into
+//! [`ClientSettings`]: a flag not given takes its profile's default (see [`crate::profile`]).
+
+use std::time::Duration;
+
+use breaker::ConfigError;
+use clap::Args;
+
+use crate::flag_value::{OrNone, Percent, count_in, given_or, or_none, percent};
+use crate::profile::Profile;
+use crate::upstream::{BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings};
+use service_kit::duration::{parse as duration, parse_positive as positive_duration};
+
+/// Attempts in all at most: each retry is one more call to B.
+pub const MAX_RETRY_ATTEMPTS: u32 = 10;
+/// Calls in flight at most, with a bulkhead.
+pub const MAX_CONCURRENT: usize = 10_000;
+/// The largest body cap: bodies are held in memory whole.
+pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The client flags as given; `None` where the profile decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ClientFlags {
+    /// Which defaults the flags below take: `article` (the breaker alone, as in the article) or
+    /// `production` (retries, rate-based breaker, bulkhead, deadline).
+    #[arg(long, value_enum, default_value_t = Profile::Article)]
+    pub profile: Profile,
+
+    /// Longest wait for one attempt's whole answer from B; must be shorter than the recovery
+    /// timeout (article: 3s, production: 2s).
+    #[arg(long, value_parser = positive_duration)]
+    pub request_timeout: Option<Duration>,
+
+    /// Longest a whole call may take, retries and backoffs included, or none; at least one
+    /// attempt (article: none, production: 5s).
+    #[arg(long, value_parser = or_none(positive_duration))]
+    pub call_deadline: Option<OrNone<Duration>>,
+
+    /// Attempts in all, the first included; 1 turns retries off. Only connection errors,
+    /// timeouts and 502/503/504 are retried (article: 1, production: 3).
+    #[arg(long, value_parser = count_in(1, MAX_RETRY_ATTEMPTS))]
+    pub retry_attempts: Option<u32>,
+
+    /// Ceiling of the first backoff; the n-th wait is drawn from 0 up to base x 2^(n-1)
+    /// (default: 50ms).
+    #[arg(long, value_parser = positive_duration)]
+    pub retry_backoff: Option<Duration>,
+
+    /// Largest backoff ceiling (default: 1s).
+    #[arg(long, value_parser = positive_duration)]
+    pub retry_backoff_max: Option<Duration>,
+
+    /// Retries allowed as a share of recent calls (over 10 s, plus one a second), or none
+    /// (default: 20%).
+    #[arg(long, value_parser = or_none(percent))]
+    pub retry_budget: Option<OrNone<Percent>>,
+
+    /// Consecutive failures that open the circuit, or none (article: 3, production: none).
+    #[arg(long, value_parser = or_none(count_in(1_u32, 1_000_000)))]
+    pub failure_threshold: Option<OrNone<u32>>,
+
+    /// Failure rate over the sliding window that opens the circuit, or none (article: none,
+    /// production: 50%).
+    #[arg(long, value_parser = or_none(percent))]
+    pub failure_rate_threshold: Option<OrNone<Percent>>,
+
+    /// Calls at least this long count as slow, or none (article: none, production: 1s).
+    #[arg(long, value_parser = or_none(positive_duration))]
+    pub slow_call_threshold: Option<OrNone<Duration>>,
+
+    /// Slow-call rate over the sliding window that opens the circuit, or none (default: 50%).
+    #[arg(long, value_parser = or_none(percent))]
+    pub slow_call_rate_threshold: Option<OrNone<Percent>>,
+
+    /// How far back the failure and slow-call rates look (default: 30s).
+    #[arg(long, value_parser = positive_duration)]
+    pub sliding_window: Option<Duration>,
+
+    /// Calls the sliding window must hold before a rate may open the circuit (default: 20).
+    #[arg(long, value_parser = count_in(1_u32, 1_000_000))]
+    pub minimum_calls: Option<u32>,
+
+    /// How long the circuit stays open before a probe may pass (default: 10s).
+    #[arg(long, value_parser = duration)]
+    pub recovery_timeout: Option<Duration>,
+
+    /// Probes that may test service B at the same time while half-open (default: 1).
+    #[arg(long)]
+    pub half_open_max_calls: Option<u32>,
+
+    /// Calls to B in flight at most (the bulkhead), or none (article: none, production: 32).
+    #[arg(long, value_parser = or_none(count_in(1, MAX_CONCURRENT)))]
+    pub max_concurrent: Option<OrNone<usize>>,
+
+    /// How long a call waits for a place in the full bulkhead before it is refused (default: 0ms).
+    #[arg(long, value_parser = duration)]
+    pub bulkhead_wait: Option<Duration>,
+
+    /// Largest body accepted from B; a bigger one fails the call (default: 1048576).
+    #[arg(long, value_parser = count_in(1, MAX_RESPONSE_BYTES))]
+    pub max_response_bytes: Option<u64>,
+
+    /// Call service B with no circuit breaker (the article's "cost of no circuit breaker").
+    #[arg(long)]
+    pub no_breaker: bool,
+}
+
+/// A refused combination, to be reported as a usage error (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for {flag}: {reason}")]
+pub struct FlagError {
+    /// The flag named first.
+    pub flag: &'static str,
+    /// Why, naming the other flag where two disagree.
+    pub reason: String,
+}
+
+impl ClientFlags {
+    /// Every layer's settings: the flags given, the profile's defaults for the rest, checked.
+    ///
+    /// # Errors
+    ///
+    /// A [`FlagError`] naming the flag (or both flags) at fault: a per-attempt timeout not
+    /// shorter than the recovery timeout, a deadline shorter than one attempt, a backoff
+    /// ceiling below the first backoff, or breaker settings the breaker refuses.
+    pub fn resolve(&self) -> Result<ClientSettings, FlagError> {
+        let settings = self.fill_in();
+        check(&settings)?;
+        Ok(settings)
+    }
+
+    /// The settings with every default filled in, unchecked.
+    fn fill_in(&self) -> ClientSettings {
+        let defaults = self.profile.defaults();
+        let breaker = (!self.no_breaker).then(|| BreakerSettings {
+            failure_threshold: given_or(self.failure_threshold, defaults.failure_threshold),
+            failure_rate_threshold: given_or(
+                self.failure_rate_threshold,
+                defaults.failure_rate_threshold,
+            ),
+            slow_call_threshold: given_or(self.slow_call_threshold, defaults.slow_call_threshold),
+            slow_call_rate_threshold: given_or(
+                self.slow_call_rate_threshold,
+                defaults.slow_call_rate_threshold,
+            ),
+            sliding_window: self.sliding_window.unwrap_or(defaults.sliding_window),
+            minimum_calls: self.minimum_calls.unwrap_or(defaults.minimum_calls),
+            recovery_timeout: self.recovery_timeout.unwrap_or(defaults.recovery_timeout),
+            half_open_max_calls: self
+                .half_open_max_calls
+                .unwrap_or(defaults.half_open_max_calls),
+        });
+        let bulkhead_wait = self.bulkhead_wait.unwrap_or(defaults.bulkhead_wait);
+        ClientSettings {
+            profile: self.profile,
+            call_deadline: given_or(self.call_deadline, defaults.call_deadline),
+            retry: RetrySettings {
+                attempts: self.retry_attempts.unwrap_or(defaults.retry_attempts),
+                backoff: self.retry_backoff.unwrap_or(defaults.retry_backoff),
+                backoff_max: self.retry_backoff_max.unwrap_or(defaults.retry_backoff_max),
+                budget: given_or(self.retry_budget, defaults.retry_budget),
+            },
+            breaker,
+            bulkhead: given_or(self.max_concurrent, defaults.max_concurrent).map(
+                |max_concurrent| BulkheadSettings {
+                    max_concurrent,
+                    wait: bulkhead_wait,
+                },
+            ),
+            request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(defaults.max_response_bytes),
+        }
+    }
+}
+
+/// The rules between flags, and the breaker's own validation.
+fn check(settings: &ClientSettings) -> Result<(), FlagError> {
+    let attempt = settings.request_timeout;
+    if let Some(deadline) = settings.call_deadline
+        && deadline < attempt
+    {
+        return Err(FlagError {
+            flag: "--call-deadline",
+            reason: format!(
+                "{} is shorter than one attempt (--request-timeout {})",
+                human(deadline),
+                human(attempt)
+            ),
+        });
+    }
+    let retry = settings.retry;
+    if retry.backoff_max < retry.backoff {
+        return Err(FlagError {
+            flag: "--retry-backoff-max",
+            reason: format!(
+                "{} is shorter than the first backoff (--retry-backoff {})",
+                human(retry.backoff_max),
+                human(retry.backoff)
+            ),
+        });
+    }
+    let Some(breaker) = &settings.breaker else {
+        return Ok(());
+    };
+    // The article's advice: a call must give up before the circuit would let a probe through,
+    // or one hung call outlives a whole open period.
+    if attempt >= breaker.recovery_timeout {
+        return Err(FlagError {
+            flag: "--request-timeout",
+            reason: format!(
+                "{} must be shorter than the recovery timeout (--recovery-timeout {})",
+                human(attempt),
+                human(breaker.recovery_timeout)
+            ),
+        });
+    }
+    // Building is the breaker's only public validation; the breaker is thrown away.
+    breaker
+        .builder()
+        .build()
+        .map(drop)
+        .map_err(|err| breaker_flag_error(&err))
+}
+
+/// Turns a breaker setting error into one naming the command-line flag.
+fn breaker_flag_error(err: &ConfigError) -> FlagError {
+    let flag = match err.field() {
+        "failure_threshold" => "--failure-threshold",
+        "recovery_timeout" => "--recovery-timeout",
+        "half_open_max_calls" => "--half-open-max-calls",
+        "failure_rate_threshold" => "--failure-rate-threshold",
+        "slow_call_duration" => "--slow-call-threshold",
+        "slow_call_rate_threshold" => "--slow-call-rate-threshold",
+        "sliding_window" => "--sliding-window",
+        "minimum_calls" => "--minimum-calls",
+        // Settings without a flag keep the breaker's defaults, so this is not expected; the
+        // breaker's own message still names the field.
+        _ => "a circuit breaker setting",
+    };
+    FlagError {
+        flag,
+        reason: err.reason().to_owned(),
+    }
+}
+
+fn human(duration: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(duration)
+}

@@ -1,0 +1,391 @@
+//! [`CallError`]: every way a call to service B can go wrong, in words, and what each says about
+//! B: the breaker's verdict and whether a retry may help.
+
+use std::fmt;
+use std::time::Duration;
+
+use breaker::{Outcome, Rejected};
+use reqwest::{StatusCode, Url};
+use tower::BoxError;
+use tower::timeout::error::Elapsed;
+
+use super::bulkhead::BulkheadFull;
+
+/// A call to service B that brought back no good answer.
+///
+/// `Display` gives the text clients see in `{"status":"error","message":...}` and the breaker
+/// records as its last failure, so both say the same thing:
+///
+/// | variant | text | breaker | retried |
+/// |---|---|---|---|
+/// | `Status` 502, 503, 504 | `503 Service Unavailable for url: http://127.0.0.1:5001/api` | failure | yes |
+/// | `Status` 3xx, 408, 429, other 5xx | `500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true` | failure | no |
+/// | `Status` other 4xx | `404 Not Found for url: http://127.0.0.1:5001/nowhere/api` | ignored | no |
+/// | `TooLarge` | `response from service B exceeds 1048576 bytes` | failure | no |
+/// | `Timeout` | `timed out after 3s calling http://127.0.0.1:5001/api` | failure | yes |
+/// | `Connect` | `could not connect to http://127.0.0.1:5001/api: Connection refused (os error 111)` | failure | yes |
+/// | `Other` | `request to http://127.0.0.1:5001/api failed: <reason>` | failure | no |
+/// | `BulkheadFull` | `bulkhead full: 32 calls to service B already in flight` | ignored | no |
+/// | `Rejected` | the breaker's own text: `Circuit "call_service_b" OPEN until ...` | (is the breaker) | no |
+/// | `Deadline` | `call deadline of 5s exceeded calling http://127.0.0.1:5001/api` | (outside it) | no |
+///
+/// A 4xx other than 408 (timeout) and 429 (too many requests) says the request was wrong, not
+/// that B is unwell; 408 and 429 are B saying it is overloaded, which is what the breaker is
+/// for. A bulkhead rejection happens inside the breaker but says nothing about B.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// B answered with a status other than 2xx, like Python's `raise_for_status()`; a 3xx is
+    /// one too, since redirects are not followed.
+    Status {
+        /// The status B sent.
+        status: StatusCode,
+        /// The URL called.
+        url: Url,
+    },
+    /// B's body was longer than `--max-response-bytes`; reading stopped there.
+    TooLarge {
+        /// The cap.
+        limit: u64,
+        /// The URL called.
+        url: Url,
+    },
+    /// One attempt brought no whole answer within the per-attempt timeout.
+    Timeout {
+        /// The per-attempt timeout.
+        after: Duration,
+        /// The URL called.
+        url: Url,
+    },
+    /// No connection to B could be made (refused, unreachable, name not resolved).
+    Connect {
+        /// The URL called.
+        url: Url,
+        /// The innermost cause, e.g. `Connection refused (os error 111)`.
+        reason: String,
+    },
+    /// Anything else: the connection broke mid-answer, the body could not be read.
+    Other {
+        /// The URL called.
+        url: Url,
+        /// The innermost cause.
+        reason: String,
+    },
+    /// The bulkhead had no place; B was not called.
+    BulkheadFull(BulkheadFull),
+    /// The breaker refused the call; B was not called.
+    Rejected(Rejected),
+    /// The whole call, retries included, ran out of time.
+    Deadline {
+        /// The call deadline.
+        after: Duration,
+        /// The URL called.
+        url: Url,
+    },
+}
+
+impl CallError {
+    /// Sorts a reqwest error: no connection at all, or anything else.
+    pub fn from_reqwest(err: &reqwest::Error, url: &Url) -> Self {
+        let url = url.clone();
+        let reason = root_cause(err);
+        if err.is_connect() {
+            CallError::Connect { url, reason }
+        } else {
+            CallError::Other { url, reason }
+        }
+    }
+
+    /// What an attempt failed with, below the breaker: B's own failure, the bulkhead's refusal,
+    /// or the per-attempt timeout (`after`) running out.
+    pub(crate) fn from_attempt(err: BoxError, url: &Url, after: Duration) -> Self {
+        let err = match err.downcast::<CallError>() {
+            Ok(call_error) => return *call_error,
+            Err(err) => err,
+        };
+        let err = match err.downcast::<BulkheadFull>() {
+            Ok(full) => return CallError::BulkheadFull(*full),
+            Err(err) => err,
+        };
+        if err.is::<Elapsed>() {
+            return CallError::Timeout {
+                after,
+                url: url.clone(),
+            };
+        }
+        CallError::Other {
+            url: url.clone(),
+            reason: err.to_string(),
+        }
+    }
+
+    /// What the whole stack failed with: an attempt's failure, the breaker's rejection, or the
+    /// call deadline (`after`) running out.
+    pub(crate) fn from_stack(err: BoxError, url: &Url, after: Option<Duration>) -> Self {
+        let err = match err.downcast::<CallError>() {
+            Ok(call_error) => return *call_error,
+            Err(err) => err,
+        };
+        let err = match err.downcast::<Rejected>() {
+            Ok(rejected) => return CallError::Rejected(*rejected),
+            Err(err) => err,
+        };
+        match after {
+            Some(after) if err.is::<Elapsed>() => CallError::Deadline {
+                after,
+                url: url.clone(),
+            },
+            _ => CallError::Other {
+                url: url.clone(),
+                reason: err.to_string(),
+            },
+        }
+    }
+
+    /// The breaker's verdict on an attempt that failed this way (see the table above).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            CallError::Status { status, .. } if status_is_ignored(*status) => Outcome::ignored(),
+            CallError::BulkheadFull(_) | CallError::Rejected(_) => Outcome::ignored(),
+            _ => Outcome::failure(self),
+        }
+    }
+
+    /// Whether another attempt may succeed where this one failed: only the transient failures,
+    /// never B's deterministic 500, a 4xx, or a refusal by the breaker or the bulkhead.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Connect { .. } | CallError::Timeout { .. } => true,
+            CallError::Status { status, .. } => matches!(
+                *status,
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether the bulkhead refused the call.
+    pub fn is_bulkhead_full(&self) -> bool {
+        matches!(self, CallError::BulkheadFull(_))
+    }
+}
+
+/// A 4xx says the request was wrong, except 408 and 429, where B says it is overloaded.
+fn status_is_ignored(status: StatusCode) -> bool {
+    status.is_client_error()
+        && status != StatusCode::REQUEST_TIMEOUT
+        && status != StatusCode::TOO_MANY_REQUESTS
+}
+
+/// The breaker's classifier: a good answer is a success, a failure is judged by
+/// [`CallError::outcome`], and anything that is not a `CallError` (nothing below the breaker
+/// makes one) is a failure.
+pub fn classify(result: &Result<String, BoxError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::success(),
+        Err(err) => match err.downcast_ref::<CallError>() {
+            Some(call_error) => call_error.outcome(),
+            None => Outcome::failure(err),
+        },
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Status { status, url } => write!(f, "{status} for url: {url}"),
+            CallError::TooLarge { limit, .. } => {
+                write!(f, "response from service B exceeds {limit} bytes")
+            }
+            CallError::Timeout { after, url } => {
+                write!(f, "timed out after {} calling {url}", human(*after))
+            }
+            CallError::Connect { url, reason } => {
+                write!(f, "could not connect to {url}: {reason}")
+            }
+            CallError::Other { url, reason } => write!(f, "request to {url} failed: {reason}"),
+            CallError::BulkheadFull(full) => full.fmt(f),
+            CallError::Rejected(rejected) => rejected.fmt(f),
+            CallError::Deadline { after, url } => {
+                write!(
+                    f,
+                    "call deadline of {} exceeded calling {url}",
+                    human(*after)
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+fn human(duration: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(duration)
+}
+
+/// The deepest error in the chain: reqwest's own text ("error sending request for url ...")
+/// repeats the URL and hides the reason, which the innermost source states plainly.
+fn root_cause(err: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> Url {
+        Url::parse("http://127.0.0.1:5001/api").expect("test URL")
+    }
+
+    fn status(code: u16) -> CallError {
+        CallError::Status {
+            status: StatusCode::from_u16(code).expect("valid status"),
+            url: api(),
+        }
+    }
+
+    #[test]
+    fn a_status_error_reads_like_raise_for_status() {
+        let err = CallError::Status {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            url: Url::parse("http://127.0.0.1:5001/api?fail=true").expect("URL"),
+        };
+        assert_eq!(
+            err.to_string(),
+            "500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true"
+        );
+        assert_eq!(
+            status(302).to_string(),
+            "302 Found for url: http://127.0.0.1:5001/api"
+        );
+    }
+
+    #[test]
+    fn every_other_failure_names_what_happened_and_the_url() {
+        for (err, text) in [
+            (
+                CallError::Timeout {
+                    after: Duration::from_millis(300),
+                    url: api(),
+                },
+                "timed out after 300ms calling http://127.0.0.1:5001/api",
+            ),
+            (
+                CallError::Connect {
+                    url: api(),
+                    reason: "Connection refused (os error 111)".to_owned(),
+                },
+                "could not connect to http://127.0.0.1:5001/api: Connection refused (os error 111)",
+            ),
+            (
+                CallError::TooLarge {
+                    limit: 1_048_576,
+                    url: api(),
+                },
+                "response from service B exceeds 1048576 bytes",
+            ),
+            (
+                CallError::Deadline {
+                    after: Duration::from_secs(5),
+                    url: api(),
+                },
+                "call deadline of 5s exceeded calling http://127.0.0.1:5001/api",
+            ),
+        ] {
+            assert_eq!(err.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn the_breaker_ignores_client_errors_but_408_and_429_and_the_bulkhead() {
+        for code in [400, 401, 403, 404, 405, 409, 410, 422] {
+            assert!(status(code).outcome().is_ignored(), "{code}");
+        }
+        let full = CallError::BulkheadFull(BulkheadFull::new(32, Duration::ZERO));
+        assert!(full.outcome().is_ignored());
+        for code in [301, 302, 307, 408, 429, 500, 501, 502, 503, 504] {
+            let err = status(code);
+            assert_eq!(
+                err.outcome().cause(),
+                Some(err.to_string().as_str()),
+                "{code}: a failure whose cause is the message"
+            );
+        }
+    }
+
+    #[test]
+    fn only_connection_errors_timeouts_and_502_503_504_are_retried() {
+        for code in [502, 503, 504] {
+            assert!(status(code).is_retryable(), "{code}");
+        }
+        for code in [302, 400, 404, 408, 429, 500, 501] {
+            assert!(!status(code).is_retryable(), "{code}");
+        }
+        assert!(
+            CallError::Timeout {
+                after: Duration::from_secs(2),
+                url: api()
+            }
+            .is_retryable()
+        );
+        assert!(
+            CallError::Connect {
+                url: api(),
+                reason: "refused".to_owned()
+            }
+            .is_retryable()
+        );
+        for never in [
+            CallError::TooLarge {
+                limit: 10,
+                url: api(),
+            },
+            CallError::Other {
+                url: api(),
+                reason: "reset".to_owned(),
+            },
+            CallError::BulkheadFull(BulkheadFull::new(1, Duration::ZERO)),
+        ] {
+            assert!(!never.is_retryable(), "{never}");
+        }
+    }
+
+    #[test]
+    fn errors_from_the_layers_become_call_errors_naming_the_url() {
+        let after = Duration::from_millis(250);
+        let timeout = CallError::from_attempt(Box::new(Elapsed::new()), &api(), after);
+        assert_eq!(timeout, CallError::Timeout { after, url: api() });
+        let full = CallError::from_attempt(
+            Box::new(BulkheadFull::new(2, Duration::ZERO)),
+            &api(),
+            after,
+        );
+        assert!(full.is_bulkhead_full());
+        let own = CallError::from_attempt(Box::new(status(503)), &api(), after);
+        assert_eq!(own, status(503));
+
+        let deadline = CallError::from_stack(
+            Box::new(Elapsed::new()),
+            &api(),
+            Some(Duration::from_secs(5)),
+        );
+        assert_eq!(
+            deadline.to_string(),
+            "call deadline of 5s exceeded calling http://127.0.0.1:5001/api"
+        );
+        let passed_up = CallError::from_stack(Box::new(status(404)), &api(), None);
+        assert_eq!(passed_up, status(404));
+    }
+
+    #[test]
+    fn the_classifier_reads_call_errors_inside_boxed_errors() {
+        assert!(classify(&Ok("Service B: Success".to_owned())).is_success());
+        assert!(classify(&Err(Box::new(status(404)))).is_ignored());
+        assert!(classify(&Err(Box::new(status(429)))).is_failure());
+    }
+}

@@ -1,0 +1,216 @@
+//! Service B as a client sees it: the `/api` URL, the client stack around the HTTP call, and
+//! [`CallError`], everything that can go wrong with a call, with what each failure says about B.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `stack` | the tower layers in their order, each with why it sits there |
+//! | `error` | [`CallError`], its texts, the breaker's verdict and which failures are retried |
+//! | `http` | the innermost service: reqwest, no redirects, the body capped |
+//! | `attempt` | one attempt's failure named with its URL, below the breaker |
+//! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
+//! | `bulkhead` | calls in flight to B bounded, the excess refused |
+//! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
+//! | `settings` | every layer's settings, resolved from the flags |
+
+mod attempt;
+mod backoff;
+mod bulkhead;
+mod counters;
+mod error;
+mod http;
+mod retry;
+mod settings;
+mod stack;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use breaker::CircuitBreaker;
+use reqwest::Url;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, ServiceExt};
+
+pub use backoff::{FullJitter, Jitter};
+pub use bulkhead::BulkheadFull;
+pub use counters::{ClientCounters, ClientCounts};
+pub use error::{CallError, classify};
+pub use settings::{BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings};
+
+use bulkhead::BulkheadLayer;
+use http::HttpCall;
+
+/// The way to call service B's `/api` through the client stack. Cheap to clone, and clones
+/// share everything: the connection pool, the breaker, the bulkhead, the budget, the counters.
+#[derive(Debug, Clone)]
+pub struct ServiceB {
+    stack: BoxCloneSyncService<Url, String, BoxError>,
+    api: Url,
+    settings: Arc<ClientSettings>,
+    bulkhead: Option<BulkheadLayer>,
+    counters: Arc<ClientCounters>,
+}
+
+/// Why a [`ServiceB`] could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The base URL cannot take a path (e.g. `mailto:`); config parsing refuses those already.
+    #[error("service B's URL {0} cannot have a path appended")]
+    NotABase(Url),
+    /// reqwest could not build its client.
+    #[error("building the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+impl ServiceB {
+    /// A client for the service at `base`, with `settings` and `breaker` (`None` with
+    /// `--no-breaker`), drawing its backoffs from `jitter`.
+    ///
+    /// # Errors
+    ///
+    /// If `base` cannot take a path or reqwest cannot build a client.
+    pub fn new(
+        base: &Url,
+        settings: ClientSettings,
+        breaker: Option<CircuitBreaker>,
+        jitter: Jitter,
+    ) -> Result<Self, SetupError> {
+        let api = api_url(base)?;
+        let http = HttpCall::new(settings.max_response_bytes)?;
+        let counters = Arc::new(ClientCounters::default());
+        let bulkhead = settings
+            .bulkhead
+            .map(|bulkhead| BulkheadLayer::new(bulkhead, counters.clone()));
+        let parts = stack::Parts {
+            breaker,
+            bulkhead: bulkhead.clone(),
+            jitter,
+            counters: counters.clone(),
+        };
+        Ok(Self {
+            stack: stack::build(http, &settings, parts),
+            api,
+            settings: Arc::new(settings),
+            bulkhead,
+            counters,
+        })
+    }
+
+    /// The URL of one call: `/api`, with `fail` as a properly encoded query parameter when the
+    /// client gave one (so `true&x=1` stays one value), and no query at all when it did not.
+    pub fn url(&self, fail: Option<&str>) -> Url {
+        let mut url = self.api.clone();
+        if let Some(fail) = fail {
+            url.query_pairs_mut().append_pair("fail", fail);
+        }
+        url
+    }
+
+    /// The per-attempt timeout.
+    pub fn timeout(&self) -> Duration {
+        self.settings.request_timeout
+    }
+
+    /// Every layer's settings.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// What the layers have counted, and the calls in flight through the bulkhead.
+    pub fn counts(&self) -> ClientCounts {
+        ClientCounts {
+            bulkhead_in_flight: self
+                .bulkhead
+                .as_ref()
+                .map(|bulkhead| bulkhead.in_flight() as u64),
+            ..self.counters.snapshot()
+        }
+    }
+
+    /// `GET url` through the stack: B's body, or what went wrong.
+    ///
+    /// The call runs in the caller's task: if the returned future is dropped, so is the call
+    /// (see [`AppState::call_service_b`](crate::AppState::call_service_b) for a call that runs
+    /// to its end whatever the client does).
+    ///
+    /// # Errors
+    ///
+    /// A [`CallError`]: B's failure, a refusal by the breaker or the bulkhead, or the deadline.
+    pub async fn call(&self, url: Url) -> Result<String, CallError> {
+        self.stack
+            .clone()
+            .oneshot(url.clone())
+            .await
+            .map_err(|err| CallError::from_stack(err, &url, self.settings.call_deadline))
+    }
+}
+
+/// `base` with `api` appended to its path: `http://b:5001` → `http://b:5001/api`,
+/// `http://b/v1/` → `http://b/v1/api`. `Url::join` would drop a last segment without a slash.
+fn api_url(base: &Url) -> Result<Url, SetupError> {
+    let mut api = base.clone();
+    api.set_query(None);
+    api.set_fragment(None);
+    api.path_segments_mut()
+        .map_err(|()| SetupError::NotABase(base.clone()))?
+        .pop_if_empty()
+        .push("api");
+    Ok(api)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn service(base: &str) -> ServiceB {
+        let settings = Config::default().client_settings().expect("defaults");
+        ServiceB::new(
+            &Url::parse(base).expect("test URL"),
+            settings,
+            None,
+            Jitter::random(),
+        )
+        .expect("client builds")
+    }
+
+    #[test]
+    fn api_is_appended_to_the_base_path() {
+        for (base, api) in [
+            ("http://127.0.0.1:5001", "http://127.0.0.1:5001/api"),
+            ("http://127.0.0.1:5001/", "http://127.0.0.1:5001/api"),
+            ("http://b/v1", "http://b/v1/api"),
+            ("http://b/v1/", "http://b/v1/api"),
+        ] {
+            assert_eq!(service(base).url(None).as_str(), api, "{base}");
+        }
+    }
+
+    #[test]
+    fn fail_is_one_encoded_query_parameter_or_absent() {
+        let b = service("http://127.0.0.1:5001");
+        assert_eq!(
+            b.url(Some("true")).as_str(),
+            "http://127.0.0.1:5001/api?fail=true"
+        );
+        assert_eq!(
+            b.url(Some("true&x=1")).as_str(),
+            "http://127.0.0.1:5001/api?fail=true%26x%3D1"
+        );
+        assert_eq!(
+            b.url(Some("a b/é")).as_str(),
+            "http://127.0.0.1:5001/api?fail=a+b%2F%C3%A9"
+        );
+        assert_eq!(b.url(Some("")).as_str(), "http://127.0.0.1:5001/api?fail=");
+        assert_eq!(b.url(None).query(), None);
+    }
+
+    #[test]
+    fn a_url_that_cannot_take_a_path_is_refused() {
+        let base = Url::parse("mailto:b@example.com").expect("test URL");
+        let settings = Config::default().client_settings().expect("defaults");
+        assert!(matches!(
+            ServiceB::new(&base, settings, None, Jitter::random()),
+            Err(SetupError::NotABase(_))
+        ));
+    }
+}

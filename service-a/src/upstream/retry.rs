@@ -1,0 +1,197 @@
+//! The retry policy for tower's `Retry`: which failed attempts are tried again, after how long,
+//! and how many, within a budget.
+//!
+//! Only transient failures are retried ([`CallError::is_retryable`]): connection errors,
+//! per-attempt timeouts and 502/503/504. Never B's deterministic 500, a 4xx, or a refusal by
+//! the breaker or the bulkhead: those would fail again, and retrying a rejection would defeat
+//! the breaker. Each retry waits a [`FullJitter`] backoff and must be allowed by the budget,
+//! tower's [`TpsBudget`]: retries at most the given share of recent calls (the last 10 s), plus
+//! one a second so that a quiet client can still retry. The budget is what stops a retry storm
+//! when B fails everything: three attempts per call would triple its load.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::time::Sleep;
+use tower::BoxError;
+use tower::retry::Policy;
+use tower::retry::backoff::Backoff;
+use tower::retry::budget::{Budget, TpsBudget};
+
+use super::CallError;
+use super::backoff::{FullJitter, Jitter};
+use super::counters::ClientCounters;
+use super::settings::RetrySettings;
+
+/// How far back the budget counts calls.
+const BUDGET_WINDOW: Duration = Duration::from_secs(10);
+/// Retries the budget allows each second whatever the traffic.
+const BUDGET_MIN_PER_SECOND: u32 = 1;
+
+/// One call's retry state; tower clones a fresh one from the stack's for every call.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryPolicy {
+    retries_left: u32,
+    /// Whether this call has paid into the budget yet (once, on its first attempt).
+    deposited: bool,
+    backoff: FullJitter,
+    budget: Option<Arc<TpsBudget>>,
+    counters: Arc<ClientCounters>,
+}
+
+impl RetryPolicy {
+    /// A policy with `settings`, drawing backoffs from `jitter`, counting in `counters`.
+    pub(crate) fn new(
+        settings: &RetrySettings,
+        jitter: Jitter,
+        counters: Arc<ClientCounters>,
+    ) -> Self {
+        let budget = settings.budget.map(|share| {
+            Arc::new(TpsBudget::new(
+                BUDGET_WINDOW,
+                BUDGET_MIN_PER_SECOND,
+                share.fraction(),
+            ))
+        });
+        Self {
+            retries_left: settings.attempts.saturating_sub(1),
+            deposited: false,
+            backoff: FullJitter::new(settings.backoff, settings.backoff_max, jitter),
+            budget,
+            counters,
+        }
+    }
+
+    /// Whether the budget allows one more retry (and takes it).
+    fn budget_allows(&self) -> bool {
+        self.budget.as_ref().is_none_or(|budget| budget.withdraw())
+    }
+}
+
+impl Policy<Url, String, BoxError> for RetryPolicy {
+    type Future = Sleep;
+
+    fn retry(&mut self, _url: &mut Url, result: &mut Result<String, BoxError>) -> Option<Sleep> {
+        if !std::mem::replace(&mut self.deposited, true)
+            && let Some(budget) = &self.budget
+        {
+            budget.deposit();
+        }
+        let Err(err) = result else {
+            return None;
+        };
+        let retryable = err
+            .downcast_ref::<CallError>()
+            .is_some_and(CallError::is_retryable);
+        if !retryable || self.retries_left == 0 {
+            return None;
+        }
+        if !self.budget_allows() {
+            self.counters.retry_refused_by_budget();
+            return None;
+        }
+        self.retries_left -= 1;
+        self.counters.retried();
+        Some(self.backoff.next_backoff())
+    }
+
+    fn clone_request(&mut self, url: &Url) -> Option<Url> {
+        Some(url.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flag_value::Percent;
+    use reqwest::StatusCode;
+
+    fn api() -> Url {
+        Url::parse("http://127.0.0.1:5001/api").expect("test URL")
+    }
+
+    fn settings(attempts: u32, budget: Option<u8>) -> RetrySettings {
+        RetrySettings {
+            attempts,
+            backoff: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(1),
+            budget: budget.and_then(Percent::new),
+        }
+    }
+
+    fn failed(status: u16) -> Result<String, BoxError> {
+        Err(Box::new(CallError::Status {
+            status: StatusCode::from_u16(status).expect("status"),
+            url: api(),
+        }))
+    }
+
+    /// Runs the policy over a call whose every attempt fails with `status`: the retries made.
+    fn retries_of(mut policy: RetryPolicy, status: u16) -> u32 {
+        let mut retries = 0;
+        while policy.retry(&mut api(), &mut failed(status)).is_some() {
+            retries += 1;
+            assert!(retries <= 10, "runaway");
+        }
+        retries
+    }
+
+    #[tokio::test]
+    async fn a_503_is_retried_until_the_attempts_run_out() {
+        let counters = Arc::new(ClientCounters::default());
+        let policy = RetryPolicy::new(&settings(3, None), Jitter::fixed(0.0), counters.clone());
+        assert_eq!(retries_of(policy.clone(), 503), 2);
+        assert_eq!(
+            retries_of(policy, 504),
+            2,
+            "a fresh clone for the next call"
+        );
+        assert_eq!(counters.snapshot().retries, 4);
+    }
+
+    #[tokio::test]
+    async fn successes_500s_4xx_and_refusals_are_never_retried() {
+        let counters = Arc::new(ClientCounters::default());
+        let policy = RetryPolicy::new(&settings(3, None), Jitter::fixed(0.0), counters.clone());
+        for status in [500, 501, 400, 404, 408, 429, 302] {
+            assert_eq!(retries_of(policy.clone(), status), 0, "{status}");
+        }
+        assert!(
+            policy
+                .clone()
+                .retry(&mut api(), &mut Ok("fine".to_owned()))
+                .is_none()
+        );
+        let rejected: BoxError = "not a CallError, as the breaker's Rejected".into();
+        assert!(
+            policy
+                .clone()
+                .retry(&mut api(), &mut Err(rejected))
+                .is_none()
+        );
+        assert_eq!(counters.snapshot().retries, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_allows_its_share_of_calls_plus_one_a_second() {
+        let counters = Arc::new(ClientCounters::default());
+        let policy = RetryPolicy::new(&settings(3, Some(20)), Jitter::fixed(0.0), counters.clone());
+        // 100 calls, every attempt failing with 503: without a budget, 200 retries.
+        let retries: u32 = (0..100).map(|_| retries_of(policy.clone(), 503)).sum();
+        // 20 % of 100 calls, plus the reserve of one a second over the 10 s window.
+        assert!((20..=35).contains(&retries), "{retries} retries");
+        let counts = counters.snapshot();
+        assert_eq!(u64::from(retries), counts.retries);
+        assert!(counts.retries_refused_by_budget >= 80, "{counts:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_budget_every_call_retries_all_it_may() {
+        let counters = Arc::new(ClientCounters::default());
+        let policy = RetryPolicy::new(&settings(3, None), Jitter::fixed(0.0), counters.clone());
+        let retries: u32 = (0..100).map(|_| retries_of(policy.clone(), 503)).sum();
+        assert_eq!(retries, 200);
+        assert_eq!(counters.snapshot().retries_refused_by_budget, 0);
+    }
+}

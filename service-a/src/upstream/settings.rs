@@ -1,0 +1,175 @@
+//! The client stack's settings, resolved from the flags and the profile's defaults.
+
+use std::time::Duration;
+
+use breaker::{CircuitBreaker, SlidingWindow};
+
+use crate::config::BREAKER_NAME;
+use crate::flag_value::Percent;
+use crate::profile::Profile;
+
+/// Every layer's settings, outermost first; built by
+/// [`ClientFlags::resolve`](crate::client_flags::ClientFlags::resolve), which has checked them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// The profile whose defaults filled the flags not given.
+    pub profile: Profile,
+    /// The longest a whole call may take, retries and waits included; `None`: no deadline.
+    pub call_deadline: Option<Duration>,
+    /// Retries.
+    pub retry: RetrySettings,
+    /// The breaker; `None` with `--no-breaker`.
+    pub breaker: Option<BreakerSettings>,
+    /// The bulkhead; `None`: no limit on calls in flight.
+    pub bulkhead: Option<BulkheadSettings>,
+    /// The longest one attempt may take, from connecting to the last byte of the body.
+    pub request_timeout: Duration,
+    /// The largest body accepted from B.
+    pub max_response_bytes: u64,
+}
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Attempts in all, the first included; 1 turns retries off.
+    pub attempts: u32,
+    /// The first backoff's ceiling; each further one doubles it.
+    pub backoff: Duration,
+    /// The largest backoff ceiling.
+    pub backoff_max: Duration,
+    /// Retries allowed as a share of recent calls; `None`: no budget.
+    pub budget: Option<Percent>,
+}
+
+impl RetrySettings {
+    /// Whether any attempt may be retried.
+    pub fn is_on(&self) -> bool {
+        self.attempts > 1
+    }
+}
+
+/// The circuit breaker's trip policies and recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Consecutive failures that open the circuit; `None`: that policy is off.
+    pub failure_threshold: Option<u32>,
+    /// Failure rate over the window that opens the circuit; `None`: that policy is off.
+    pub failure_rate_threshold: Option<Percent>,
+    /// Calls at least this long are slow; `None`: no call is slow.
+    pub slow_call_threshold: Option<Duration>,
+    /// Slow-call rate over the window that opens the circuit, when slow calls are measured.
+    pub slow_call_rate_threshold: Option<Percent>,
+    /// How far back the rates look.
+    pub sliding_window: Duration,
+    /// Calls the window must hold before a rate may open the circuit.
+    pub minimum_calls: u32,
+    /// How long the circuit stays open before a probe may pass.
+    pub recovery_timeout: Duration,
+    /// Probes that may run at the same time while half-open.
+    pub half_open_max_calls: u32,
+}
+
+/// The finest slice of the time window: a rate is judged over between `window - slice` and
+/// `window`, and the breaker refuses slices under 10 ms.
+const WINDOW_SLICE: Duration = Duration::from_millis(100);
+/// The most slices: judging a rate reads every slice of every thread that called.
+const MAX_WINDOW_SLICES: u32 = 30;
+
+impl BreakerSettings {
+    /// A breaker builder with these settings and the default clock.
+    pub fn builder(&self) -> breaker::Builder {
+        let mut builder = CircuitBreaker::builder(BREAKER_NAME)
+            .recovery_timeout(self.recovery_timeout)
+            .half_open_max_calls(self.half_open_max_calls)
+            .sliding_window(self.window())
+            .minimum_calls(self.minimum_calls);
+        builder = match self.failure_threshold {
+            Some(failures) => builder.failure_threshold(failures),
+            None => builder.without_failure_threshold(),
+        };
+        if let Some(rate) = self.failure_rate_threshold {
+            builder = builder.failure_rate_threshold(rate.as_f64());
+        }
+        if let Some(threshold) = self.slow_call_threshold {
+            builder = builder.slow_call_duration(threshold);
+            if let Some(rate) = self.slow_call_rate_threshold {
+                builder = builder.slow_call_rate_threshold(rate.as_f64());
+            }
+        }
+        builder
+    }
+
+    /// The time window: 30 slices of a second for the default 30 s, fewer for a short window.
+    fn window(&self) -> SlidingWindow {
+        let slices = self.sliding_window.as_millis() / WINDOW_SLICE.as_millis();
+        let slices = u32::try_from(slices)
+            .unwrap_or(MAX_WINDOW_SLICES)
+            .clamp(1, MAX_WINDOW_SLICES);
+        SlidingWindow::time(self.sliding_window, slices)
+    }
+}
+
+/// How many calls may be in flight to B, and how long the excess waits for a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkheadSettings {
+    /// Calls to B in flight at most.
+    pub max_concurrent: usize,
+    /// How long a call waits for a place before it is refused; zero refuses at once.
+    pub wait: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(window: Duration) -> BreakerSettings {
+        BreakerSettings {
+            failure_threshold: None,
+            failure_rate_threshold: Percent::new(50),
+            slow_call_threshold: Some(Duration::from_secs(1)),
+            slow_call_rate_threshold: Percent::new(50),
+            sliding_window: window,
+            minimum_calls: 20,
+            recovery_timeout: Duration::from_secs(10),
+            half_open_max_calls: 1,
+        }
+    }
+
+    #[test]
+    fn the_production_breaker_judges_rates_over_30_one_second_slices() {
+        let cb = settings(Duration::from_secs(30))
+            .builder()
+            .build()
+            .expect("valid");
+        let config = cb.config();
+        assert_eq!(config.failure_threshold(), None);
+        assert_eq!(config.failure_rate_threshold(), Some(50.0));
+        assert_eq!(config.slow_call_duration(), Some(Duration::from_secs(1)));
+        assert_eq!(config.slow_call_rate_threshold(), Some(50.0));
+        assert_eq!(
+            config.sliding_window(),
+            SlidingWindow::time(Duration::from_secs(30), 30)
+        );
+        assert_eq!(config.minimum_calls(), 20);
+    }
+
+    #[test]
+    fn a_short_window_has_fewer_slices_the_breaker_accepts() {
+        for (window, slices) in [(Duration::from_millis(50), 1), (Duration::from_secs(2), 20)] {
+            let cb = settings(window).builder().build().expect("valid");
+            assert_eq!(
+                cb.config().sliding_window(),
+                SlidingWindow::time(window, slices)
+            );
+        }
+    }
+
+    #[test]
+    fn without_a_slow_call_threshold_no_call_is_slow() {
+        let mut no_slow = settings(Duration::from_secs(30));
+        no_slow.slow_call_threshold = None;
+        let config = no_slow.builder().build().expect("valid").config();
+        assert_eq!(config.slow_call_duration(), None);
+        assert_eq!(config.slow_call_rate_threshold(), None);
+    }
+}

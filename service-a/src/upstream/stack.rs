@@ -1,0 +1,98 @@
+//! The client stack: the tower layers around the HTTP call to B, in the order that makes each
+//! one help rather than hurt.
+//!
+//! ```text
+//! a call to B
+//!  └▶ deadline              the whole call, retries and backoffs included
+//!      └▶ retry             only transient failures; full-jitter backoff; a budget
+//!          └▶ breaker       counts every attempt; refuses while Open
+//!              └▶ name failures      one CallError naming the URL, for the breaker
+//!                  └▶ bulkhead       a bounded number of calls in flight to B
+//!                      └▶ attempt timeout    one attempt, body included
+//!                          └▶ HTTP ─▶ B      no redirects; the body capped
+//! ```
+//!
+//! A layer that is off (`none`, or one attempt) is left out; the order of the others holds.
+
+use std::sync::Arc;
+
+use breaker::CircuitBreaker;
+use breaker::middleware::CircuitBreakerLayer;
+use reqwest::Url;
+use tower::retry::RetryLayer;
+use tower::timeout::TimeoutLayer;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, Service, ServiceBuilder};
+
+use super::CallError;
+use super::attempt::NameFailuresLayer;
+use super::backoff::Jitter;
+use super::bulkhead::BulkheadLayer;
+use super::counters::ClientCounters;
+use super::error::classify;
+use super::retry::RetryPolicy;
+use super::settings::ClientSettings;
+
+/// What the stack is built from besides the settings.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    /// The breaker, `None` with `--no-breaker`.
+    pub(crate) breaker: Option<CircuitBreaker>,
+    /// The bulkhead, `None` without `--max-concurrent`.
+    pub(crate) bulkhead: Option<BulkheadLayer>,
+    /// The backoffs' randomness.
+    pub(crate) jitter: Jitter,
+    /// Where the layers count.
+    pub(crate) counters: Arc<ClientCounters>,
+}
+
+/// The stack around `http`, the service that makes one call to B.
+pub(crate) fn build<S>(
+    http: S,
+    settings: &ClientSettings,
+    parts: Parts,
+) -> BoxCloneSyncService<Url, String, BoxError>
+where
+    S: Service<Url, Response = String, Error = CallError> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
+    let retry = settings.retry.is_on().then(|| {
+        RetryLayer::new(RetryPolicy::new(
+            &settings.retry,
+            parts.jitter,
+            parts.counters,
+        ))
+    });
+    let breaker = parts.breaker.map(|cb| {
+        CircuitBreakerLayer::new(cb)
+            .with_classifier(classify as fn(&Result<String, BoxError>) -> breaker::Outcome)
+    });
+    let stack = ServiceBuilder::new()
+        // Outermost: the caller's whole wait, retries and backoffs included, is bounded. Inside
+        // it, a retry would extend the call without limit.
+        .option_layer(settings.call_deadline.map(TimeoutLayer::new))
+        // Outside the breaker, so every attempt asks the breaker first: once the circuit opens,
+        // the next retry is rejected at once instead of hitting a failing B (no retry storm),
+        // and the policy never retries a rejection. Inside the deadline, so retries stop
+        // with it.
+        .option_layer(retry)
+        // Counts every attempt's outcome, and refuses calls while Open without touching the
+        // layers below. Above the bulkhead, so a full bulkhead is seen, and ignored: it says
+        // nothing about B's health.
+        .option_layer(breaker)
+        // Below the breaker, so the failure it records names the URL, as the client's does.
+        .layer(NameFailuresLayer::new(settings.request_timeout))
+        // Limits calls in flight to B, not calls waiting on the breaker or a backoff: a
+        // rejection or a sleeping retry takes no place. Outside the attempt timeout, so a
+        // wait for a place does not eat into the attempt's time.
+        .option_layer(parts.bulkhead)
+        // Innermost: bounds one attempt, connection and body included, so a hung B frees its
+        // place in the bulkhead, is recorded by the breaker as a failure, and can be retried.
+        .layer(TimeoutLayer::new(settings.request_timeout))
+        .service(http);
+    BoxCloneSyncService::new(stack)
+}
+
+#[cfg(test)]
+#[path = "stack_tests.rs"]
+mod tests;
