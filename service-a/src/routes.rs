@@ -20,7 +20,7 @@ use crate::state::AppState;
 ///
 /// | Route                | Answer |
 /// |----------------------|--------|
-/// | `GET /call`          | 200 `{"status":"success","data":"<B's body>"}`; any failure or rejection: 500 `{"status":"error","message":"<why>"}` |
+/// | `GET /call`          | 200 `{"status":"success","data":"<B's body>"}`; a failure or a breaker rejection: 500 `{"status":"error","message":"<why>"}`; a full bulkhead: 503, same body |
 /// | `GET /call-fallback` | as `/call` on success; otherwise 200 `{"status":"degraded","data":"<last good body or cached_data>"}` |
 /// | `GET /breaker`       | the breaker's [`BreakerView`]; 404 with `--no-breaker` |
 /// | `GET /metrics`       | Prometheus text (see [`metrics`]); empty with `--no-breaker` |

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use service_kit::server::{ServerLimits, Stopped, serve};
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::routes::app;
 use crate::state::AppState;
@@ -30,38 +30,19 @@ pub async fn run(
 ) -> std::io::Result<Stopped> {
     let address = listener.local_addr()?;
     let service_b = state.service_b();
-    let request_timeout = service_b.timeout();
-    match state.breaker() {
-        Some(cb) => {
-            let settings = cb.config();
-            let recovery_timeout = settings.recovery_timeout();
-            info!(
-                %address,
-                service_b = %service_b.url(None),
-                request_timeout = %humantime::format_duration(request_timeout),
-                breaker = cb.name(),
-                failure_threshold = settings.failure_threshold().unwrap_or_default(),
-                recovery_timeout = %humantime::format_duration(recovery_timeout),
-                half_open_max_calls = settings.half_open_max_calls(),
-                "service A listening"
-            );
-            // The article's advice: a call should give up before the circuit would let a probe
-            // through, or one hung call can outlive a whole open period.
-            if request_timeout >= recovery_timeout {
-                warn!(
-                    request_timeout = %humantime::format_duration(request_timeout),
-                    recovery_timeout = %humantime::format_duration(recovery_timeout),
-                    "the request timeout should be shorter than the recovery timeout"
-                );
-            }
-        }
-        None => info!(
-            %address,
-            service_b = %service_b.url(None),
-            request_timeout = %humantime::format_duration(request_timeout),
-            "service A listening with the circuit breaker OFF (--no-breaker)"
-        ),
-    }
+    let settings = service_b.settings();
+    // One line with what a reader of the log needs to know how calls to B are made; `GET
+    // /breaker` has every layer's settings in full.
+    info!(
+        %address,
+        service_b = %service_b.url(None),
+        profile = %settings.profile,
+        request_timeout = %humantime::format_duration(settings.request_timeout),
+        retry_attempts = settings.retry.attempts,
+        breaker = if state.breaker().is_some() { "on" } else { "OFF (--no-breaker)" },
+        bulkhead = settings.bulkhead.as_ref().map_or(0, |bulkhead| bulkhead.max_concurrent),
+        "service A listening"
+    );
     let stopped = serve(listener, app(state), limits, shutdown).await;
     info!(requests_cut = stopped.requests_cut, "service A stopped");
     Ok(stopped)
