@@ -1,8 +1,8 @@
 //! The builder: documented defaults, one validation, a typed error naming the field.
 
 use crate::clock::ClockSource;
-use crate::events::{Listener, Listeners};
 use crate::fast_path::{Name, Shared, intern};
+use crate::metrics::{Listener, Listeners};
 use crate::{
     Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
 };

@@ -6,7 +6,6 @@
 //! tested without sleeping.
 
 use crate::fast_path::Origin;
-use crate::state_machine::nanos;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -185,4 +184,10 @@ impl Clock for ManualClock {
     fn wall_origin(&self) -> SystemTime {
         self.wall_origin
     }
+}
+
+/// `duration` in whole nanoseconds, saturating at `u64::MAX` (584 years): how the breaker
+/// keeps time internally.
+pub(crate) fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -85,17 +85,17 @@
 //!
 //! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
 //!    result into an [`Outcome`] and settles the permit with it.
-//! 2. `fast_path/mod.rs`: the permit is granted or refused from what the state machine last
+//! 2. `fast_path/calls.rs`: the permit is granted or refused from what the state machine last
 //!    published, without a lock when it can be; the outcome is counted the same way.
 //! 3. `state_machine.rs`: everything else is decided here, under a lock: **start reading
 //!    here**. It holds every rule of the diagram above, with no atomics, clocks or threads.
 //! 4. `trip_policy.rs`: while Closed, the machine asks the trip policies whether to open.
-//! 5. `events.rs`: a transition is logged and told to the listeners.
+//! 5. `metrics.rs`: a transition is logged and told to the listeners.
 //!
 //! The rest: `builder.rs` and `config.rs` (settings, defaults, validation), `error.rs` (the
-//! errors a caller sees), `metrics.rs` (counts, snapshots, the registry), `clock.rs` (time is
-//! injected), `middleware.rs` (the tower `Layer`). `fast_path/` holds everything that is there
-//! only for speed and can be skipped by a reader learning the pattern.
+//! errors a caller sees), `metrics.rs` (also counts, snapshots, the registry), `clock.rs` (time
+//! is injected), `middleware.rs` (the tower `Layer`). `fast_path/` holds everything that is
+//! there only for speed and can be skipped by a reader learning the pattern.
 //!
 //! # Speed
 //!
@@ -111,7 +111,6 @@ mod builder;
 mod clock;
 mod config;
 mod error;
-mod events;
 mod fast_path;
 mod metrics;
 #[cfg(feature = "tower")]
@@ -124,6 +123,5 @@ pub use builder::Builder;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use config::{Backoff, Config, SlidingWindow};
 pub use error::{ConfigError, Error, Rejected};
-pub use events::{Event, EventKind};
-pub use metrics::{CallCounts, Registry, Snapshot};
+pub use metrics::{CallCounts, Event, EventKind, Registry, Snapshot};
 pub use state_machine::{Reason, State, Transition};

@@ -1,10 +1,13 @@
-//! What a breaker reports: call counts by outcome, the snapshot, and the registry that lists
-//! every named breaker with its snapshot (what the Python library's `CircuitBreakerMonitor` and
-//! Resilience4j's registry do).
+//! What a breaker tells the world: events to its listeners and a `tracing` line per transition,
+//! call counts by outcome, the snapshot, and the registry that lists every named breaker with
+//! its snapshot (what the Python library's `CircuitBreakerMonitor` and Resilience4j's registry
+//! do).
 
-use crate::{Builder, CircuitBreaker, Config, ConfigError, State};
+use crate::{Builder, CircuitBreaker, Config, ConfigError, Reason, State, Transition};
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// Calls counted by outcome since the breaker was built.
@@ -125,5 +128,157 @@ impl Registry {
             .iter()
             .map(CircuitBreaker::snapshot)
             .collect()
+    }
+}
+
+/// Something that happened to a breaker, passed to every listener registered with
+/// [`Builder::on_event`](crate::Builder::on_event).
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    /// The breaker's name.
+    pub breaker: &'a str,
+    /// What happened.
+    pub kind: EventKind<'a>,
+}
+
+/// The kinds of [`Event`].
+#[derive(Debug, Clone, Copy)]
+pub enum EventKind<'a> {
+    /// The breaker changed state.
+    StateChanged(Transition),
+    /// A call succeeded. `elapsed` is known when slow calls are measured.
+    Succeeded {
+        /// How long the call took, when slow calls are measured.
+        elapsed: Option<Duration>,
+        /// Whether it took at least `slow_call_duration`.
+        slow: bool,
+    },
+    /// A call failed.
+    Failed {
+        /// The failure's text.
+        cause: &'a str,
+        /// How long the call took, when slow calls are measured.
+        elapsed: Option<Duration>,
+        /// Whether it took at least `slow_call_duration`.
+        slow: bool,
+    },
+    /// A call ended with an outcome that counts as neither success nor failure.
+    Ignored,
+    /// A call was rejected without running.
+    Rejected {
+        /// The state that rejected it.
+        state: State,
+    },
+}
+
+/// A listener callback.
+pub(crate) type Listener = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+
+/// The listeners of one breaker, fixed when it is built so that notifying takes no lock.
+#[derive(Clone)]
+pub(crate) struct Listeners(Arc<[Listener]>);
+
+impl Listeners {
+    pub(crate) fn new(listeners: Vec<Listener>) -> Self {
+        Self(listeners.into())
+    }
+
+    /// Whether anyone listens: the hot path checks this before building an outcome event.
+    #[inline]
+    pub(crate) fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// Calls every listener. A listener that panics is logged and skipped: listeners run in
+    /// the middle of a call's bookkeeping (between admitting a probe and handing out its
+    /// permit, between taking a verdict and recording it), and a panic there must not leave a
+    /// probe slot held with nothing left to free it.
+    pub(crate) fn emit(&self, breaker: &str, kind: EventKind<'_>) {
+        let event = Event { breaker, kind };
+        for listener in self.0.iter() {
+            if panic::catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
+                tracing::error!(target: "breaker", "circuit {breaker}: an event listener panicked");
+            }
+        }
+    }
+
+    /// Logs a transition and tells the listeners. Called after the core's lock is released,
+    /// so a listener may call back into the breaker.
+    pub(crate) fn transition(&self, breaker: &str, transition: Transition) {
+        match transition.to {
+            State::Open | State::ForcedOpen => {
+                tracing::warn!(target: "breaker", "circuit {breaker}: {transition}");
+            }
+            _ => tracing::info!(target: "breaker", "circuit {breaker}: {transition}"),
+        }
+        if self.any() {
+            self.emit(breaker, EventKind::StateChanged(transition));
+        }
+    }
+}
+
+impl fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Listeners({})", self.0.len())
+    }
+}
+
+// ----- The texts of states, reasons and transitions, as logs and rejections print them ------
+
+impl State {
+    /// The lower-case, snake-case name: `closed`, `open`, `half_open`, `forced_open`, `disabled`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half_open",
+            State::ForcedOpen => "forced_open",
+            State::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Closed => "CLOSED",
+            State::Open => "OPEN",
+            State::HalfOpen => "HALF_OPEN",
+            State::ForcedOpen => "FORCED_OPEN",
+            State::Disabled => "DISABLED",
+        })
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ConsecutiveFailures(count) => write!(f, "{count} consecutive failures"),
+            Reason::FailureRate { rate, threshold } => {
+                write!(f, "failure rate {rate:.1}% >= {threshold}%")
+            }
+            Reason::SlowCallRate { rate, threshold } => {
+                write!(f, "slow-call rate {rate:.1}% >= {threshold}%")
+            }
+            Reason::FailuresWithin { failures, within } => {
+                write!(f, "{failures} failures within {within:?}")
+            }
+            Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
+            Reason::ProbeFailed => f.write_str("half-open probe failed"),
+            Reason::ProbeTimedOut(after) => write!(f, "no probe answered within {after:?}"),
+            Reason::ProbesSucceeded(1) => f.write_str("half-open probe succeeded"),
+            Reason::ProbesSucceeded(count) => write!(f, "{count} half-open probes succeeded"),
+            Reason::ForcedOpen => f.write_str("forced open"),
+            Reason::ForcedOpenFor(lasting) => write!(f, "forced open for {lasting:?}"),
+            Reason::Disabled => f.write_str("disabled"),
+            Reason::Reset => f.write_str("reset"),
+        }
+    }
+}
+
+impl fmt::Display for Transition {
+    /// `CLOSED -> OPEN (3 consecutive failures)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {} ({})", self.from, self.to, self.reason)
     }
 }

@@ -6,16 +6,18 @@
 //! mutex; the lock-free `fast_path` in front of it answers the common cases alone, from what
 //! the machine tells it after every step ([`Machine::shortcuts`]), and brings it everything else.
 
+use crate::clock::nanos;
 use crate::fast_path::Text;
 use crate::trip_policy::{Tally, TripPolicies};
 use crate::{Config, Outcome};
-use std::fmt;
 use std::time::Duration;
 
 /// Where a breaker stands. The [crate docs](crate) have the table of what each state does.
 ///
 /// `Display` gives the upper-case names the Python `circuitbreaker` library prints (`OPEN`,
-/// `HALF_OPEN`); [`State::as_str`] gives the lower-case names used in JSON and metrics.
+/// `HALF_OPEN`); [`State::as_str`] gives the lower-case names used in JSON and metrics. The
+/// texts of states, reasons and transitions are written beside the log that prints them, in
+/// `metrics.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Calls flow; a trip policy may open the circuit.
@@ -28,31 +30,6 @@ pub enum State {
     ForcedOpen,
     /// Manually disabled: every call flows and nothing trips until `reset`.
     Disabled,
-}
-
-impl State {
-    /// The lower-case, snake-case name: `closed`, `open`, `half_open`, `forced_open`, `disabled`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            State::Closed => "closed",
-            State::Open => "open",
-            State::HalfOpen => "half_open",
-            State::ForcedOpen => "forced_open",
-            State::Disabled => "disabled",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            State::Closed => "CLOSED",
-            State::Open => "OPEN",
-            State::HalfOpen => "HALF_OPEN",
-            State::ForcedOpen => "FORCED_OPEN",
-            State::Disabled => "DISABLED",
-        })
-    }
 }
 
 /// Why the breaker changed state.
@@ -101,32 +78,6 @@ pub enum Reason {
     Reset,
 }
 
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::ConsecutiveFailures(count) => write!(f, "{count} consecutive failures"),
-            Reason::FailureRate { rate, threshold } => {
-                write!(f, "failure rate {rate:.1}% >= {threshold}%")
-            }
-            Reason::SlowCallRate { rate, threshold } => {
-                write!(f, "slow-call rate {rate:.1}% >= {threshold}%")
-            }
-            Reason::FailuresWithin { failures, within } => {
-                write!(f, "{failures} failures within {within:?}")
-            }
-            Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
-            Reason::ProbeFailed => f.write_str("half-open probe failed"),
-            Reason::ProbeTimedOut(after) => write!(f, "no probe answered within {after:?}"),
-            Reason::ProbesSucceeded(1) => f.write_str("half-open probe succeeded"),
-            Reason::ProbesSucceeded(count) => write!(f, "{count} half-open probes succeeded"),
-            Reason::ForcedOpen => f.write_str("forced open"),
-            Reason::ForcedOpenFor(lasting) => write!(f, "forced open for {lasting:?}"),
-            Reason::Disabled => f.write_str("disabled"),
-            Reason::Reset => f.write_str("reset"),
-        }
-    }
-}
-
 /// One change of state.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transition {
@@ -136,13 +87,6 @@ pub struct Transition {
     pub to: State,
     /// Why.
     pub reason: Reason,
-}
-
-impl fmt::Display for Transition {
-    /// `CLOSED -> OPEN (3 consecutive failures)`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {} ({})", self.from, self.to, self.reason)
-    }
 }
 
 /// The machine's answer to a call that asks to run.
@@ -331,10 +275,15 @@ impl Machine {
         // As in the Python library, a failed probe adds to the failure count: 3 failures
         // opened the circuit, the failed probe makes it 4.
         self.policies.count_failure();
-        self.last_failure = Some(match outcome.failure_text() {
-            Some(cause) => cause.clone(),
-            None => slow_probe_text(self.config.slow_call_duration),
-        });
+        self.last_failure = Some(
+            match (outcome.failure_text(), self.config.slow_call_duration) {
+                (Some(cause), _) => cause.clone(),
+                (None, Some(threshold)) => {
+                    Text::display(format_args!("probe slower than {threshold:?}"))
+                }
+                (None, None) => Text::from("slow probe"),
+            },
+        );
         Some(self.trip(Reason::ProbeFailed, now))
     }
 
@@ -452,25 +401,6 @@ impl Machine {
         self.generation
     }
 
-    /// Open: when a probe may pass.
-    pub(crate) fn open_until(&self) -> Option<u64> {
-        (self.state == State::Open).then_some(self.open_until)
-    }
-
-    /// Why the circuit is Open, while it is.
-    pub(crate) fn opened_by(&self) -> Option<Reason> {
-        self.opened_by
-    }
-
-    /// Consecutive failures, counted as the Python library does.
-    pub(crate) fn failure_count(&self) -> u32 {
-        self.policies.consecutive_failures()
-    }
-
-    pub(crate) fn last_failure(&self) -> Option<&Text> {
-        self.last_failure.as_ref()
-    }
-
     pub(crate) fn transitions(&self) -> u64 {
         self.transitions
     }
@@ -479,20 +409,27 @@ impl Machine {
         self.probes.in_flight
     }
 
+    pub(crate) fn last_failure(&self) -> Option<&Text> {
+        self.last_failure.as_ref()
+    }
+
+    /// Why the circuit is Open, while it is.
+    pub(crate) fn opened_by(&self) -> Option<Reason> {
+        self.opened_by
+    }
+
+    /// Open: when a probe may pass.
+    pub(crate) fn open_until(&self) -> Option<u64> {
+        (self.state == State::Open).then_some(self.open_until)
+    }
+
+    /// Consecutive failures, counted as the Python library does.
+    pub(crate) fn failure_count(&self) -> u32 {
+        self.policies.consecutive_failures()
+    }
+
     /// What the rate window holds, if a rate policy keeps one.
     pub(crate) fn window(&self, time_tally: impl FnOnce() -> Tally) -> Option<Tally> {
         self.policies.window(time_tally)
-    }
-}
-
-/// `duration` in whole nanoseconds, saturating at `u64::MAX` (584 years).
-pub(crate) fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn slow_probe_text(threshold: Option<Duration>) -> Text {
-    match threshold {
-        Some(threshold) => Text::display(format_args!("probe slower than {threshold:?}")),
-        None => Text::from("slow probe"),
     }
 }

@@ -9,8 +9,9 @@
 //!   `fast_path`); reading it means adding up every thread's buckets, so the policy reads it only
 //!   when its verdict could change, and otherwise works from a bound (see [`TimeJudge`]).
 
+use crate::clock::nanos;
 use crate::fast_path::TimeGeometry;
-use crate::state_machine::{Reason, nanos};
+use crate::state_machine::Reason;
 use crate::{Config, SlidingWindow};
 
 /// What a window holds: how many calls, and how many of them failed or were slow.

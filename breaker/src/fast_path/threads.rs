@@ -9,7 +9,7 @@ use super::Text;
 use super::sync::{
     AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, fence, spin_loop,
 };
-use crate::state_machine::nanos;
+use crate::clock::nanos;
 use crate::trip_policy::Tally;
 use crate::{CallCounts, Reason, SlidingWindow};
 use std::ops::{Deref, DerefMut};
