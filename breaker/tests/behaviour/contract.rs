@@ -1,4 +1,4 @@
-//! The public contract of issue 2, compiled as written, and the auto traits it promises.
+//! The public contract, compiled as written, and the auto traits it promises.
 
 use breaker::{
     CircuitBreaker, ConfigError, Error, ManualClock, OwnedPermit, Permit, Rejected, State,
