@@ -1,4 +1,4 @@
-//! `GET /metrics`: the breaker in the Prometheus text format, read at scrape time.
+//! The breaker's snapshot as metrics, read at scrape time.
 //!
 //! A [`Collector`] reads [`CircuitBreaker::snapshot`] on each scrape instead of mirroring
 //! every call into counters of its own: the breaker already counts (per thread, without
@@ -7,10 +7,14 @@
 //! ```text
 //! circuit_breaker_state{name="call_service_b",state="open"} 1        (one line per state)
 //! circuit_breaker_calls_total{name="call_service_b",outcome="failed"} 3
+//! circuit_breaker_slow_calls_total{name="call_service_b"} 0
 //! circuit_breaker_consecutive_failures{name="call_service_b"} 3
-//! circuit_breaker_transitions_total{name="call_service_b"} 1
 //! circuit_breaker_seconds_until_half_open{name="call_service_b"} 9.5  (0 unless open)
+//! circuit_breaker_failure_rate{name="call_service_b"} 60.0            (only with a window)
 //! ```
+//!
+//! Slow calls have a counter of their own rather than an `outcome`: a slow call is also a
+//! success or a failure, and `sum(circuit_breaker_calls_total)` must count each call once.
 
 use breaker::{CircuitBreaker, State};
 use prometheus_client::collector::Collector;
@@ -18,10 +22,6 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::registry::Registry;
-
-/// The `Content-Type` of `/metrics`: the Prometheus text format, version 0.0.4.
-pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Every state, so the state gauge always has one line per state (1 for the current one).
 const STATES: [State; 5] = [
@@ -72,7 +72,6 @@ impl Collector for BreakerCollector {
         for (outcome, count) in [
             ("successful", calls.successful),
             ("failed", calls.failed),
-            ("slow", calls.slow),
             ("ignored", calls.ignored),
             ("rejected", calls.rejected),
         ] {
@@ -80,75 +79,105 @@ impl Collector for BreakerCollector {
             ConstCounter::new(count).encode(by_outcome.encode_family(&labels)?)?;
         }
 
-        let labels = [("name", name)];
-        let failures = encoder.encode_descriptor(
+        let mut one = OneSeries {
+            encoder: &mut encoder,
+            name,
+        };
+        one.counter(
+            "circuit_breaker_slow_calls",
+            "Calls (successful or failed) that took at least the slow-call threshold",
+            calls.slow,
+        )?;
+        one.whole_gauge(
             "circuit_breaker_consecutive_failures",
             "Consecutive failures counted towards the failure threshold",
-            None,
-            MetricType::Gauge,
+            i64::from(snapshot.consecutive_failures),
         )?;
-        encode_labelled(
-            failures,
-            &labels,
-            &ConstGauge::new(i64::from(snapshot.consecutive_failures)),
-        )?;
-
-        let transitions = encoder.encode_descriptor(
-            "circuit_breaker_transitions",
-            "State changes since start",
-            None,
-            MetricType::Counter,
-        )?;
-        encode_labelled(
-            transitions,
-            &labels,
-            &ConstCounter::new(snapshot.transitions),
-        )?;
-
-        let until = encoder.encode_descriptor(
+        one.gauge(
             "circuit_breaker_seconds_until_half_open",
             "Seconds until the open circuit lets a probe through; 0 unless open",
-            None,
-            MetricType::Gauge,
+            snapshot.remaining.map_or(0.0, |left| left.as_secs_f64()),
         )?;
-        let seconds = snapshot.remaining.map_or(0.0, |left| left.as_secs_f64());
-        encode_labelled(until, &labels, &ConstGauge::new(seconds))
+        if let Some(rate) = snapshot.failure_rate {
+            one.gauge(
+                "circuit_breaker_failure_rate",
+                "Failed calls in the sliding window, in percent; absent while it holds none",
+                rate,
+            )?;
+        }
+        if let Some(rate) = snapshot.slow_call_rate {
+            one.gauge(
+                "circuit_breaker_slow_call_rate",
+                "Slow calls in the sliding window, in percent; absent while it holds none",
+                rate,
+            )?;
+        }
+        if let Some(held) = snapshot.window_calls {
+            one.whole_gauge(
+                "circuit_breaker_window_calls",
+                "Calls the sliding window holds",
+                i64::from(held),
+            )?;
+        }
+        Ok(())
     }
 }
 
-fn encode_labelled(
-    mut metric: prometheus_client::encoding::MetricEncoder<'_>,
-    labels: &[(&str, &str); 1],
-    value: &impl EncodeMetric,
-) -> Result<(), std::fmt::Error> {
-    value.encode(metric.encode_family(labels)?)
+/// Writes metrics that have one series, labelled with the breaker's name.
+struct OneSeries<'a, 'e> {
+    encoder: &'a mut DescriptorEncoder<'e>,
+    name: &'a str,
 }
 
-/// The registry `/metrics` encodes: the breaker's collector, or nothing with `--no-breaker`.
-pub fn registry(breaker: Option<&CircuitBreaker>) -> Registry {
-    let mut registry = Registry::default();
-    if let Some(breaker) = breaker {
-        registry.register_collector(Box::new(BreakerCollector::new(breaker.clone())));
+impl OneSeries<'_, '_> {
+    fn counter(&mut self, metric: &str, help: &str, value: u64) -> Result<(), std::fmt::Error> {
+        self.write(metric, help, MetricType::Counter, &ConstCounter::new(value))
     }
-    registry
-}
 
-/// The text of one scrape.
-///
-/// # Errors
-///
-/// Only if formatting fails, which writing to a `String` does not.
-pub fn render(registry: &Registry) -> Result<String, std::fmt::Error> {
-    let mut text = String::new();
-    prometheus_client::encoding::prometheus_text::encode(&mut text, registry)?;
-    Ok(text)
+    fn gauge(&mut self, metric: &str, help: &str, value: f64) -> Result<(), std::fmt::Error> {
+        self.write(metric, help, MetricType::Gauge, &ConstGauge::new(value))
+    }
+
+    fn whole_gauge(&mut self, metric: &str, help: &str, value: i64) -> Result<(), std::fmt::Error> {
+        self.write(metric, help, MetricType::Gauge, &ConstGauge::new(value))
+    }
+
+    fn write(
+        &mut self,
+        metric: &str,
+        help: &str,
+        kind: MetricType,
+        value: &impl EncodeMetric,
+    ) -> Result<(), std::fmt::Error> {
+        let mut family = self.encoder.encode_descriptor(metric, help, None, kind)?;
+        value.encode(family.encode_family(&[("name", self.name)])?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use breaker::ManualClock;
+    use breaker::{ManualClock, SlidingWindow};
+    use prometheus_client::registry::Registry;
     use std::time::Duration;
+
+    fn render(cb: &CircuitBreaker) -> String {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(BreakerCollector::new(cb.clone())));
+        let mut text = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
+            .expect("renders");
+        text
+    }
+
+    fn assert_lines(text: &str, lines: &[&str]) {
+        for line in lines {
+            assert!(
+                text.lines().any(|l| l == *line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
 
     #[test]
     fn a_scrape_reads_the_breaker_at_that_moment() {
@@ -159,11 +188,9 @@ mod tests {
             .clock(clock.clone())
             .build()
             .expect("valid");
-        let registry = registry(Some(&cb));
-        let before = render(&registry).expect("renders");
-        assert!(
-            before.contains("circuit_breaker_state{name=\"call_service_b\",state=\"closed\"} 1\n"),
-            "{before}"
+        assert_lines(
+            &render(&cb),
+            &["circuit_breaker_state{name=\"call_service_b\",state=\"closed\"} 1"],
         );
 
         cb.try_acquire().expect("closed").failure("HTTP 500");
@@ -171,29 +198,56 @@ mod tests {
         assert!(cb.try_acquire().is_err());
         clock.advance(Duration::from_millis(2_500));
 
-        let text = render(&registry).expect("renders");
-        for line in [
-            "# TYPE circuit_breaker_state gauge",
-            "circuit_breaker_state{name=\"call_service_b\",state=\"open\"} 1",
-            "circuit_breaker_state{name=\"call_service_b\",state=\"closed\"} 0",
-            "circuit_breaker_state{name=\"call_service_b\",state=\"half_open\"} 0",
-            "# TYPE circuit_breaker_calls_total counter",
-            "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"failed\"} 2",
-            "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"rejected\"} 1",
-            "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"successful\"} 0",
-            "circuit_breaker_consecutive_failures{name=\"call_service_b\"} 2",
-            "circuit_breaker_transitions_total{name=\"call_service_b\"} 1",
-            "circuit_breaker_seconds_until_half_open{name=\"call_service_b\"} 7.5",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "missing {line:?} in\n{text}"
-            );
-        }
+        let text = render(&cb);
+        assert_lines(
+            &text,
+            &[
+                "# TYPE circuit_breaker_state gauge",
+                "circuit_breaker_state{name=\"call_service_b\",state=\"open\"} 1",
+                "circuit_breaker_state{name=\"call_service_b\",state=\"closed\"} 0",
+                "circuit_breaker_state{name=\"call_service_b\",state=\"half_open\"} 0",
+                "# TYPE circuit_breaker_calls_total counter",
+                "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"failed\"} 2",
+                "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"rejected\"} 1",
+                "circuit_breaker_calls_total{name=\"call_service_b\",outcome=\"successful\"} 0",
+                "circuit_breaker_slow_calls_total{name=\"call_service_b\"} 0",
+                "circuit_breaker_consecutive_failures{name=\"call_service_b\"} 2",
+                "circuit_breaker_seconds_until_half_open{name=\"call_service_b\"} 7.5",
+            ],
+        );
+        assert!(
+            !text.contains("circuit_breaker_failure_rate"),
+            "no window, no rate: {text}"
+        );
     }
 
     #[test]
-    fn without_a_breaker_a_scrape_is_empty() {
-        assert_eq!(render(&registry(None)).expect("renders"), "");
+    fn the_rates_are_shown_while_the_window_holds_calls() {
+        let cb = CircuitBreaker::builder("call_service_b")
+            .without_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .sliding_window(SlidingWindow::count(10))
+            .minimum_calls(10)
+            .clock(ManualClock::new())
+            .build()
+            .expect("valid");
+        let empty = render(&cb);
+        assert!(!empty.contains("circuit_breaker_failure_rate"), "{empty}");
+        assert_lines(
+            &empty,
+            &["circuit_breaker_window_calls{name=\"call_service_b\"} 0"],
+        );
+
+        cb.try_acquire().expect("closed").success();
+        cb.try_acquire().expect("closed").success();
+        cb.try_acquire().expect("closed").success();
+        cb.try_acquire().expect("closed").failure("HTTP 500");
+        assert_lines(
+            &render(&cb),
+            &[
+                "circuit_breaker_failure_rate{name=\"call_service_b\"} 25.0",
+                "circuit_breaker_window_calls{name=\"call_service_b\"} 4",
+            ],
+        );
     }
 }
