@@ -211,3 +211,58 @@ async fn the_production_stack_shows_its_rates_retries_and_bulkhead() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn http_labels_stay_bounded_whatever_clients_send() {
+    let b = ServiceB::start().await;
+    let a = ServiceA::start(&b).await;
+    let client = reqwest::Client::new();
+    let send = |method: &str, path: String| {
+        let request = client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("a method token"),
+            a.url(&path),
+        );
+        async move {
+            tokio::time::timeout(support::PATIENCE, request.send())
+                .await
+                .expect("answered in time")
+                .expect("sent")
+                .status()
+        }
+    };
+    for n in 0..20 {
+        assert_eq!(
+            send("GET", format!("/page-{n}")).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(send("GET", format!("/health?n={n}")).await, StatusCode::OK);
+    }
+    assert_eq!(
+        send("DELETE", "/call".to_owned()).await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        send("BREW", "/health".to_owned()).await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+
+    let scrape = Scrape::of(&a).await;
+    let http: Vec<_> = scrape
+        .0
+        .keys()
+        .filter(|series| series.starts_with("http_server_request_duration_seconds_count"))
+        .collect();
+    assert_eq!(
+        http,
+        [
+            r#"http_server_request_duration_seconds_count{method="DELETE",route="/call",status="405"}"#,
+            r#"http_server_request_duration_seconds_count{method="GET",route="/health",status="200"}"#,
+            r#"http_server_request_duration_seconds_count{method="GET",route="unmatched",status="404"}"#,
+            r#"http_server_request_duration_seconds_count{method="other",route="/health",status="405"}"#,
+        ]
+    );
+    assert_eq!(scrape.value(&requests("unmatched", 404)), 20.0);
+    assert_eq!(scrape.value(&requests("/health", 200)), 20.0);
+    a.stop().await;
+    b.stop().await;
+}
