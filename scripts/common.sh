@@ -165,10 +165,11 @@ await_address() {
   done
 }
 
-# listening_address LOG: the address from the first "listening" line, ANSI colours removed.
+# listening_address LOG: the address from the first "listening" line, ANSI colours removed;
+# the line is text (address=127.0.0.1:PORT) or, with --log-format json, "address":"127.0.0.1:PORT".
 listening_address() {
   sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -i -m1 'listening' |
-    grep -oE 'address=[0-9.]+:[0-9]+' | head -n1 | cut -d= -f2 || true
+    grep -oE 'address"?[=:]"?[0-9.]+:[0-9]+' | head -n1 | grep -oE '[0-9.]+:[0-9]+$' || true
 }
 
 # wait_healthy NAME URL: polls URL until it answers 200, for at most STARTUP_SECONDS.

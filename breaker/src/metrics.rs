@@ -202,14 +202,27 @@ impl Listeners {
         }
     }
 
-    /// Logs a transition and tells the listeners. Called after the core's lock is released,
+    /// Logs a transition and tells the listeners. Called after the machine's lock is released,
     /// so a listener may call back into the breaker.
+    ///
+    /// The line reads `circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)`, a
+    /// warning when the circuit opens and information otherwise, and carries the breaker's
+    /// name, the states left and entered (as [`State::as_str`] names them) and the reason as
+    /// fields of their own, so a JSON log gives a log shipper `breaker`, `from`, `to` and
+    /// `reason` to index without parsing the message.
     pub(crate) fn transition(&self, breaker: &str, transition: Transition) {
+        let (from, to, reason) = (
+            transition.from.as_str(),
+            transition.to.as_str(),
+            transition.reason,
+        );
         match transition.to {
             State::Open | State::ForcedOpen => {
-                tracing::warn!(target: "breaker", "circuit {breaker}: {transition}");
+                tracing::warn!(target: "breaker", breaker, from, to, %reason, "circuit {breaker}: {transition}");
             }
-            _ => tracing::info!(target: "breaker", "circuit {breaker}: {transition}"),
+            _ => {
+                tracing::info!(target: "breaker", breaker, from, to, %reason, "circuit {breaker}: {transition}");
+            }
         }
         if self.any() {
             self.emit(breaker, EventKind::StateChanged(transition));

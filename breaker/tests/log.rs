@@ -1,4 +1,5 @@
-//! Every transition is logged with `tracing`, naming from, to and reason.
+//! Every transition is logged with `tracing`: a warning when the circuit opens, information
+//! otherwise, with the breaker, from, to and reason as fields of their own.
 //!
 //! Alone in its own test binary on purpose: `tracing` caches, per call site, whether anyone
 //! listens. A test on another thread that trips a breaker while no subscriber is set can cache
@@ -48,12 +49,20 @@ fn every_transition_is_logged_with_from_to_and_reason() {
         cb.reset();
     });
     let log = String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8");
+    let line = |needle: &str| {
+        log.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?} in\n{log}"))
+    };
+    let opened = line("circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)");
+    assert!(opened.contains(" WARN "), "opening is a warning: {opened}");
     assert!(
-        log.contains("circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)"),
-        "{log}"
+        opened.ends_with(
+            "breaker=\"call_service_b\" from=\"closed\" to=\"open\" reason=3 consecutive failures"
+        ),
+        "with its fields: {opened}"
     );
-    assert!(
-        log.contains("circuit call_service_b: OPEN -> CLOSED (reset)"),
-        "{log}"
-    );
+    let reset = line("circuit call_service_b: OPEN -> CLOSED (reset)");
+    assert!(reset.contains(" INFO "), "closing is information: {reset}");
+    assert!(reset.contains("to=\"closed\" reason=reset"), "{reset}");
 }

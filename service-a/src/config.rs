@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use reqwest::Url;
+use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
 use crate::client_flags::{ClientFlags, FlagError};
@@ -72,6 +73,10 @@ pub struct Config {
     /// waits: the flags both services share.
     #[command(flatten)]
     pub server: ServerLimits,
+
+    /// How log lines are written.
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 impl Default for Config {
@@ -83,6 +88,7 @@ impl Default for Config {
             service_b_url: default_service_b_url(),
             client: ClientFlags::default(),
             server: ServerLimits::default(),
+            log: LogFlags::default(),
         }
     }
 }

@@ -11,8 +11,9 @@
 //!
 //! Beyond the article: `GET /call-fallback` serves the last good answer (or `cached_data`)
 //! instead of an error; `GET /breaker` and `GET /metrics` show the breaker; `--no-breaker`
-//! calls B directly, for the "cost of no circuit breaker" comparison. The breaker logs each
-//! state change itself (`circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)`).
+//! calls B directly, for the "cost of no circuit breaker" comparison. Each state change is
+//! logged (`circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)`), with `breaker`,
+//! `from`, `to` and `reason` fields for `--log-format json`.
 //! `--profile production` puts the article's other practices around the breaker: retries with
 //! backoff and a budget, a rate-based breaker with slow calls, a bulkhead, per-attempt timeouts
 //! and a deadline (see [`upstream`] for the order and [`profile`] for the defaults).
@@ -30,7 +31,7 @@
 //! - [`cache`]: the last good answer, for the fallback.
 //! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
 //! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`; [`layers_view`], its `layers`.
-//! - [`metrics`]: the Prometheus collector behind `/metrics`.
+//! - [`metrics`]: what `/metrics` shows, and where each number comes from.
 //! - [`error`]: [`AppError`], A's own errors as JSON bodies (the refusals both services share,
 //!   and the JSON body itself, are in `service_kit`).
 //! - [`routes`]: [`app`], the router; `call` (private) holds the two call handlers.

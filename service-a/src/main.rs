@@ -10,8 +10,8 @@
 //           curl 'http://127.0.0.1:5000/call-fallback?fail=true'
 //           curl http://127.0.0.1:5000/breaker
 //           curl http://127.0.0.1:5000/metrics
-// Logs:     RUST_LOG=debug shows every request; the default is info, which includes every
-//           state change of the breaker.
+// Logs:     --log-format json for one JSON object per line; RUST_LOG=debug shows every
+//           request; the default is info, which includes every state change of the breaker.
 
 use anyhow::Context;
 use service_a::{AppState, Config};
@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     // Exits with code 2 and clap's message for any bad flag, breaker settings included.
     let config = Config::parse_checked();
-    service_kit::logging::init();
+    service_kit::logging::init(config.log.log_format);
     let shutdown =
         service_kit::shutdown::signal_received().context("installing the SIGTERM handler")?;
 

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -23,7 +24,7 @@ use crate::state::AppState;
 /// | `GET /call`          | 200 `{"status":"success","data":"<B's body>"}`; a failure or a breaker rejection: 500 `{"status":"error","message":"<why>"}`; a full bulkhead: 503, same body |
 /// | `GET /call-fallback` | as `/call` on success; otherwise 200 `{"status":"degraded","data":"<last good body or cached_data>"}` |
 /// | `GET /breaker`       | the breaker's [`BreakerView`]; 404 with `--no-breaker` |
-/// | `GET /metrics`       | Prometheus text (see [`metrics`]); empty with `--no-breaker` |
+/// | `GET /metrics`       | Prometheus text (see [`metrics`]); no `circuit_breaker_*` series with `--no-breaker` |
 /// | `GET /health`        | 200 `{"status":"ok"}` |
 ///
 /// Every other error, including unknown paths and methods and malformed queries, is a 4xx
@@ -43,6 +44,10 @@ pub fn app(state: AppState) -> Router {
                 // the failure itself is logged by AppError.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
+        .layer(from_fn_with_state(
+            state.metrics().http().clone(),
+            metrics::http::record,
+        ))
         .with_state(state)
 }
 
@@ -56,6 +61,6 @@ async fn breaker(State(state): State<AppState>) -> Result<Json<BreakerView>, App
 }
 
 async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
-    let text = metrics::render(state.metrics())?;
+    let text = state.metrics().render()?;
     Ok(([(CONTENT_TYPE, metrics::CONTENT_TYPE)], text))
 }

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
-use prometheus_client::registry::Registry;
 
 use crate::cache::LastGood;
 use crate::client_flags::FlagError;
 use crate::config::Config;
-use crate::metrics;
+use crate::metrics::{Metrics, Transitions};
 use crate::upstream::{Jitter, ServiceB, SetupError};
 
 /// Shared state of one Service A instance.
@@ -26,7 +25,7 @@ struct Shared {
     service_b: ServiceB,
     breaker: Option<CircuitBreaker>,
     last_good: LastGood,
-    metrics: Registry,
+    metrics: Metrics,
 }
 
 /// Why the state could not be built.
@@ -77,14 +76,21 @@ impl AppState {
         jitter: Jitter,
     ) -> Result<Self, StartError> {
         let settings = config.client.resolve()?;
+        let transitions = Transitions::default();
         let breaker = settings
             .breaker
-            .map(|breaker| breaker.builder().clock(clock).build())
+            .map(|breaker| {
+                breaker
+                    .builder()
+                    .clock(clock)
+                    .on_event(transitions.listener())
+                    .build()
+            })
             .transpose()?;
         let service_b = ServiceB::new(&config.service_b_url, settings, breaker.clone(), jitter)?;
         Ok(Self {
             shared: Arc::new(Shared {
-                metrics: metrics::registry(breaker.as_ref()),
+                metrics: Metrics::new(breaker.as_ref(), transitions, &service_b),
                 service_b,
                 breaker,
                 last_good: LastGood::default(),
@@ -107,8 +113,8 @@ impl AppState {
         &self.shared.last_good
     }
 
-    /// The metrics registry `/metrics` encodes.
-    pub fn metrics(&self) -> &Registry {
+    /// What `/metrics` shows.
+    pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }
 }

@@ -264,9 +264,15 @@ async fn without_the_breaker_every_call_reaches_b_and_none_is_rejected() {
             json!({"status": "error", "message": "the circuit breaker is off (--no-breaker)"})
         )
     );
-    assert_eq!(
-        a.get_text("/metrics").await,
-        (StatusCode::OK, String::new())
+    // No breaker, no breaker metrics; A's own HTTP traffic is still measured.
+    let (status, metrics) = a.get_text("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!metrics.contains("circuit_breaker_"), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"http_server_request_duration_seconds_count{method="GET",route="/call",status="500"} 5"#
+        ),
+        "{metrics}"
     );
     a.stop().await;
     b.stop().await;

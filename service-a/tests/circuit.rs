@@ -243,7 +243,7 @@ async fn metrics_expose_state_calls_failures_transitions_and_time_to_half_open()
         format!(r#"circuit_breaker_calls_total{{{label},outcome="rejected"}} 1"#),
         format!(r#"circuit_breaker_calls_total{{{label},outcome="ignored"}} 0"#),
         format!(r#"circuit_breaker_consecutive_failures{{{label}}} 3"#),
-        format!(r#"circuit_breaker_transitions_total{{{label}}} 1"#),
+        format!(r#"circuit_breaker_transitions_total{{{label},from="closed",to="open"}} 1"#),
         format!(r#"circuit_breaker_seconds_until_half_open{{{label}}} 6.0"#),
     ] {
         assert!(

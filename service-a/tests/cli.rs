@@ -29,6 +29,7 @@ fn invalid_flags_exit_2_naming_the_flag() {
         (&["--service-b-url", "not a url"][..], &["--service-b-url"]),
         (&["--profile", "fast"][..], &["--profile"]),
         (&["--retry-budget", "lots"][..], &["--retry-budget"]),
+        (&["--log-format", "xml"][..], &["--log-format"]),
         (
             &["--request-timeout", "20s", "--recovery-timeout", "10s"][..],
             &["--request-timeout", "--recovery-timeout"],

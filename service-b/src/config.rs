@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
+use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
 /// The address the article's Service A calls (`http://localhost:5001`).
@@ -54,6 +55,10 @@ pub struct Config {
     /// waits: the flags both services share.
     #[command(flatten)]
     pub server: ServerLimits,
+
+    /// How log lines are written.
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 impl Default for Config {
@@ -63,6 +68,7 @@ impl Default for Config {
             listen: DEFAULT_LISTEN,
             fail_delay: DEFAULT_FAIL_DELAY,
             server: ServerLimits::default(),
+            log: LogFlags::default(),
         }
     }
 }

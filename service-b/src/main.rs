@@ -6,7 +6,8 @@
 //           curl -X POST -H 'content-type: application/json' \
 //                -d '{"mode":"fail","for":"30s"}' http://127.0.0.1:5001/mode
 //           curl http://127.0.0.1:5001/stats
-// Logs:     RUST_LOG=debug shows every request; the default is info.
+// Logs:     --log-format json for one JSON object per line; RUST_LOG=debug shows every
+//           request; the default is info.
 
 use anyhow::Context;
 use clap::Parser;
@@ -16,7 +17,7 @@ use tokio::net::TcpListener;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    service_kit::logging::init();
+    service_kit::logging::init(config.log.log_format);
     let shutdown =
         service_kit::shutdown::signal_received().context("installing the SIGTERM handler")?;
 

@@ -9,7 +9,7 @@
 //! | [`fallback`] | the 404 and 405 answers, echoing a bounded path and method |
 //! | [`strict_query`] | [`StrictQuery`](strict_query::StrictQuery), the query extractor both use |
 //! | [`query`] | the percent-escape check it makes before reading a query string |
-//! | [`logging`] | the `tracing` set-up: `RUST_LOG` or `info`, plain text unless a person watches |
+//! | [`logging`] | the `tracing` set-up and `--log-format` (`text` or `json`): `RUST_LOG` or `info`, colour only when a person watches |
 
 #![deny(missing_docs)]
 

@@ -10,6 +10,7 @@
 //! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
 //! | `bulkhead` | calls in flight to B bounded, the excess refused |
 //! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
+//! | `timing` | each attempt's duration by the breaker's verdict, for `/metrics` |
 //! | `settings` | every layer's settings, resolved from the flags |
 
 mod attempt;
@@ -21,6 +22,7 @@ mod http;
 mod retry;
 mod settings;
 mod stack;
+mod timing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
 pub use settings::{BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings};
 
+use crate::metrics::CallDurations;
 use bulkhead::BulkheadLayer;
 use http::HttpCall;
 
@@ -48,6 +51,7 @@ pub struct ServiceB {
     settings: Arc<ClientSettings>,
     bulkhead: Option<BulkheadLayer>,
     counters: Arc<ClientCounters>,
+    durations: Option<CallDurations>,
 }
 
 /// Why a [`ServiceB`] could not be set up.
@@ -80,11 +84,13 @@ impl ServiceB {
         let bulkhead = settings
             .bulkhead
             .map(|bulkhead| BulkheadLayer::new(bulkhead, counters.clone()));
+        let durations = breaker.as_ref().map(|cb| CallDurations::new(cb.name()));
         let parts = stack::Parts {
             breaker,
             bulkhead: bulkhead.clone(),
             jitter,
             counters: counters.clone(),
+            durations: durations.clone(),
         };
         Ok(Self {
             stack: stack::build(http, &settings, parts),
@@ -92,6 +98,7 @@ impl ServiceB {
             settings: Arc::new(settings),
             bulkhead,
             counters,
+            durations,
         })
     }
 
@@ -124,6 +131,12 @@ impl ServiceB {
                 .map(|bulkhead| bulkhead.in_flight() as u64),
             ..self.counters.snapshot()
         }
+    }
+
+    /// How long each attempt through the breaker took, by its verdict; `None` with
+    /// `--no-breaker`.
+    pub fn call_durations(&self) -> Option<&CallDurations> {
+        self.durations.as_ref()
     }
 
     /// `GET url` through the stack: B's body, or what went wrong.

@@ -5,7 +5,8 @@
 //! a call to B
 //!  └▶ deadline              the whole call, retries and backoffs included
 //!      └▶ retry             only transient failures; full-jitter backoff; a budget
-//!          └▶ breaker       counts every attempt; refuses while Open
+//!          └▶ timing        each attempt's duration, by the breaker's verdict (metrics)
+//!              breaker      counts every attempt; refuses while Open
 //!              └▶ name failures      one CallError naming the URL, for the breaker
 //!                  └▶ bulkhead       a bounded number of calls in flight to B
 //!                      └▶ attempt timeout    one attempt, body included
@@ -32,6 +33,8 @@ use super::counters::ClientCounters;
 use super::error::classify;
 use super::retry::RetryPolicy;
 use super::settings::ClientSettings;
+use super::timing::TimeAttemptsLayer;
+use crate::metrics::CallDurations;
 
 /// What the stack is built from besides the settings.
 #[derive(Debug)]
@@ -44,6 +47,8 @@ pub(crate) struct Parts {
     pub(crate) jitter: Jitter,
     /// Where the layers count.
     pub(crate) counters: Arc<ClientCounters>,
+    /// Where each attempt's duration goes; `None` with `--no-breaker`.
+    pub(crate) durations: Option<CallDurations>,
 }
 
 /// The stack around `http`, the service that makes one call to B.
@@ -76,6 +81,9 @@ where
         // and the policy never retries a rejection. Inside the deadline, so retries stop
         // with it.
         .option_layer(retry)
+        // Right outside the breaker, so it times each attempt the breaker sees, rejections
+        // included, and labels it with the breaker's verdict.
+        .option_layer(parts.durations.map(TimeAttemptsLayer::new))
         // Counts every attempt's outcome, and refuses calls while Open without touching the
         // layers below. Above the bulkhead, so a full bulkhead is seen, and ignored: it says
         // nothing about B's health.

@@ -140,6 +140,7 @@ fn build_with(fake: &FakeB, settings: ClientSettings, jitter: Jitter) -> Built {
         bulkhead,
         jitter,
         counters: counters.clone(),
+        durations: None,
     };
     Built {
         stack: build(fake.service(), &settings, parts),
