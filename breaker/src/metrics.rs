@@ -230,12 +230,6 @@ impl Listeners {
     }
 }
 
-impl fmt::Debug for Listeners {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Listeners({})", self.0.len())
-    }
-}
-
 // ----- The texts of states, reasons and transitions, as logs and rejections print them ------
 
 impl State {

@@ -174,8 +174,9 @@ impl Shared {
             // Admitted before the last transition: the machine would ignore it.
             return;
         }
+        // A probe's outcome is never quiet: probes are admitted while HalfOpen, whose word is
+        // never `QUIET`, and the generation is still the probe's.
         let quiet = word.has(Word::QUIET)
-            && !stamp.is_probe()
             && !slow
             && !outcome.is_failure()
             && epoch.is_none_or(|epoch| epoch <= self.quiet_until_epoch.load(Relaxed));

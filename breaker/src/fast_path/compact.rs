@@ -24,12 +24,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub(crate) struct Word(pub(crate) u64);
 
 impl Word {
-    pub(crate) const ADMIT_ALL: u64 = 1 << 3;
-    pub(crate) const REJECT: u64 = 1 << 4;
-    pub(crate) const TIME_WINDOW: u64 = 1 << 5;
-    pub(crate) const QUIET: u64 = 1 << 6;
-    pub(crate) const PROBE: u64 = 1 << 7;
-    const STATE: u64 = 0b111;
+    pub(crate) const ADMIT_ALL: u64 = 0b0000_1000;
+    pub(crate) const REJECT: u64 = 0b0001_0000;
+    pub(crate) const TIME_WINDOW: u64 = 0b0010_0000;
+    pub(crate) const QUIET: u64 = 0b0100_0000;
+    pub(crate) const PROBE: u64 = 0b1000_0000;
+    const STATE: u64 = 0b0000_0111;
     const GENERATION_SHIFT: u32 = 8;
 
     pub(crate) fn new(state: State, generation: u64, flags: u64) -> Self {
@@ -221,26 +221,37 @@ pub(crate) fn intern(name: &str) -> Name {
 
 /// The operating system's monotonic clock, read two ways on one timeline: coarse (the kernel's
 /// last tick, through the vDSO, for deadlines and time windows) and precise (for timing slow
-/// calls). Elsewhere than Linux both read [`std::time::Instant`].
-#[cfg(target_os = "linux")]
+/// calls). Elsewhere than Linux both read [`std::time::Instant`]. One set of functions with the
+/// platforms inside them, so that what the tests exercise on Linux is the code there is.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Origin(u64);
+pub(crate) struct Origin(
+    #[cfg(target_os = "linux")] u64,
+    #[cfg(not(target_os = "linux"))] std::time::Instant,
+);
 
-#[cfg(target_os = "linux")]
 impl Origin {
     pub(crate) fn now() -> Self {
-        Self(read(rustix::time::ClockId::Monotonic))
+        #[cfg(target_os = "linux")]
+        return Self(read(rustix::time::ClockId::Monotonic));
+        #[cfg(not(target_os = "linux"))]
+        return Self(std::time::Instant::now());
     }
 
     #[inline]
     pub(crate) fn elapsed_coarse_nanos(&self) -> u64 {
         // The coarse clock lags the precise one by up to a tick, so right after the origin was
         // taken it may read before it: saturate instead of underflowing.
-        read(rustix::time::ClockId::MonotonicCoarse).saturating_sub(self.0)
+        #[cfg(target_os = "linux")]
+        return read(rustix::time::ClockId::MonotonicCoarse).saturating_sub(self.0);
+        #[cfg(not(target_os = "linux"))]
+        return self.elapsed_precise_nanos();
     }
 
     pub(crate) fn elapsed_precise_nanos(&self) -> u64 {
-        read(rustix::time::ClockId::Monotonic).saturating_sub(self.0)
+        #[cfg(target_os = "linux")]
+        return read(rustix::time::ClockId::Monotonic).saturating_sub(self.0);
+        #[cfg(not(target_os = "linux"))]
+        return crate::clock::nanos(self.0.elapsed());
     }
 }
 
@@ -252,25 +263,6 @@ fn read(id: rustix::time::ClockId) -> u64 {
     (tv_sec as u64)
         .wrapping_mul(1_000_000_000)
         .wrapping_add(tv_nsec as u64)
-}
-
-#[cfg(not(target_os = "linux"))]
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Origin(std::time::Instant);
-
-#[cfg(not(target_os = "linux"))]
-impl Origin {
-    pub(crate) fn now() -> Self {
-        Self(std::time::Instant::now())
-    }
-
-    pub(crate) fn elapsed_coarse_nanos(&self) -> u64 {
-        self.elapsed_precise_nanos()
-    }
-
-    pub(crate) fn elapsed_precise_nanos(&self) -> u64 {
-        crate::state_machine::nanos(self.0.elapsed())
-    }
 }
 
 #[cfg(test)]

@@ -86,8 +86,8 @@ impl Stamp {
     }
 }
 
-/// One breaker's state, shared by all its clones.
-#[derive(Debug)]
+/// One breaker's state, shared by all its clones. (`CircuitBreaker` and the permits print
+/// what matters of it in their own `Debug`.)
 pub(crate) struct Shared {
     pub(crate) name: Name,
     word: AtomicU64,

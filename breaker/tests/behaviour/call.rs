@@ -92,3 +92,43 @@ async fn a_spawned_call_can_hold_an_owned_permit() {
         .expect("task ran");
     assert_eq!(cb.snapshot().calls.failed, 1);
 }
+
+#[test]
+fn an_owned_permit_settles_like_a_borrowed_one() {
+    let (cb, clock) = crate::support::on_manual_clock(
+        CircuitBreaker::builder("owned")
+            .failure_threshold(2)
+            .half_open_max_calls(2)
+            .success_threshold(2)
+            .recovery_timeout(Duration::from_secs(1)),
+    );
+    let first = cb.try_acquire_owned().expect("closed");
+    assert!(!first.is_probe());
+    first.failure("down");
+    cb.try_acquire_owned().expect("closed").success();
+    assert_eq!(
+        cb.snapshot().consecutive_failures,
+        0,
+        "the owned success reset it"
+    );
+    cb.try_acquire_owned().expect("closed").ignore();
+    let calls = cb.snapshot().calls;
+    assert_eq!((calls.failed, calls.successful, calls.ignored), (1, 1, 1));
+
+    cb.try_acquire().expect("closed").failure("down");
+    cb.try_acquire().expect("closed").failure("down");
+    clock.advance(Duration::from_secs(1));
+    let probe = cb.try_acquire_owned().expect("half-open");
+    assert!(probe.is_probe());
+    let other = cb.try_acquire_owned().expect("a second probe slot");
+    probe.ignore();
+    assert_eq!(
+        cb.snapshot().probes_in_flight,
+        1,
+        "the ignored probe freed its slot"
+    );
+    other.success();
+    assert_eq!(cb.state(), State::HalfOpen, "one success of two");
+    cb.try_acquire_owned().expect("a probe").success();
+    assert_eq!(cb.state(), State::Closed);
+}

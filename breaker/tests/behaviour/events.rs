@@ -27,6 +27,7 @@ fn listeners_hear_outcomes_rejections_and_transitions_in_order() {
         .build()
         .expect("valid");
 
+    cb.try_acquire().expect("closed").ignore();
     cb.try_acquire().expect("closed").failure("down");
     let _ = cb.try_acquire();
     clock.advance(Duration::from_secs(1));
@@ -35,6 +36,7 @@ fn listeners_hear_outcomes_rejections_and_transitions_in_order() {
     assert_eq!(
         *heard.lock().expect("not poisoned"),
         [
+            "ignored",
             "failure: down",
             "CLOSED -> OPEN (1 consecutive failures)",
             "rejected while OPEN",

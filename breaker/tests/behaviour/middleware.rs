@@ -82,3 +82,26 @@ async fn a_dropped_response_future_frees_the_probe_slot() {
     assert_eq!(cb.snapshot().probes_in_flight, 0);
     assert!(cb.try_acquire().expect("slot free").is_probe());
 }
+
+/// Readiness is the inner service's: a busy inner service makes the guarded one wait too.
+#[tokio::test]
+async fn the_guarded_service_is_ready_only_when_the_inner_one_is() {
+    let clock = ManualClock::new();
+    let inner = tower::limit::ConcurrencyLimit::new(
+        service_fn(|_: ()| async { Ok::<_, Infallible>(()) }),
+        1,
+    );
+    let mut first = CircuitBreakerLayer::new(breaker(&clock)).layer(inner);
+    let mut second = first.clone();
+    std::future::poll_fn(|cx| first.poll_ready(cx))
+        .await
+        .expect("the one slot");
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(
+        second.poll_ready(&mut cx).is_pending(),
+        "the limit's only slot is taken"
+    );
+    drop(first);
+    assert!(second.poll_ready(&mut cx).is_ready(), "and now it is free");
+}

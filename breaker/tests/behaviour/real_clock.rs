@@ -1,5 +1,6 @@
-//! The default clock, for real: every other test drives a `ManualClock`, so these are the ones
-//! that would notice a production clock that never moves.
+//! The default clock, for real, and a clock of one's own: every other test drives a
+//! `ManualClock`, so these are the ones that would notice a production clock that never moves,
+//! or a trait default the breaker does not use.
 //!
 //! The default clock reads `CLOCK_MONOTONIC_COARSE`, which moves once per kernel tick and so
 //! trails real time. On this project's 2-core VM the kernel reports a 4 ms tick
@@ -46,6 +47,12 @@ fn the_coarse_clock_moves_in_kernel_ticks_no_wider_than_the_narrowest_bucket() {
 #[test]
 fn the_precise_clock_reads_the_same_timeline_as_the_coarse_one() {
     let clock = MonotonicClock::new();
+    // Old enough that both readings are well past the origin.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while clock.now() < TRAIL && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(clock.now() >= TRAIL, "the clock did not move in 2 s");
     for _ in 0..1_000 {
         let coarse = clock.now();
         let precise = clock.now_precise();
@@ -158,4 +165,50 @@ fn the_default_clock_times_slow_calls() {
     slow.success();
     let calls = cb.snapshot().calls;
     assert_eq!((calls.successful, calls.slow), (2, 1));
+}
+
+/// A clock of one's own needs only `now` and `wall_origin`: the breaker reads time through the
+/// trait's defaults for the rest.
+#[test]
+fn a_clock_that_implements_only_now_drives_the_breaker() {
+    #[derive(Debug, Clone, Default)]
+    struct Minutes(std::sync::Arc<std::sync::atomic::AtomicU64>);
+    impl Clock for Minutes {
+        fn now(&self) -> Duration {
+            Duration::from_secs(60 * self.0.load(std::sync::atomic::Ordering::SeqCst))
+        }
+        fn wall_origin(&self) -> SystemTime {
+            SystemTime::UNIX_EPOCH
+        }
+    }
+    let clock = Minutes::default();
+    let cb = CircuitBreaker::builder("minutes")
+        .failure_threshold(1)
+        .recovery_timeout(Duration::from_secs(90))
+        .slow_call_duration(Duration::from_secs(60))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    let slow = cb.try_acquire().expect("closed");
+    clock.0.store(1, std::sync::atomic::Ordering::SeqCst);
+    slow.failure("a minute late");
+    assert_eq!(
+        cb.snapshot().calls.slow,
+        1,
+        "timed with now_precise's default"
+    );
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(rejected.remaining(), Some(Duration::from_secs(90)));
+    assert_eq!(
+        rejected.retry_at(),
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(150)),
+        "opened at minute 1, for 90 s"
+    );
+    clock.0.store(2, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        cb.try_acquire().expect_err("still open").remaining(),
+        Some(Duration::from_secs(30))
+    );
+    clock.0.store(3, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(cb.state(), State::HalfOpen);
 }

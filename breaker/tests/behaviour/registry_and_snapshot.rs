@@ -27,6 +27,28 @@ fn the_registry_gets_or_creates_by_name_and_lists_snapshots_sorted() {
         [("a".into(), State::Closed), ("b".into(), State::Open)]
     );
     assert!(registry.get("c").is_none());
+    assert_eq!(registry.get("b").map(|cb| cb.state()), Some(State::Open));
+    let breakers: Vec<_> = registry.breakers().iter().map(|cb| cb.name()).collect();
+    assert_eq!(breakers, ["a", "b"]);
+}
+
+#[test]
+fn a_breaker_built_elsewhere_joins_the_registry_and_replaces_its_namesake() {
+    let registry = Registry::new(CircuitBreaker::builder("template")).expect("valid");
+    let from_template = registry.get_or_create("payments");
+    let own = CircuitBreaker::builder("payments")
+        .failure_threshold(9)
+        .build()
+        .expect("valid");
+    registry.insert(own);
+    let found = registry.get("payments").expect("inserted");
+    assert_eq!(
+        found.config().failure_threshold(),
+        Some(9),
+        "its own settings"
+    );
+    assert_eq!(from_template.config().failure_threshold(), Some(5));
+    assert_eq!(registry.snapshots().len(), 1);
 }
 
 #[test]
@@ -34,6 +56,26 @@ fn an_invalid_template_is_refused_once_up_front() {
     let error =
         Registry::new(CircuitBreaker::builder("t").success_threshold(0)).expect_err("invalid");
     assert_eq!(error.field(), "success_threshold");
+}
+
+#[test]
+fn a_snapshot_counts_every_transition() {
+    let (cb, clock) = crate::support::on_manual_clock(
+        CircuitBreaker::builder("counted")
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(1)),
+    );
+    assert_eq!(cb.snapshot().transitions, 0);
+    cb.try_acquire().expect("closed").failure("down");
+    clock.advance(Duration::from_secs(1));
+    cb.try_acquire().expect("probe").failure("still down");
+    clock.advance(Duration::from_secs(1));
+    cb.try_acquire().expect("probe").success();
+    assert_eq!(
+        cb.snapshot().transitions,
+        5,
+        "open, half-open, open, half-open, closed"
+    );
 }
 
 #[test]

@@ -112,3 +112,21 @@ fn a_long_failure_text_survives_whole() {
     let rejected = cb.try_acquire().expect_err("open");
     assert_eq!(rejected.last_failure().map(str::len), Some(10_000));
 }
+
+#[test]
+fn a_rejection_debugs_as_its_parts() {
+    let clock = ManualClock::with_wall_origin(article_wall_origin());
+    let cb = article_breaker(&clock);
+    for _ in 0..3 {
+        fail(&cb, "HTTP 503");
+    }
+    let shown = format!("{:?}", cb.try_acquire().expect_err("open"));
+    assert!(
+        shown.starts_with(r#"Rejected { name: "call_service_b", state: Open,"#),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(r#"last_failure: Some("HTTP 503")"#),
+        "{shown}"
+    );
+}

@@ -79,6 +79,18 @@ fn open_rejects_until_the_recovery_timeout_then_half_opens() {
 }
 
 #[test]
+fn a_call_after_the_recovery_timeout_is_admitted_as_a_probe() {
+    let (cb, clock) = article();
+    trip(&cb);
+    assert!(is_rejected(&cb), "rejected while Open, without the lock");
+    clock.advance(RECOVERY + SECOND);
+    let probe = cb
+        .try_acquire()
+        .expect("admitted once the deadline has passed");
+    assert!(probe.is_probe());
+}
+
+#[test]
 fn half_open_admits_one_probe_at_a_time() {
     let (cb, clock) = article();
     trip(&cb);
@@ -107,6 +119,28 @@ fn half_open_admits_up_to_half_open_max_calls_probes() {
     assert_eq!(cb.snapshot().probes_in_flight, 3);
     drop(probes);
     assert_eq!(cb.snapshot().probes_in_flight, 0);
+}
+
+/// A settled probe has given its slot back; dropping its permit afterwards must not give it
+/// back twice, which would let one probe too many through.
+#[test]
+fn a_settled_probe_frees_its_slot_exactly_once() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("twice")
+            .failure_threshold(1)
+            .half_open_max_calls(2)
+            .success_threshold(3)
+            .recovery_timeout(SECOND),
+    );
+    fail(&cb, "down");
+    clock.advance(SECOND);
+    let held = cb.try_acquire().expect("probe");
+    cb.try_acquire().expect("probe").ignore();
+    cb.try_acquire().expect("probe").success();
+    assert_eq!(cb.snapshot().probes_in_flight, 1, "only the held one");
+    let second = cb.try_acquire().expect("one slot is free");
+    assert!(is_rejected(&cb), "two probes out: the limit");
+    drop((held, second));
 }
 
 #[test]

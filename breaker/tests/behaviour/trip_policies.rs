@@ -169,6 +169,32 @@ fn a_count_window_forgets_the_oldest_call_when_full() {
 }
 
 #[test]
+fn a_count_window_forgets_the_oldest_slow_call_when_full() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("slow-ring")
+            .without_failure_threshold()
+            .slow_call_duration(SECOND)
+            .slow_call_rate_threshold(50.0)
+            .minimum_calls(4)
+            .sliding_window(SlidingWindow::count(4)),
+    );
+    succeed_after(&cb, &clock, SECOND);
+    for _ in 0..3 {
+        succeed(&cb);
+    }
+    assert_eq!(cb.snapshot().slow_call_rate, Some(25.0));
+    succeed(&cb);
+    assert_eq!(
+        cb.snapshot().slow_call_rate,
+        Some(0.0),
+        "the slow call slid out"
+    );
+    succeed_after(&cb, &clock, SECOND);
+    succeed_after(&cb, &clock, SECOND);
+    assert_eq!(cb.state(), State::Open, "2 of the last 4 slow");
+}
+
+#[test]
 fn a_time_window_forgets_failures_older_than_its_length() {
     let (cb, clock) = rates(SlidingWindow::time(Duration::from_secs(10), 10), 4);
     fail(&cb, "boom");
@@ -183,22 +209,32 @@ fn a_time_window_forgets_failures_older_than_its_length() {
     assert_eq!(cb.state(), State::Closed, "1 of 4 in the window");
 }
 
-/// A time window judges again when a bucket slides out, even on a success: the successes that
-/// kept the rate low are gone.
+/// A time window judges again when a bucket slides out, even on a success the threads would
+/// otherwise count alone: the successes that kept the rate low are gone. (The times fall
+/// mid-bucket on purpose: a reading taken between bucket edges must still date itself by its
+/// bucket.)
 #[test]
 fn a_success_after_old_successes_slid_out_opens_a_time_window() {
     let (cb, clock) = rates(SlidingWindow::time(Duration::from_secs(10), 10), 4);
+    clock.advance(Duration::from_millis(300));
     for _ in 0..4 {
         succeed(&cb);
     }
-    clock.advance(Duration::from_secs(5));
+    clock.advance(Duration::from_millis(5_000));
     for _ in 0..3 {
         fail(&cb, "boom");
     }
-    assert_eq!(cb.state(), State::Closed, "3 of 7");
-    clock.advance(Duration::from_millis(5_500));
     succeed(&cb);
-    assert_eq!(cb.state(), State::Open, "3 failures and this success: 75 %");
+    assert_eq!(cb.state(), State::Closed, "3 of 8");
+    // 10 s and 5 ns: 5 ns into bucket 10, where the last reading was in bucket 5. A window
+    // must tell a bucket's number from the time into it.
+    clock.advance(Duration::from_millis(4_700) + Duration::from_nanos(5));
+    succeed(&cb);
+    assert_eq!(
+        cb.state(),
+        State::Open,
+        "3 failures and two successes: 60 %"
+    );
 }
 
 /// Many successes the threads count alone, then failures: the circuit opens exactly when the
@@ -259,4 +295,89 @@ fn without_a_window_policy_the_snapshot_shows_no_window() {
     let snapshot = cb.snapshot();
     assert_eq!(snapshot.window_calls, None);
     assert_eq!(snapshot.failure_rate, None);
+}
+
+/// The buckets' edges, exactly: a call at a bucket's first instant belongs to that bucket, and
+/// a bucket is gone the instant the window has slid a whole length past it.
+#[test]
+fn a_time_window_counts_a_call_in_its_bucket_until_exactly_one_length_later() {
+    let (cb, clock) = rates(SlidingWindow::time(Duration::from_secs(10), 10), 100);
+    clock.advance(Duration::from_millis(500));
+    succeed(&cb);
+    clock.advance(Duration::from_millis(500));
+    fail(&cb, "at 1 s sharp: the second bucket");
+    clock.advance(Duration::from_millis(8_999));
+    assert_eq!(
+        cb.snapshot().window_calls,
+        Some(2),
+        "at 9.999 s both are in"
+    );
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(
+        cb.snapshot().window_calls,
+        Some(1),
+        "at 10 s the first bucket is out"
+    );
+    assert_eq!(cb.snapshot().failure_rate, Some(100.0));
+    clock.advance(Duration::from_millis(999));
+    assert_eq!(
+        cb.snapshot().window_calls,
+        Some(1),
+        "at 10.999 s the second is still in"
+    );
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(cb.snapshot().window_calls, Some(0), "at 11 s it is out too");
+}
+
+/// Slow successes in a window already holding `minimum_calls` (where plain successes are
+/// counted without the machine) are still judged: they can open the circuit on their own.
+#[test]
+fn slow_successes_in_a_warm_time_window_open_it() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("slow-warm")
+            .without_failure_threshold()
+            .slow_call_duration(SECOND)
+            .slow_call_rate_threshold(50.0)
+            .minimum_calls(4)
+            .sliding_window(SlidingWindow::time(Duration::from_secs(60), 6)),
+    );
+    for _ in 0..4 {
+        succeed(&cb);
+    }
+    for slow in 1..4 {
+        succeed_after(&cb, &clock, SECOND);
+        assert_eq!(cb.state(), State::Closed, "{slow} slow of {}", 4 + slow);
+    }
+    succeed_after(&cb, &clock, SECOND);
+    assert_eq!(cb.state(), State::Open, "4 slow of 8");
+}
+
+/// A call admitted before the circuit opened and closed again ends in the same time slice as
+/// calls of the new generation, on the same thread: its late outcome must not wipe them.
+#[test]
+fn a_late_outcome_leaves_the_new_generations_calls_in_a_shared_bucket() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("late")
+            .without_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .minimum_calls(2)
+            .sliding_window(SlidingWindow::time(Duration::from_secs(100), 10))
+            .recovery_timeout(SECOND),
+    );
+    let straggler = cb.try_acquire().expect("closed");
+    fail(&cb, "down");
+    fail(&cb, "down");
+    assert_eq!(cb.state(), State::Open);
+    clock.advance(SECOND);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+    succeed(&cb);
+    succeed(&cb);
+    assert_eq!(cb.snapshot().window_calls, Some(2));
+    straggler.success();
+    assert_eq!(
+        cb.snapshot().window_calls,
+        Some(2),
+        "the straggler wiped nothing"
+    );
 }
