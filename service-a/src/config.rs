@@ -7,7 +7,9 @@ use clap::{CommandFactory, Parser};
 use reqwest::Url;
 use service_kit::server::ServerLimits;
 
+use crate::admin::AdminFlags;
 use crate::client_flags::{ClientFlags, FlagError};
+use crate::dashboard::DashboardFlags;
 use crate::upstream::ClientSettings;
 
 /// The breaker's name, as the article's decorated function is called.
@@ -72,6 +74,14 @@ pub struct Config {
     /// waits: the flags both services share.
     #[command(flatten)]
     pub server: ServerLimits,
+
+    /// The token that turns on the admin actions of `POST /breaker`.
+    #[command(flatten)]
+    pub admin: AdminFlags,
+
+    /// How many dashboards may watch at once.
+    #[command(flatten)]
+    pub dashboard: DashboardFlags,
 }
 
 impl Default for Config {
@@ -83,6 +93,8 @@ impl Default for Config {
             service_b_url: default_service_b_url(),
             client: ClientFlags::default(),
             server: ServerLimits::default(),
+            admin: AdminFlags::default(),
+            dashboard: DashboardFlags::default(),
         }
     }
 }

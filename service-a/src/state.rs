@@ -5,9 +5,11 @@ use std::sync::Arc;
 use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
 use prometheus_client::registry::Registry;
 
+use crate::admin::AdminToken;
 use crate::cache::LastGood;
 use crate::client_flags::FlagError;
 use crate::config::Config;
+use crate::dashboard::EventHub;
 use crate::metrics;
 use crate::upstream::{Jitter, ServiceB, SetupError};
 
@@ -27,6 +29,8 @@ struct Shared {
     breaker: Option<CircuitBreaker>,
     last_good: LastGood,
     metrics: Registry,
+    events: EventHub,
+    admin_token: Option<AdminToken>,
 }
 
 /// Why the state could not be built.
@@ -77,9 +81,16 @@ impl AppState {
         jitter: Jitter,
     ) -> Result<Self, StartError> {
         let settings = config.client.resolve()?;
+        let events = EventHub::new(config.dashboard.max_event_streams as usize);
         let breaker = settings
             .breaker
-            .map(|breaker| breaker.builder().clock(clock).build())
+            .map(|breaker| {
+                breaker
+                    .builder()
+                    .clock(clock)
+                    .on_event(events.listener())
+                    .build()
+            })
             .transpose()?;
         let service_b = ServiceB::new(&config.service_b_url, settings, breaker.clone(), jitter)?;
         Ok(Self {
@@ -88,6 +99,8 @@ impl AppState {
                 service_b,
                 breaker,
                 last_good: LastGood::default(),
+                events,
+                admin_token: config.admin.admin_token.clone(),
             }),
         })
     }
@@ -110,5 +123,15 @@ impl AppState {
     /// The metrics registry `/metrics` encodes.
     pub fn metrics(&self) -> &Registry {
         &self.shared.metrics
+    }
+
+    /// The breaker's transitions for the dashboard's event streams, and the streams' slots.
+    pub fn events(&self) -> &EventHub {
+        &self.shared.events
+    }
+
+    /// The token admin actions need; `None`: there are none.
+    pub fn admin_token(&self) -> Option<&AdminToken> {
+        self.shared.admin_token.as_ref()
     }
 }
