@@ -16,7 +16,7 @@ mod page;
 mod scenario;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -87,13 +87,12 @@ async fn main() -> anyhow::Result<()> {
     let mut arguments: Vec<String> = CHROMIUM_FLAGS.iter().map(|&flag| flag.to_owned()).collect();
     arguments.push(format!("--user-data-dir={}", args.profile_dir.display()));
     arguments.push(format!("--window-size={},{}", WINDOW.0, WINDOW.1));
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": { "binary": args.browser, "args": arguments },
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!("a JSON object literal")
-    };
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".to_owned(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({ "binary": args.browser, "args": arguments }),
+    );
     let client = ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(args.webdriver.as_str())
@@ -113,6 +112,9 @@ async fn main() -> anyhow::Result<()> {
         &args.screenshot,
     )
     .await;
+    if outcome.is_err() {
+        eprintln!("{}", save_failure(&page, &args.screenshot).await);
+    }
     // Quits Chromium whatever happened.
     let closed = client.close().await.context("closing the browser");
     outcome?;
@@ -122,6 +124,20 @@ async fn main() -> anyhow::Result<()> {
         args.screenshot.display()
     );
     Ok(())
+}
+
+/// Saves what the page showed when a step failed, beside the screenshot, and says where.
+async fn save_failure(page: &Page<'_>, screenshot: &Path) -> String {
+    let path = screenshot.with_extension("failed.png");
+    match page
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(&path, png))
+    {
+        Ok(Ok(())) => format!("the page as it was: {}", path.display()),
+        Ok(Err(err)) => format!("could not save the page as it was: {err}"),
+        Err(err) => format!("could not take the page as it was: {err:#}"),
+    }
 }
 
 fn is_loopback(url: &url::Url) -> bool {

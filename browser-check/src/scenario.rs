@@ -135,6 +135,12 @@ async fn check_admin(page: &Page<'_>, token: &str) -> anyhow::Result<()> {
     page.wait_for_state("FORCED_OPEN").await?;
     page.wait_for_transition("CLOSED → FORCED_OPEN", "forced open")
         .await?;
+    page.wait_until(
+        "the manual states in the diagram, FORCED_OPEN lit",
+        "document.getElementById('manual').classList.contains('shown') \
+         && document.getElementById('node-forced_open').classList.contains('lit')",
+    )
+    .await?;
     page.click("[data-action='reset']").await?;
     page.wait_for_state("CLOSED").await?;
     page.wait_for_transition("FORCED_OPEN → CLOSED", "reset")

@@ -3,8 +3,8 @@
 const BURST_CALLS = 20;
 const BURST_AT_ONCE = 5;
 const KEEP = 6;
-// Longer than any answer service A gives (its request timeout is at most a day, but a page
-// need not wait that long to say the call is still going).
+// How long the page waits for an answer before saying there was none; service A's own
+// timeouts are shorter unless its flags say otherwise.
 const CALL_TIMEOUT_MS = 30000;
 
 let answers;
