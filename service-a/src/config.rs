@@ -8,7 +8,9 @@ use reqwest::Url;
 use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
+use crate::admin::AdminFlags;
 use crate::client_flags::{ClientFlags, FlagError};
+use crate::dashboard::DashboardFlags;
 use crate::upstream::ClientSettings;
 
 /// The breaker's name, as the article's decorated function is called.
@@ -77,6 +79,14 @@ pub struct Config {
     /// How log lines are written.
     #[command(flatten)]
     pub log: LogFlags,
+
+    /// The token that turns on the admin actions of `POST /breaker`.
+    #[command(flatten)]
+    pub admin: AdminFlags,
+
+    /// How many dashboards may watch at once.
+    #[command(flatten)]
+    pub dashboard: DashboardFlags,
 }
 
 impl Default for Config {
@@ -89,6 +99,8 @@ impl Default for Config {
             client: ClientFlags::default(),
             server: ServerLimits::default(),
             log: LogFlags::default(),
+            admin: AdminFlags::default(),
+            dashboard: DashboardFlags::default(),
         }
     }
 }

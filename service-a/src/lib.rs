@@ -32,6 +32,8 @@
 //! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
 //! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`; [`layers_view`], its `layers`.
 //! - [`metrics`]: what `/metrics` shows, and where each number comes from.
+//! - [`dashboard`]: the live page at `/` and its event stream, `/events`.
+//! - [`admin`]: `POST /breaker`, the admin actions, guarded by `--admin-token`.
 //! - [`error`]: [`AppError`], A's own errors as JSON bodies (the refusals both services share,
 //!   and the JSON body itself, are in `service_kit`).
 //! - [`routes`]: [`app`], the router; `call` (private) holds the two call handlers.
@@ -55,10 +57,12 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod cache;
 mod call;
 pub mod client_flags;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod flag_value;
 pub mod layers_view;

@@ -11,7 +11,9 @@ use service_kit::fallback::{method_not_allowed, not_found};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::admin;
 use crate::call;
+use crate::dashboard;
 use crate::error::AppError;
 use crate::metrics;
 use crate::snapshot::BreakerView;
@@ -23,7 +25,10 @@ use crate::state::AppState;
 /// |----------------------|--------|
 /// | `GET /call`          | 200 `{"status":"success","data":"<B's body>"}`; a failure or a breaker rejection: 500 `{"status":"error","message":"<why>"}`; a full bulkhead: 503, same body |
 /// | `GET /call-fallback` | as `/call` on success; otherwise 200 `{"status":"degraded","data":"<last good body or cached_data>"}` |
+/// | `GET /`              | the live dashboard (see [`dashboard`]); its files under `GET /dashboard/{file}` |
+/// | `GET /events`        | the dashboard's server-sent events; 404 with `--no-breaker`, 503 over `--max-event-streams` |
 /// | `GET /breaker`       | the breaker's [`BreakerView`]; 404 with `--no-breaker` |
+/// | `POST /breaker`      | an admin action, given `--admin-token` (see [`admin`]) |
 /// | `GET /metrics`       | Prometheus text (see [`metrics`]); no `circuit_breaker_*` series with `--no-breaker` |
 /// | `GET /health`        | 200 `{"status":"ok"}` |
 ///
@@ -31,9 +36,12 @@ use crate::state::AppState;
 /// with an [`ErrorBody`](service_kit::error_body::ErrorBody).
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::file))
+        .route("/events", get(dashboard::events))
         .route("/call", get(call::call))
         .route("/call-fallback", get(call::call_fallback))
-        .route("/breaker", get(breaker))
+        .route("/breaker", get(breaker).merge(admin::post_breaker()))
         .route("/metrics", get(scrape))
         .route("/health", get(health))
         .method_not_allowed_fallback(method_not_allowed)

@@ -43,6 +43,17 @@ pub async fn run(
         bulkhead = settings.bulkhead.as_ref().map_or(0, |bulkhead| bulkhead.max_concurrent),
         "service A listening"
     );
+    info!("dashboard on http://{address}/");
+    if state.admin_token().is_some() {
+        info!("admin actions on: POST /breaker with Authorization: Bearer <token>");
+    }
+    // Event streams never end by themselves: end them when shutdown starts, or each open
+    // dashboard would hold the server for the whole shutdown grace.
+    let events = state.events().clone();
+    let shutdown = async move {
+        shutdown.await;
+        events.close();
+    };
     let stopped = serve(listener, app(state), limits, shutdown).await;
     info!(requests_cut = stopped.requests_cut, "service A stopped");
     Ok(stopped)

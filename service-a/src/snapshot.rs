@@ -186,7 +186,7 @@ pub fn python_utc(time: SystemTime) -> String {
         .to_string()
 }
 
-fn failure_rate(calls: CallCounts) -> Option<f64> {
+pub(crate) fn failure_rate(calls: CallCounts) -> Option<f64> {
     let counted = calls.successful + calls.failed;
     // Counts far below 2^53 convert to f64 exactly.
     (counted > 0).then(|| 100.0 * calls.failed as f64 / counted as f64)

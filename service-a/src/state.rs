@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
 
+use crate::admin::AdminToken;
 use crate::cache::LastGood;
 use crate::client_flags::FlagError;
 use crate::config::Config;
+use crate::dashboard::EventHub;
 use crate::metrics::{Metrics, Transitions};
 use crate::upstream::{Jitter, ServiceB, SetupError};
 
@@ -26,6 +28,8 @@ struct Shared {
     breaker: Option<CircuitBreaker>,
     last_good: LastGood,
     metrics: Metrics,
+    events: EventHub,
+    admin_token: Option<AdminToken>,
 }
 
 /// Why the state could not be built.
@@ -77,6 +81,7 @@ impl AppState {
     ) -> Result<Self, StartError> {
         let settings = config.client.resolve()?;
         let transitions = Transitions::default();
+        let events = EventHub::new(config.dashboard.max_event_streams as usize);
         let breaker = settings
             .breaker
             .map(|breaker| {
@@ -84,6 +89,7 @@ impl AppState {
                     .builder()
                     .clock(clock)
                     .on_event(transitions.listener())
+                    .on_event(events.listener())
                     .build()
             })
             .transpose()?;
@@ -94,6 +100,8 @@ impl AppState {
                 service_b,
                 breaker,
                 last_good: LastGood::default(),
+                events,
+                admin_token: config.admin.admin_token.clone(),
             }),
         })
     }
@@ -116,5 +124,15 @@ impl AppState {
     /// What `/metrics` shows.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// The breaker's transitions for the dashboard's event streams, and the streams' slots.
+    pub fn events(&self) -> &EventHub {
+        &self.shared.events
+    }
+
+    /// The token admin actions need; `None`: there are none.
+    pub fn admin_token(&self) -> Option<&AdminToken> {
+        self.shared.admin_token.as_ref()
     }
 }

@@ -30,6 +30,7 @@ fn invalid_flags_exit_2_naming_the_flag() {
         (&["--profile", "fast"][..], &["--profile"]),
         (&["--retry-budget", "lots"][..], &["--retry-budget"]),
         (&["--log-format", "xml"][..], &["--log-format"]),
+        (&["--max-event-streams", "0"][..], &["--max-event-streams"]),
         (
             &["--request-timeout", "20s", "--recovery-timeout", "10s"][..],
             &["--request-timeout", "--recovery-timeout"],
@@ -51,6 +52,40 @@ fn invalid_flags_exit_2_naming_the_flag() {
             assert!(stderr.contains(flag), "{args:?}: {stderr}");
         }
     }
+}
+
+/// A bad admin token, from the flag or the environment, is refused naming the flag, and never
+/// repeated: not in the error, not in `--help`.
+#[test]
+fn the_admin_token_is_checked_and_never_repeated() {
+    const SECRET: &str = "my secret token";
+    for (args, env) in [
+        (&["--admin-token", SECRET][..], None),
+        (&["--admin-token", "hunter2"][..], None),
+        (&[][..], Some(SECRET)),
+    ] {
+        let mut command = Command::new(BINARY);
+        command.args(args).env_remove("SERVICE_A_ADMIN_TOKEN");
+        if let Some(value) = env {
+            command.env("SERVICE_A_ADMIN_TOKEN", value);
+        }
+        let output = command.output().expect("binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--admin-token"), "{stderr}");
+        assert!(
+            !stderr.contains("secret") && !stderr.contains("hunter2"),
+            "{stderr}"
+        );
+    }
+    let help = Command::new(BINARY)
+        .arg("--help")
+        .env("SERVICE_A_ADMIN_TOKEN", "0123456789abcdef-a-valid-token")
+        .output()
+        .expect("binary runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[env: SERVICE_A_ADMIN_TOKEN]"), "{help}");
+    assert!(!help.contains("a-valid-token"), "{help}");
 }
 
 #[test]

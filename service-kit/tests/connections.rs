@@ -31,6 +31,16 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn every_request_carries_its_peers_address() {
+    let server = Server::start(with_header_timeout(LONG)).await;
+    let mut client = server.connect().await;
+    let ours = client.local_addr().expect("local address");
+    send_get(&mut client, "/peer").await;
+    assert_eq!(read_answer(&mut client).await.body, ours.to_string());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
     let server = Server::start(with_header_timeout(HEADER_TIMEOUT)).await;
     let mut idle = server.connect().await;

@@ -2,6 +2,7 @@
 //! accept error.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,21 +59,22 @@ impl Slots {
     }
 }
 
-/// The next connection and the slot it holds.
+/// The next connection, its peer's address and the slot it holds.
 ///
 /// Cancel-safe: dropping the future drops at most a slot, never an accepted connection.
 pub(super) async fn next(
     listener: &TcpListener,
     slots: &Slots,
-) -> (TcpStream, OwnedSemaphorePermit) {
+) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
     let permit = slots.take().await;
-    (accept(listener).await, permit)
+    let (stream, peer) = accept(listener).await;
+    (stream, peer, permit)
 }
 
 /// Accepts, retrying every error: one belonging to a single client (it hung up before being
 /// accepted) at once, any other (out of descriptors or memory) after [`ACCEPT_BACKOFF`],
 /// logging one warning per run of failures.
-async fn accept(listener: &TcpListener) -> TcpStream {
+async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     let mut failures = 0_u64;
     loop {
         match listener.accept().await {
@@ -81,7 +83,7 @@ async fn accept(listener: &TcpListener) -> TcpStream {
                     info!(failures, "accepting connections again");
                 }
                 debug!(%peer, "connection accepted");
-                return stream;
+                return (stream, peer);
             }
             Err(err) if is_one_clients_error(&err) => {
                 debug!(%err, "a client left before its connection was accepted");

@@ -34,13 +34,14 @@ mod limits;
 use std::future::Future;
 use std::pin::pin;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
-use tower::ServiceBuilder;
+use tower::{Layer, ServiceBuilder};
 use tower_http::metrics::InFlightRequestsLayer;
 use tower_http::metrics::in_flight_requests::InFlightRequestsCounter;
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -63,7 +64,9 @@ use drain::Connections;
 /// While serving, every connection is held to `limits`: a client gets `header_timeout` to send
 /// each request head (and each piece of a body), at most `max_connections` are served at once,
 /// and a head is bounded by [`MAX_HEADER_BYTES`] and [`MAX_HEADERS`]. Accept errors are
-/// retried after [`ACCEPT_BACKOFF`]; none ends the server.
+/// retried after [`ACCEPT_BACKOFF`]; none ends the server. Every request carries its peer's
+/// address as axum's [`ConnectInfo`]`<SocketAddr>`, as with
+/// `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -79,12 +82,10 @@ pub async fn serve(
         "client limits"
     );
     let in_flight = InFlightRequestsCounter::new();
-    let service = TowerToHyperService::new(
-        ServiceBuilder::new()
-            .layer(InFlightRequestsLayer::new(in_flight.clone()))
-            .layer(RequestBodyTimeoutLayer::new(limits.header_timeout))
-            .service(app),
-    );
+    let service = ServiceBuilder::new()
+        .layer(InFlightRequestsLayer::new(in_flight.clone()))
+        .layer(RequestBodyTimeoutLayer::new(limits.header_timeout))
+        .service(app);
     let http = connection::builder(&limits);
     let mut connections = Connections {
         graceful: GracefulShutdown::new(),
@@ -95,16 +96,17 @@ pub async fn serve(
 
     let mut shutdown = pin!(shutdown);
     loop {
-        let (stream, slot) = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             biased;
             () = &mut shutdown => break,
             next = accept::next(&listener, &connections.slots) => next,
         };
         // Forget the connections that ended, so the set never holds more than the cap.
         while connections.tasks.try_join_next().is_some() {}
+        let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(service.clone()));
         let connection = connections
             .graceful
-            .watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+            .watch(http.serve_connection(TokioIo::new(stream), service));
         connections.tasks.spawn(async move {
             // A header timeout, a malformed request or a client that hung up: the client's
             // problem, and hyper has already answered it when an answer was due.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use service_kit::server::{ServerLimits, Stopped, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,7 +43,7 @@ pub struct Server {
 
 impl Server {
     /// Serves the test routes with `limits`:
-    /// `GET /health` answers `ok`; `GET /hang` never answers; `GET /held` answers `done` once
+    /// `GET /health` answers `ok`; `GET /peer` answers the client's address; `GET /hang` never answers; `GET /held` answers `done` once
     /// released; `POST /body` answers the length of the body it read.
     pub async fn start(limits: ServerLimits) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -53,6 +53,10 @@ impl Server {
         let signals = Arc::new(Signals::default());
         let app = Router::new()
             .route("/health", get(|| async { "ok" }))
+            .route(
+                "/peer",
+                get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+            )
             .route("/hang", get(hang))
             .route("/held", get(held))
             .route(

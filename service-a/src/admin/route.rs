@@ -1,0 +1,57 @@
+//! `POST /breaker`: the token first, then the body, then the action; every outcome logged with
+//! who asked, what they asked for and what came of it, never with the token.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::response::{IntoResponse, Response};
+use tracing::{info, warn};
+
+use super::action::Action;
+use super::error::AdminError;
+use crate::snapshot::BreakerView;
+use crate::state::AppState;
+
+/// The handler: answers the breaker's view after the action, as `GET /breaker` would.
+pub async fn perform(State(state): State<AppState>, request: Request) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(
+            || "unknown".to_owned(),
+            |ConnectInfo(peer)| peer.to_string(),
+        );
+    match checked(&state, request).await {
+        Ok((action, view)) => {
+            info!(%client, %action, state = view.state, "admin action done");
+            Json(view).into_response()
+        }
+        Err(err) => {
+            let status = err.status();
+            match err {
+                // Not an admin request at all: the service has no admin actions.
+                AdminError::Off => info!(%client, %status, result = %err, "admin action refused"),
+                _ => warn!(%client, %status, result = %err, "admin action refused"),
+            }
+            err.into_response()
+        }
+    }
+}
+
+/// The token is checked before the body is read: a request without it costs no more than its
+/// head.
+async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerView), AdminError> {
+    let token = state.admin_token().ok_or(AdminError::Off)?;
+    token.authorize(request.headers())?;
+    let breaker = state.breaker().ok_or(AdminError::BreakerOff)?;
+    // Bounded by the route's `DefaultBodyLimit`.
+    let body = Bytes::from_request(request, &()).await?;
+    let action = Action::parse(&body).map_err(AdminError::Action)?;
+    action.apply(breaker);
+    Ok((
+        action,
+        BreakerView::new(&breaker.snapshot(), state.service_b()),
+    ))
+}

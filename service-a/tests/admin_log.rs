@@ -1,0 +1,113 @@
+//! Every admin request is logged (who, what, the result) and the token never is, at any level.
+//!
+//! A binary of its own: it installs the process-wide `tracing` subscriber that captures the
+//! log, which no other test may share.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use reqwest::StatusCode;
+use reqwest::header::AUTHORIZATION;
+use support::{ServiceA, ServiceB, config_with};
+use tracing_subscriber::fmt::MakeWriter;
+
+const TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+const WRONG: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
+
+/// Everything logged, as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn admin_requests_are_logged_without_the_token() {
+    let log = Captured::default();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(log.clone())
+        .init();
+
+    let b = ServiceB::start().await;
+    let a = ServiceA::with_config(config_with(&b.base(), &["--admin-token", TOKEN])).await;
+    let client = reqwest::Client::new();
+    for (token, body, status) in [
+        (Some(TOKEN), r#"{"action":"force_open"}"#, StatusCode::OK),
+        (
+            Some(WRONG),
+            r#"{"action":"reset"}"#,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (None, r#"{"action":"reset"}"#, StatusCode::UNAUTHORIZED),
+        (
+            Some(TOKEN),
+            r#"{"action":"explode"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Some(TOKEN),
+            r#"{"action":"force_open_for","duration":"30s"}"#,
+            StatusCode::OK,
+        ),
+    ] {
+        let mut request = client.post(a.url("/breaker")).body(body);
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let answer = request.send().await.expect("answered");
+        assert_eq!(answer.status(), status, "{body}");
+        assert!(!answer.text().await.expect("body").contains(TOKEN));
+    }
+    a.stop().await;
+    b.stop().await;
+
+    let text = log.text();
+    let client = "client=127.0.0.1:";
+    for expected in [
+        "admin action done",
+        "action=force_open state=\"forced_open\"",
+        "action=force_open_for 30s state=\"open\"",
+        "admin action refused",
+        "status=401 Unauthorized result=wrong admin token",
+        "status=401 Unauthorized result=admin actions need the header",
+        "status=400 Bad Request result=unknown action \"explode\"",
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| line.contains(expected) && line.contains(client)),
+            "no line with {expected:?} and {client:?} in\n{text}"
+        );
+    }
+    assert!(!text.contains(TOKEN), "the token was logged:\n{text}");
+    assert!(!text.contains(WRONG), "a wrong token was logged:\n{text}");
+}
