@@ -16,7 +16,9 @@
 //!   call with the calls of both threads counted (elapsed / (2 * iters)).
 //!
 //! and two groups for `breaker` alone: `closed_success_async` and `open_rejection_async`, the
-//! same calls made through the async `call`, driven by `now_or_never`.
+//! same calls made through the async `call`, driven by `now_or_never`; and `primitives`, what
+//! the building blocks (an atomic load, a locked instruction, a per-thread counter, the two
+//! clocks) cost on the machine.
 //!
 //! Each breaker is built right before its function and its state is asserted after it, so a
 //! figure is never the cost of some other state than the one the group names.
@@ -558,9 +560,41 @@ fn breaker_async(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the building blocks cost on the machine the bench runs on: the figures the fast path's
+/// design rests on (`breaker/src/fast_path/mod.rs`).
+fn primitives(c: &mut Criterion) {
+    use breaker::{Clock, MonotonicClock};
+    use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Relaxed};
+    let mut group = c.benchmark_group("primitives");
+    let word = AtomicU64::new(0);
+    group.bench_function("atomic load (acquire)", |b| {
+        b.iter(|| black_box(&word).load(Acquire))
+    });
+    group.bench_function("atomic fetch_add (a locked instruction)", |b| {
+        b.iter(|| black_box(&word).fetch_add(1, Relaxed))
+    });
+    let slots = thread_local::ThreadLocal::<AtomicU64>::new();
+    group.bench_function("per-thread counter: lookup, load, store", |b| {
+        b.iter(|| {
+            let slot = black_box(&slots).get_or(|| AtomicU64::new(0));
+            slot.store(slot.load(Relaxed) + 1, Relaxed);
+        })
+    });
+    let clock = MonotonicClock::new();
+    group.bench_function("coarse clock (MonotonicClock::now)", |b| {
+        b.iter(|| black_box(&clock).now())
+    });
+    group.bench_function("precise clock (MonotonicClock::now_precise)", |b| {
+        b.iter(|| black_box(&clock).now_precise())
+    });
+    group.bench_function("std::time::Instant::now", |b| b.iter(Instant::now));
+    group.finish();
+}
+
 fn main() {
     let started = std::time::SystemTime::now();
     let mut criterion = Criterion::default().configure_from_args();
+    primitives(&mut criterion);
     closed_success(&mut criterion);
     open_rejection(&mut criterion);
     time_window_success(&mut criterion);
