@@ -2,7 +2,7 @@
 //! changes how fast the breaker decides, never what it decides.
 //!
 //! The [`Machine`] lives behind a mutex. Taking that mutex costs two atomic read-modify-writes
-//! (about 5 ns each on this project's machine, an AMD EPYC) and makes every thread write one
+//! (5 ns each on this project's machine, an AMD EPYC) and makes every thread write one
 //! cache line, so a breaker that asked the machine about every call would be slower than its
 //! peers on one thread and far slower on several. Instead, after every step the machine says
 //! what may be decided without it ([`Shortcuts`](crate::state_machine::Shortcuts)); that is published in one atomic word and
@@ -11,14 +11,18 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (5 ns against 23 ns for
+//! * **Open, a rejection**: the same load, a read of the coarse clock (3.6 ns against 23 ns for
 //!   the precise one) and a rejection built from what this thread cached when the circuit
 //!   opened: no lock.
 //! * **A time window**: each thread records into its own buckets; the machine reads them all
 //!   only when a policy could fire.
 //!
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
-//! takes the lock and asks the machine. `breaker/BENCHMARKS.md` has the figures.
+//! takes the lock and asks the machine.
+//!
+//! What it buys, measured on that machine (`breaker/BENCHMARKS.md`): a successful call while
+//! Closed costs 4.2 ns in a plain loop, a rejection while Open 11.3 ns, and two threads calling
+//! one breaker 2.2 ns a call each; the mutex alone, uncontended, would cost 10 ns a call.
 //!
 //! | file | what it holds |
 //! |---|---|

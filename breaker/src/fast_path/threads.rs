@@ -2,8 +2,8 @@
 //! what its rejections need to say.
 //!
 //! Counting every call must not make threads fight over one cache line: each thread writes only
-//! its own slot, with a plain load and store (no locked instruction, which costs 5 ns here
-//! against 0.5 ns). Readers (snapshots, the time window's readings) add every thread's slot up.
+//! its own slot, with a plain load and store: finding the slot and counting costs 0.9 ns on
+//! this project's machine, where one locked instruction costs 5 ns. Readers (snapshots, the time window's readings) add every thread's slot up.
 
 use super::Text;
 use super::sync::{
