@@ -9,8 +9,8 @@
 #   scripts/mutants.sh --in-diff REF     only the breaker mutants on lines changed since REF (CI
 #                                        runs it with HEAD~1: the latest commit)
 #
-# Settings and the mutants excluded on purpose, each with its reason: .cargo/mutants.toml and
-# `#[mutants::skip]` in the code. Reports go to mutants.out/ (one folder per crate).
+# Settings and the mutants excluded on purpose, each with its reason: .cargo/mutants.toml.
+# Reports go to mutants.out/ (one folder per crate).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -22,6 +22,9 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// Starts configuring a breaker called `name`. The defaults are those of the Python
     /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
+    ///
+    /// The name is kept once for the life of the process, so that every rejection can carry it
+    /// for free: name breakers after backends, a bounded set.
     pub fn builder(name: impl AsRef<str>) -> Builder {
         Builder::new(name.as_ref())
     }
@@ -299,7 +302,8 @@ impl Outcome {
     }
 
     /// The call failed; `cause` becomes the breaker's last failure. Texts up to 23 bytes are
-    /// stored inline, without allocating.
+    /// stored inline, without allocating; texts over 256 bytes are cut on a character boundary
+    /// and end in `…`, since the last failure is quoted in every rejection.
     pub fn failure(cause: impl fmt::Display) -> Self {
         Outcome(Ended::Failure(Text::display(cause)))
     }

@@ -21,6 +21,7 @@ pub struct Builder {
     config: Config,
     clock: Option<ClockSource>,
     listeners: Vec<Listener>,
+    transition_listeners: Vec<Listener>,
 }
 
 impl Builder {
@@ -30,6 +31,7 @@ impl Builder {
             config: Config::default(),
             clock: None,
             listeners: Vec::new(),
+            transition_listeners: Vec::new(),
         }
     }
 
@@ -104,10 +106,11 @@ impl Builder {
         self
     }
 
-    /// Opens the circuit again when a probe has been out this long without an answer (counting
-    /// from the first probe admitted while none was out), so that a probe that never answers
-    /// cannot hold HalfOpen forever; its late outcome is then ignored. Resilience4j's
-    /// `maxWaitDurationInHalfOpenState`. Default: none, wait as long as the probe takes.
+    /// Opens the circuit again when probes have been out this long with none answering (from
+    /// the first probe admitted while none was out, or from the last answer), so that a probe
+    /// that never answers cannot hold HalfOpen forever; its late outcome is then ignored.
+    /// Resilience4j's `maxWaitDurationInHalfOpenState`. Default: none, wait as long as the
+    /// probe takes.
     pub fn half_open_max_wait(mut self, wait: Duration) -> Self {
         self.config.half_open_max_wait = Some(wait);
         self
@@ -160,9 +163,21 @@ impl Builder {
 
     /// Calls `listener` for every transition, outcome and rejection. Listeners run on the
     /// caller's thread after the breaker's lock is released, so they may call back into the
-    /// breaker; keep them quick (forward to a channel for anything slow).
+    /// breaker; keep them quick (forward to a channel for anything slow). For the same reason,
+    /// two transitions made by different threads a moment apart may reach a listener in either
+    /// order; [`Snapshot::transitions`](crate::Snapshot::transitions) counts them exactly.
     pub fn on_event(mut self, listener: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
         self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Calls `listener` for every transition only (its events are all
+    /// [`EventKind::StateChanged`](crate::EventKind::StateChanged)), on the same terms as
+    /// [`on_event`](Self::on_event). Prefer it when transitions are all a listener wants: a
+    /// listener of every event makes each success tell it, where without one a success while
+    /// Closed is counted with no event built at all.
+    pub fn on_transition(mut self, listener: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.transition_listeners.push(Arc::new(listener));
         self
     }
 
@@ -181,7 +196,7 @@ impl Builder {
             self.name,
             self.config,
             clock,
-            Listeners::new(self.listeners),
+            Listeners::new(self.listeners, self.transition_listeners),
         ))
     }
 
@@ -205,6 +220,7 @@ impl fmt::Debug for Builder {
             .field("config", &self.config)
             .field("clock", &self.clock)
             .field("listeners", &self.listeners.len())
+            .field("transition_listeners", &self.transition_listeners.len())
             .finish()
     }
 }

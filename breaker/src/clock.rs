@@ -39,13 +39,13 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 
 /// The default clock: the operating system's monotonic clock.
 ///
-/// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO: 3.6 ns instead of
-/// 23 ns for `CLOCK_MONOTONIC` on this project's machine (`breaker/BENCHMARKS.md`), at the price of moving only once per
-/// kernel tick. Measured there (a 2-core VM): the kernel reports a 4 ms tick, ticks arrived 4 to
-/// 12 ms apart, and the coarse clock trailed the precise one by 2.5 to 14.5 ms (median 4.5 ms).
-/// So an Open circuit half-opens up to about 15 ms after its recovery timeout, which is far
-/// below any sensible recovery timeout; `tests/behaviour/real_clock.rs` checks it.
-/// [`Clock::now_precise`] reads the full-resolution clock, so slow calls are timed exactly.
+/// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO, six times cheaper
+/// than `CLOCK_MONOTONIC` on this project's machine (`breaker/BENCHMARKS.md`, `primitives`), at
+/// the price of moving only once per kernel tick (4 ms there, as `clock_getres` reports, and
+/// later when the tick is late): an Open circuit half-opens that much after its recovery
+/// timeout, far below any sensible recovery timeout. `tests/behaviour/real_clock.rs` checks it
+/// against real time. [`Clock::now_precise`] reads the full-resolution clock, so slow calls are
+/// timed exactly.
 /// Elsewhere both read [`std::time::Instant`].
 #[derive(Debug, Clone)]
 pub struct MonotonicClock {

@@ -26,6 +26,17 @@ pub enum SlidingWindow {
 }
 
 impl SlidingWindow {
+    /// The width of a time window's buckets in nanoseconds, at least one; `None` for a count
+    /// window.
+    pub(crate) fn bucket_nanos(self) -> Option<u64> {
+        match self {
+            SlidingWindow::Time { length, buckets } => {
+                Some(crate::clock::nanos(length / buckets.max(1)).max(1))
+            }
+            SlidingWindow::Count { .. } => None,
+        }
+    }
+
     /// A window over the last `size` calls.
     pub const fn count(size: u32) -> Self {
         SlidingWindow::Count { size }
@@ -311,8 +322,9 @@ fn percentage(field: &'static str, value: f64) -> Result<(), ConfigError> {
 /// Growth of the open duration on repeated trips, reset when the circuit closes again.
 ///
 /// The n-th trip in a row (a failed probe reopens the circuit, counting as the next trip) stays
-/// Open for `recovery_timeout × multiplier^(n-1)`, capped at `max`, then spread by `± jitter`
-/// (a fraction) so that many clients do not probe a recovering backend in lockstep.
+/// Open for `recovery_timeout × multiplier^(n-1)`, spread by `± jitter` (a fraction) so that
+/// many clients do not probe a recovering backend in lockstep, and never longer than `max`: at
+/// the cap the spread only shortens it.
 ///
 /// ```
 /// use breaker::{Backoff, CircuitBreaker};

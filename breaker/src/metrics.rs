@@ -61,6 +61,10 @@ pub struct Snapshot {
 
 /// A set of breakers by name, created on first use from a template.
 ///
+/// A breaker stays in the registry, and its name in the process, for good: name breakers after
+/// backends from configuration, never after something a request carries, or an unbounded set of
+/// names becomes unbounded memory.
+///
 /// ```
 /// use breaker::{CircuitBreaker, Registry};
 ///
@@ -174,32 +178,32 @@ pub enum EventKind<'a> {
 /// A listener callback.
 pub(crate) type Listener = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
-/// The listeners of one breaker, fixed when it is built so that notifying takes no lock.
+/// The listeners of one breaker, fixed when it is built so that notifying takes no lock: those
+/// that hear every event, and those that hear transitions only.
 #[derive(Clone)]
-pub(crate) struct Listeners(Arc<[Listener]>);
+pub(crate) struct Listeners {
+    every_event: Arc<[Listener]>,
+    transitions: Arc<[Listener]>,
+}
 
 impl Listeners {
-    pub(crate) fn new(listeners: Vec<Listener>) -> Self {
-        Self(listeners.into())
+    pub(crate) fn new(every_event: Vec<Listener>, transitions: Vec<Listener>) -> Self {
+        Self {
+            every_event: every_event.into(),
+            transitions: transitions.into(),
+        }
     }
 
-    /// Whether anyone listens: the hot path checks this before building an outcome event.
+    /// Whether anyone listens to outcomes and rejections: the hot path checks this before
+    /// building an event.
     #[inline]
     pub(crate) fn any(&self) -> bool {
-        !self.0.is_empty()
+        !self.every_event.is_empty()
     }
 
-    /// Calls every listener. A listener that panics is logged and skipped: listeners run in
-    /// the middle of a call's bookkeeping (between admitting a probe and handing out its
-    /// permit, between taking a verdict and recording it), and a panic there must not leave a
-    /// probe slot held with nothing left to free it.
+    /// Calls every listener of every event.
     pub(crate) fn emit(&self, breaker: &str, kind: EventKind<'_>) {
-        let event = Event { breaker, kind };
-        for listener in self.0.iter() {
-            if panic::catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
-                tracing::error!(target: "breaker", "circuit {breaker}: an event listener panicked");
-            }
-        }
+        call_each(&self.every_event, &Event { breaker, kind });
     }
 
     /// Logs a transition and tells the listeners. Called after the machine's lock is released,
@@ -224,8 +228,24 @@ impl Listeners {
                 tracing::info!(target: "breaker", breaker, from, to, %reason, "circuit {breaker}: {transition}");
             }
         }
-        if self.any() {
-            self.emit(breaker, EventKind::StateChanged(transition));
+        let event = Event {
+            breaker,
+            kind: EventKind::StateChanged(transition),
+        };
+        call_each(&self.every_event, &event);
+        call_each(&self.transitions, &event);
+    }
+}
+
+/// Calls each listener with `event`. A listener that panics is logged and skipped: listeners
+/// run in the middle of a call's bookkeeping (between admitting a probe and handing out its
+/// permit, between taking a verdict and recording it), and a panic there must not leave a
+/// probe slot held with nothing left to free it.
+fn call_each(listeners: &[Listener], event: &Event<'_>) {
+    for listener in listeners {
+        if panic::catch_unwind(AssertUnwindSafe(|| listener(event))).is_err() {
+            let breaker = event.breaker;
+            tracing::error!(target: "breaker", "circuit {breaker}: an event listener panicked");
         }
     }
 }

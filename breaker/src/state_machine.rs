@@ -63,7 +63,7 @@ pub enum Reason {
     RecoveryTimeoutElapsed,
     /// A probe failed (or was slow while a slow-call policy is on): open again.
     ProbeFailed,
-    /// A probe stayed out for `half_open_max_wait`, this long, without an answer: open again.
+    /// Probes stayed out this long (`half_open_max_wait`) with none answering: open again.
     ProbeTimedOut(Duration),
     /// This many probes succeeded, reaching `success_threshold`.
     ProbesSucceeded(u32),
@@ -144,7 +144,8 @@ pub(crate) struct Machine {
 struct Probes {
     in_flight: u32,
     succeeded: u32,
-    /// When the oldest probe still out was admitted (the first admitted while none was out).
+    /// Since when probes have been out with none answering: the admission of the first probe
+    /// while none was out, or the last answer while others stayed out.
     out_since: u64,
 }
 
@@ -261,6 +262,8 @@ impl Machine {
     /// a slow-call policy, slow) probe opens it again.
     fn record_probe(&mut self, outcome: &Outcome, slow: bool, now: u64) -> Option<Transition> {
         self.probes.in_flight -= 1;
+        // An answer: the probes still out are waited for afresh.
+        self.probes.out_since = now;
         let slow_fails = slow && self.config.slow_call_rate_threshold.is_some();
         if outcome.is_ignored() {
             return None;

@@ -10,7 +10,6 @@
 //!   when its verdict could change, and otherwise works from a bound (see [`TimeJudge`]).
 
 use crate::clock::nanos;
-use crate::fast_path::TimeGeometry;
 use crate::state_machine::Reason;
 use crate::{Config, SlidingWindow};
 
@@ -207,9 +206,7 @@ impl Rates {
         }
         let window = match config.sliding_window {
             SlidingWindow::Count { size } => Window::Count(CountWindow::new(size)),
-            SlidingWindow::Time { length, buckets } => {
-                Window::Time(TimeJudge::new(TimeGeometry::new(length, buckets).width()))
-            }
+            time => Window::Time(TimeJudge::new(time.bucket_nanos().unwrap_or(1))),
         };
         Some(Self {
             thresholds: Thresholds {

@@ -88,8 +88,8 @@ impl AppState {
                 breaker
                     .builder()
                     .clock(clock)
-                    .on_event(transitions.listener())
-                    .on_event(events.listener())
+                    .on_transition(transitions.listener())
+                    .on_transition(events.listener())
                     .build()
             })
             .transpose()?;

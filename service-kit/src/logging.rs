@@ -5,7 +5,7 @@
 //! and `message`, so a transition logged with `from`, `to` and `reason` fields reads
 //!
 //! ```text
-//! {"timestamp":"...","level":"WARN","message":"circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)","breaker":"call_service_b","from":"closed","to":"open","reason":"3 consecutive failures","target":"service_a::transition_log"}
+//! {"timestamp":"...","level":"WARN","message":"circuit call_service_b: CLOSED -> OPEN (3 consecutive failures)","breaker":"call_service_b","from":"closed","to":"open","reason":"3 consecutive failures","target":"breaker"}
 //! ```
 //!
 //! A line written inside a request also carries that request's span (`"span":{...}`).

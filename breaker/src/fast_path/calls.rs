@@ -189,12 +189,15 @@ impl Shared {
     fn record_locked(&self, stamp: Stamp, outcome: &Outcome, slow: bool, now: u64) {
         let generation = stamp.word.generation();
         let mut machine = self.lock();
+        // Time first: a probe that answers after `half_open_max_wait` finds the circuit open
+        // again, whether or not anyone looked in between.
+        let observed = machine.observe(now);
         let time_tally = || self.threads.time_tally(generation, now);
-        let transition =
-            machine.record(generation, stamp.is_probe(), outcome, slow, now, time_tally);
+        let recorded = machine.record(generation, stamp.is_probe(), outcome, slow, now, time_tally);
         self.publish(&machine);
         drop(machine);
-        self.announce(transition);
+        self.announce(observed);
+        self.announce(recorded);
     }
 
     /// Frees the probe slot of a permit dropped without an outcome, if it holds one.
@@ -207,6 +210,11 @@ impl Shared {
 
     #[cold]
     fn abandon_probe(&self, stamp: Stamp) {
-        self.lock().abandon(stamp.word.generation(), true);
+        let mut machine = self.lock();
+        let observed = machine.observe(self.now());
+        machine.abandon(stamp.word.generation(), true);
+        self.publish(&machine);
+        drop(machine);
+        self.announce(observed);
     }
 }

@@ -73,6 +73,10 @@ impl Word {
 
 /// Bytes a text may have and still be held inline.
 const INLINE: usize = 23;
+/// The longest text kept, in bytes: a failure's text is quoted in every rejection until the
+/// next failure, and its source (an error message, a URL with a client's query in it) is not
+/// ours to bound. A longer one is cut on a character boundary and ends in `…`.
+pub(crate) const MAX_TEXT: usize = 256;
 
 /// A failure's text: held inline when short, shared when long, cheap to copy either way.
 ///
@@ -95,18 +99,24 @@ pub(crate) struct Inline {
 }
 
 impl Text {
-    /// The text `value` displays as. Only a text longer than 23 bytes allocates.
+    /// The text `value` displays as, cut at [`MAX_TEXT`] bytes. Only a text longer than 23
+    /// bytes allocates.
     pub(crate) fn display(value: impl fmt::Display) -> Self {
         let mut writer = Writer::Inline(Inline {
             bytes: [0; INLINE],
             len: 0,
         });
-        // Writing to a buffer or a String cannot fail; a Display impl that reports an error
-        // anyway leaves what it wrote so far.
+        // Writing to a buffer or a String cannot fail, and a cut text reports an error only to
+        // stop the formatting; a Display impl that reports an error of its own leaves what it
+        // wrote so far.
         let _ = write!(writer, "{value}");
         match writer {
             Writer::Inline(inline) => Text::Inline(inline),
             Writer::Spilled(text) => Text::Shared(text.into()),
+            Writer::Cut(mut text) => {
+                text.push('…');
+                Text::Shared(text.into())
+            }
         }
     }
 
@@ -148,10 +158,13 @@ impl From<&str> for Text {
     }
 }
 
-/// Where `Text::display` is writing: the inline buffer until it would overflow.
+/// Where `Text::display` is writing: the inline buffer until it would overflow, then a
+/// `String` until it reaches [`MAX_TEXT`].
 enum Writer {
     Inline(Inline),
     Spilled(String),
+    /// Full: whatever comes next is dropped.
+    Cut(String),
 }
 
 impl Write for Writer {
@@ -164,16 +177,28 @@ impl Write for Writer {
                     inline.bytes[start..end].copy_from_slice(piece.as_bytes());
                     // `end` is at most 23, so it fits the byte.
                     inline.len = end as u8;
-                } else {
-                    let mut text = String::with_capacity(end.max(64));
-                    text.push_str(std::str::from_utf8(&inline.bytes[..start]).unwrap_or_default());
-                    text.push_str(piece);
-                    *self = Writer::Spilled(text);
+                    return Ok(());
                 }
+                let mut text = String::with_capacity(end.clamp(64, MAX_TEXT + '…'.len_utf8()));
+                text.push_str(std::str::from_utf8(&inline.bytes[..start]).unwrap_or_default());
+                *self = Writer::Spilled(text);
+                self.write_str(piece)
             }
-            Writer::Spilled(text) => text.push_str(piece),
+            Writer::Spilled(text) => {
+                if text.len() + piece.len() <= MAX_TEXT {
+                    text.push_str(piece);
+                    return Ok(());
+                }
+                let mut room = MAX_TEXT - text.len();
+                while !piece.is_char_boundary(room) {
+                    room -= 1;
+                }
+                text.push_str(&piece[..room]);
+                *self = Writer::Cut(std::mem::take(text));
+                Err(fmt::Error)
+            }
+            Writer::Cut(_) => Err(fmt::Error),
         }
-        Ok(())
     }
 }
 
@@ -301,6 +326,27 @@ mod tests {
         let copy = long.unshared();
         assert_eq!(copy, long);
         assert!(matches!((&copy, &long), (Text::Shared(a), Text::Shared(b)) if !Arc::ptr_eq(a, b)));
+    }
+
+    #[test]
+    fn a_text_longer_than_the_limit_is_cut_on_a_character_boundary() {
+        let long = format!("HTTP 500 for url: http://b/api?fail={}", "é".repeat(400));
+        let text = Text::display(&long);
+        let kept = text.as_str().strip_suffix('…').expect("marked as cut");
+        assert!(
+            kept.len() <= MAX_TEXT && kept.len() > MAX_TEXT - 2,
+            "{}",
+            kept.len()
+        );
+        assert!(long.starts_with(kept));
+        let exactly = "x".repeat(MAX_TEXT);
+        assert_eq!(
+            Text::display(&exactly).as_str(),
+            exactly,
+            "the limit itself is kept whole"
+        );
+        let in_pieces = Text::display(format_args!("{}{}", "y".repeat(200), "z".repeat(200)));
+        assert_eq!(in_pieces.as_str().len(), MAX_TEXT + '…'.len_utf8());
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! The lock-free fast path in front of the state machine. A learner can skip this module: it
 //! changes how fast the breaker decides, never what it decides.
 //!
-//! The [`Machine`] lives behind a mutex. Taking that mutex costs two atomic read-modify-writes
-//! (5 ns each on this project's machine, an AMD EPYC) and makes every thread write one
-//! cache line, so a breaker that asked the machine about every call would be slower than its
+//! The [`Machine`] lives behind a mutex. Taking that mutex costs two locked instructions and
+//! makes every thread write one cache line, so a breaker that asked the machine about every call would be slower than its
 //! peers on one thread and far slower on several. Instead, after every step the machine says
 //! what may be decided without it ([`Shortcuts`](crate::state_machine::Shortcuts)); that is published in one atomic word and
 //! two deadlines, and a call reads them:
@@ -11,7 +10,7 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (3.6 ns against 23 ns for
+//! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
 //!   the precise one) and a rejection built from what this thread cached when the circuit
 //!   opened: no lock.
 //! * **A time window**: each thread records into its own buckets; the machine reads them all
@@ -20,10 +19,10 @@
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
 //! takes the lock and asks the machine.
 //!
-//! What it buys, measured on that machine (`breaker/BENCHMARKS.md`): a successful call while
-//! Closed costs 4.2 ns in a plain loop, a rejection while Open 11.3 ns, and two threads calling
-//! one breaker together complete a call every 2.2 ns; the mutex alone, uncontended, would cost
-//! 10 ns a call.
+//! What it buys, measured on this project's machine, an AMD EPYC (`breaker/BENCHMARKS.md`):
+//! a successful call while Closed costs 4.2 ns in a plain loop, a rejection while Open 11 to
+//! 13 ns, and two threads calling one breaker together complete a call every 2.2 ns, where the
+//! two locked instructions of an uncontended mutex cost 10 ns before any work.
 //!
 //! | file | what it holds |
 //! |---|---|

@@ -91,7 +91,10 @@ fn debug_output_names_the_breaker_and_says_what_matters() {
         shown.starts_with(r#"Builder { name: "inventory", config: Config {"#),
         "{shown}"
     );
-    assert!(shown.ends_with("listeners: 1 }"), "{shown}");
+    assert!(
+        shown.ends_with("listeners: 1, transition_listeners: 0 }"),
+        "{shown}"
+    );
 }
 
 #[test]

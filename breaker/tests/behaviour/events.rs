@@ -122,3 +122,39 @@ fn a_panicking_listener_cannot_leave_a_probe_slot_held() {
     cb.try_acquire().expect("the slot was freed").success();
     assert_eq!(cb.state(), State::Closed);
 }
+
+#[test]
+fn a_transition_listener_hears_transitions_and_nothing_else() {
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let log = heard.clone();
+    let (cb, clock) = crate::support::on_manual_clock(
+        CircuitBreaker::builder("transitions-only")
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(1))
+            .on_transition(move |event| {
+                assert_eq!(event.breaker, "transitions-only");
+                match event.kind {
+                    EventKind::StateChanged(transition) => {
+                        log.lock()
+                            .expect("not poisoned")
+                            .push(transition.to_string());
+                    }
+                    other => panic!("a transition listener heard {other:?}"),
+                }
+            }),
+    );
+    cb.try_acquire().expect("closed").success();
+    cb.try_acquire().expect("closed").ignore();
+    cb.try_acquire().expect("closed").failure("down");
+    assert!(cb.try_acquire().is_err());
+    clock.advance(Duration::from_secs(1));
+    cb.try_acquire().expect("probe").success();
+    assert_eq!(
+        *heard.lock().expect("not poisoned"),
+        [
+            "CLOSED -> OPEN (1 consecutive failures)",
+            "OPEN -> HALF_OPEN (recovery timeout elapsed)",
+            "HALF_OPEN -> CLOSED (half-open probe succeeded)",
+        ]
+    );
+}

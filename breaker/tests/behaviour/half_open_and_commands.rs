@@ -65,8 +65,10 @@ fn half_open_with_no_probe_out_waits_for_one_however_long() {
     assert_eq!(cb.state(), State::Closed);
 }
 
+/// The wait is for an answer, any answer: while probes keep answering, the ones still out are
+/// waited for afresh; once none has answered for the whole wait, the circuit opens again.
 #[test]
-fn the_wait_runs_from_the_first_probe_admitted_while_none_was_out() {
+fn the_wait_runs_from_the_last_answer_while_probes_are_out() {
     let (cb, clock) = on_manual_clock(
         CircuitBreaker::builder("several")
             .failure_threshold(1)
@@ -77,16 +79,44 @@ fn the_wait_runs_from_the_first_probe_admitted_while_none_was_out() {
     );
     fail(&cb, "down");
     clock.advance(RECOVERY);
-    cb.try_acquire().expect("probe").success();
-    clock.advance(MAX_WAIT * 2);
     let first = cb.try_acquire().expect("probe");
     clock.advance(MAX_WAIT - SECOND);
-    let second = cb.try_acquire().expect("probe");
-    second.success();
+    cb.try_acquire().expect("probe").success();
+    clock.advance(MAX_WAIT - SECOND);
+    assert_eq!(
+        cb.state(),
+        State::HalfOpen,
+        "an answer 4 s ago: the first is waited for afresh"
+    );
     clock.advance(SECOND);
-    assert_eq!(cb.state(), State::Open, "the first has been out 5 s");
+    assert_eq!(cb.state(), State::Open, "5 s without an answer");
     first.success();
-    assert_eq!(cb.state(), State::Open);
+    assert_eq!(cb.state(), State::Open, "its late answer is ignored");
+}
+
+/// Nobody looks at the breaker while the probe is out: its late answer is still too late.
+#[test]
+fn a_late_probe_is_ignored_even_when_nobody_looked_in_between() {
+    let (cb, clock) = waiting();
+    let late = cb.try_acquire().expect("the probe");
+    clock.advance(MAX_WAIT + SECOND);
+    late.success();
+    assert_eq!(
+        cb.state(),
+        State::Open,
+        "the wait ran out before the answer"
+    );
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(rejected.reason(), Some(Reason::ProbeTimedOut(MAX_WAIT)));
+    let (cb, clock) = waiting();
+    let dropped = cb.try_acquire().expect("the probe");
+    clock.advance(MAX_WAIT + SECOND);
+    drop(dropped);
+    assert_eq!(
+        cb.state(),
+        State::Open,
+        "a probe given up late opens it too"
+    );
 }
 
 #[test]

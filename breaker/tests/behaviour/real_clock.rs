@@ -3,11 +3,11 @@
 //! or a trait default the breaker does not use.
 //!
 //! The default clock reads `CLOCK_MONOTONIC_COARSE`, which moves once per kernel tick and so
-//! trails real time. On this project's 2-core VM the kernel reports a 4 ms tick
-//! (`clock_getres`), but ticks arrive late: over 3 s of busy reading the coarse clock moved in
-//! steps of 4 to 12 ms and trailed `CLOCK_MONOTONIC` by 2.5 to 14.5 ms (median 4.5 ms). The
-//! tests allow [`TRAIL`] for that, well above what was measured; none asserts how long anything
-//! took.
+//! trails real time: a tick is 4 ms on this project's 2-core VM (`clock_getres`), and ticks
+//! come late on a busy VM. The tests compare the breaker's view of time with real time and
+//! allow it to trail by [`TRAIL`], a dozen ticks; what they assert is what real time can only
+//! make true (a circuit is not HalfOpen before its recovery timeout, less that allowance),
+//! never how long an operation took.
 
 use breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 use std::time::{Duration, Instant, SystemTime};
@@ -151,20 +151,19 @@ fn a_rejections_sec_remaining_stays_right_on_the_default_clock() {
     }
 }
 
-/// A slow call on the default clock is timed with the precise clock.
+/// A slow call on the default clock is timed with the precise clock: a call that sleeps past
+/// the threshold is slow, however busy the machine.
 #[test]
 fn the_default_clock_times_slow_calls() {
     let cb = CircuitBreaker::builder("timed")
         .slow_call_duration(Duration::from_millis(20))
         .build()
         .expect("valid");
-    let fast = cb.try_acquire().expect("closed");
-    fast.success();
     let slow = cb.try_acquire().expect("closed");
     std::thread::sleep(Duration::from_millis(25));
     slow.success();
     let calls = cb.snapshot().calls;
-    assert_eq!((calls.successful, calls.slow), (2, 1));
+    assert_eq!((calls.successful, calls.slow), (1, 1));
 }
 
 /// A clock of one's own needs only `now` and `wall_origin`: the breaker reads time through the

@@ -87,8 +87,9 @@ impl EventHub {
         }
     }
 
-    /// The breaker listener that feeds this hub: it publishes transitions and ignores every
-    /// other event, so an ordinary call costs it one `match`.
+    /// The breaker listener that feeds this hub, for
+    /// [`on_transition`](breaker::Builder::on_transition): it publishes each transition (and
+    /// would ignore any other event).
     pub fn listener(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
         let hub = self.clone();
         move |event| {

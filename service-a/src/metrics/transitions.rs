@@ -43,7 +43,7 @@ pub struct Transitions {
 
 impl Transitions {
     /// The listener to give the breaker's builder
-    /// ([`on_event`](breaker::Builder::on_event)): it counts each `StateChanged` event and
+    /// ([`on_transition`](breaker::Builder::on_transition)): it counts each `StateChanged` event and
     /// ignores the rest. A transition is rare, so the label set built for it costs nothing
     /// that matters.
     pub fn listener(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
@@ -106,7 +106,7 @@ mod tests {
             .failure_threshold(1)
             .recovery_timeout(Duration::from_secs(10))
             .clock(clock.clone())
-            .on_event(transitions.listener())
+            .on_transition(transitions.listener())
             .build()
             .expect("valid");
         transitions.start_at_zero(cb.name());
