@@ -121,7 +121,7 @@ impl ClientFlags {
     /// # Errors
     ///
     /// A [`FlagError`] naming the flag (or both flags) at fault: a per-attempt timeout not
-    /// shorter than the recovery timeout, a deadline shorter than one attempt, a backoff
+    /// shorter than the recovery timeout, a deadline not longer than one attempt, a backoff
     /// ceiling below the first backoff, or breaker settings the breaker refuses.
     pub fn resolve(&self) -> Result<ClientSettings, FlagError> {
         let settings = self.fill_in();
@@ -178,13 +178,16 @@ impl ClientFlags {
 /// The rules between flags, and the breaker's own validation.
 fn check(settings: &ClientSettings) -> Result<(), FlagError> {
     let attempt = settings.request_timeout;
+    // Equal is refused too: the deadline's timer starts first, so it could cut the attempt a
+    // tick before the attempt's own timeout fires, and a call cut by the deadline counts as
+    // nothing for the breaker: a hung B might then never open the circuit.
     if let Some(deadline) = settings.call_deadline
-        && deadline < attempt
+        && deadline <= attempt
     {
         return Err(FlagError {
             flag: "--call-deadline",
             reason: format!(
-                "{} is shorter than one attempt (--request-timeout {})",
+                "{} must be longer than one attempt (--request-timeout {})",
                 human(deadline),
                 human(attempt)
             ),

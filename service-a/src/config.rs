@@ -403,10 +403,12 @@ mod tests {
             ),
             "{err}"
         );
-        // Without a breaker there is no recovery timeout to outlive; a deadline equal to one
-        // attempt is enough.
+        // Without a breaker there is no recovery timeout to outlive.
         assert!(parse(&["--request-timeout", "20s", "--no-breaker"]).is_ok());
-        assert!(parse(&["--request-timeout", "2s", "--call-deadline", "2s"]).is_ok());
+        // A deadline must leave the attempt's own timeout room to fire first.
+        let err = parse(&["--request-timeout", "2s", "--call-deadline", "2s"]).expect_err("equal");
+        assert!(err.to_string().contains("--call-deadline"), "{err}");
+        assert!(parse(&["--request-timeout", "2s", "--call-deadline", "2001ms"]).is_ok());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Nothing here reads a clock or locks anything; the caller passes `now`, so expiry is a plain
 //! function of (state, now) and tests need neither a runtime nor sleeps.
 
+use service_kit::fallback::echo;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -61,7 +62,7 @@ impl FromStr for Mode {
         Mode::ALL
             .into_iter()
             .find(|mode| mode.as_str() == s)
-            .ok_or_else(|| ModeError::UnknownMode(s.to_owned()))
+            .ok_or_else(|| ModeError::UnknownMode(echo(s).into_owned()))
     }
 }
 
@@ -179,7 +180,9 @@ impl ModeSetting {
     /// to 1), at once; `lasts` as in [`ModeSetting::new`].
     pub fn flaky(failure_rate: f64, lasts: Option<Duration>) -> Result<Self, ModeError> {
         if !(0.0..=1.0).contains(&failure_rate) {
-            return Err(ModeError::BadFailureRate(failure_rate.to_string()));
+            return Err(ModeError::BadFailureRate(
+                echo(&failure_rate.to_string()).into_owned(),
+            ));
         }
         Ok(Self {
             mode: Mode::Flaky,

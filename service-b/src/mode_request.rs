@@ -1,5 +1,6 @@
 //! The JSON body of `POST /mode`, and its translation into a checked [`ModeSetting`].
 
+use service_kit::fallback::echo;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -63,7 +64,7 @@ impl ModeRequest {
             .ok_or(ModeError::MissingFailureRate)?;
         let rate = rate
             .as_f64()
-            .ok_or_else(|| ModeError::BadFailureRate(rate.to_string()))?;
+            .ok_or_else(|| ModeError::BadFailureRate(echo(&rate.to_string()).into_owned()))?;
         ModeSetting::flaky(rate, lasts)
     }
 }
@@ -71,7 +72,7 @@ impl ModeRequest {
 fn parse(field: &'static str, text: &str) -> Result<Duration, ModeError> {
     humantime::parse_duration(text).map_err(|err| ModeError::Unparsable {
         field,
-        value: text.to_owned(),
+        value: echo(text).into_owned(),
         reason: err.to_string(),
     })
 }

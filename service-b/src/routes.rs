@@ -1,7 +1,7 @@
 //! The router: which path goes to which handler, plus the small handlers themselves.
 
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Value, json};
@@ -16,6 +16,9 @@ use crate::mode::ModeSnapshot;
 use crate::mode_request::ModeRequest;
 use crate::state::AppState;
 use crate::stats::{self, StatsSnapshot};
+
+/// The longest `POST /mode` body accepted; a longer one is refused with 413.
+pub const MAX_MODE_BODY: usize = 1024;
 
 /// Service B's routes, ready to serve or to drive with `tower::ServiceExt::oneshot`.
 ///
@@ -38,7 +41,13 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api", api)
         .route("/health", get(health))
-        .route("/mode", get(get_mode).post(set_mode))
+        // A mode request is a few dozen bytes; anything much longer is refused before parsing.
+        .route(
+            "/mode",
+            get(get_mode)
+                .post(set_mode)
+                .layer(DefaultBodyLimit::max(MAX_MODE_BODY)),
+        )
         .route("/stats", get(get_stats))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

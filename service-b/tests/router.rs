@@ -465,3 +465,33 @@ async fn a_mode_body_without_json_content_type_is_a_json_415() {
     let reply = send(&router, request).await;
     assert_error(&reply, StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_mode_body_over_a_kibibyte_is_refused_with_a_json_413() {
+    let (_, router) = service();
+    let padded = format!(r#"{{"mode":"fail","padding":"{}"}}"#, "x".repeat(2_000));
+    let reply = post_mode(&router, &padded).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.json()["status"], "error");
+    assert_eq!(
+        get(&router, "/mode").await.json()["mode"],
+        "healthy",
+        "unchanged"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_mode_value_is_echoed_cut_to_the_echo_limit() {
+    let (_, router) = service();
+    let long = "m".repeat(900);
+    let reply = post_mode(&router, &format!(r#"{{"mode":"{long}"}}"#)).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "must be one of healthy");
+    let message = reply.json()["message"].as_str().expect("text").to_owned();
+    assert!(message.len() < 300, "{} bytes: {message}", message.len());
+    assert!(message.contains('…'), "{message}");
+}
