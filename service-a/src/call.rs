@@ -1,6 +1,9 @@
 //! `GET /call` and `GET /call-fallback`: the article's route, and its best-practice variant,
 //! and the call to B both make, which runs to its end whoever hangs up.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -8,7 +11,7 @@ use tracing::debug;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::upstream::CallError;
+use crate::upstream::{BulkheadFull, CallError};
 use service_kit::strict_query::StrictQuery;
 
 /// The query of both routes. Other parameters are ignored, as in the article; `fail` given
@@ -76,16 +79,26 @@ impl AppState {
     /// timeout and the deadline, even if the client hangs up and the handler is dropped: its
     /// outcome is recorded by the breaker, a good answer still reaches the cache, and a
     /// half-open probe keeps its slot until B has answered, so no more than
-    /// `half_open_max_calls` calls reach B per half-open episode whatever the clients do.
+    /// `half_open_max_calls` calls reach B per half-open episode whatever the clients do. At
+    /// most `--max-connections` such calls run at once; beyond, a call is refused at once, as a
+    /// full bulkhead is.
     ///
     /// # Errors
     ///
-    /// A [`CallError`]: a refusal by the breaker or the bulkhead without touching B, B's
+    /// A [`CallError`]: a refusal by the breaker or a bulkhead without touching B, B's
     /// failure, or the deadline.
     pub async fn call_service_b(&self, fail: Option<&str>) -> Result<String, CallError> {
+        let (places, most) = self.calls_in_flight();
+        let Ok(place) = Arc::clone(places).try_acquire_owned() else {
+            return Err(CallError::BulkheadFull(BulkheadFull::new(
+                most,
+                Duration::ZERO,
+            )));
+        };
         let url = self.service_b().url(fail);
         let state = self.clone();
         let call = tokio::spawn(async move {
+            let _place = place;
             let result = state.service_b().call(url).await;
             if let Ok(body) = &result {
                 // Within --max-response-bytes: a bigger body is a failure, never an answer.

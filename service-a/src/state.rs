@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
 
 use crate::admin::AdminToken;
@@ -25,6 +27,11 @@ pub struct AppState {
 #[derive(Debug)]
 struct Shared {
     service_b: ServiceB,
+    /// Calls to B in flight, as many as the connections A serves at once: every call runs to
+    /// its end even when its client hangs up (see [`AppState::call_service_b`]), and this is
+    /// what bounds the calls left running by clients that ask and hang up in a loop.
+    calls_in_flight: Arc<Semaphore>,
+    max_calls_in_flight: usize,
     breaker: Option<CircuitBreaker>,
     last_good: LastGood,
     metrics: Metrics,
@@ -94,16 +101,28 @@ impl AppState {
             })
             .transpose()?;
         let service_b = ServiceB::new(&config.service_b_url, settings, breaker.clone(), jitter)?;
+        let max_calls_in_flight = config.server.max_connections.get() as usize;
         Ok(Self {
             shared: Arc::new(Shared {
                 metrics: Metrics::new(breaker.as_ref(), transitions, &service_b),
                 service_b,
+                calls_in_flight: Arc::new(Semaphore::new(max_calls_in_flight)),
+                max_calls_in_flight,
                 breaker,
                 last_good: LastGood::default(),
                 events,
                 admin_token: config.admin.admin_token.clone(),
             }),
         })
+    }
+
+    /// The places for calls to B in flight, and how many there are (see
+    /// [`AppState::call_service_b`]).
+    pub(crate) fn calls_in_flight(&self) -> (&Arc<Semaphore>, usize) {
+        (
+            &self.shared.calls_in_flight,
+            self.shared.max_calls_in_flight,
+        )
     }
 
     /// The breaker in front of B; `None` with `--no-breaker`.

@@ -195,6 +195,47 @@ async fn ten_clients_hanging_up_in_one_half_open_episode_send_one_probe_to_b() {
     b.stop().await;
 }
 
+/// Clients that ask and hang up in a loop leave their calls to B running; as many may run as A
+/// serves connections at once, and the next is refused at once, as a full bulkhead is.
+#[tokio::test]
+async fn calls_left_running_by_clients_that_hung_up_are_bounded_by_the_connection_cap() {
+    let b = ServiceB::start().await;
+    b.set_mode(r#"{"mode":"slow","delay":"3s"}"#).await;
+    let a = ServiceA::with_config(config_with(
+        &b.base(),
+        &["--max-connections", "1", "--request-timeout", "6s"],
+    ))
+    .await;
+    let mut client = TcpStream::connect(a.address()).await.expect("connect");
+    client
+        .write_all(b"GET /call HTTP/1.1\r\nhost: a\r\n\r\n")
+        .await
+        .expect("send");
+    b.wait_for_in_flight(1).await;
+    drop(client);
+
+    let (status, body) = a.get("/call").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["message"], "bulkhead full: 1 call to service B already in flight",
+        "{body}"
+    );
+    assert_eq!(
+        b.stat("max_in_flight").await,
+        1,
+        "B never saw the second call"
+    );
+    b.wait_until_idle().await;
+    let (status, _) = a.get("/call").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the place is free once B has answered"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
 /// Waits (bounded) until the fake's count of bytes sent stops growing; returns it.
 async fn wait_for_the_fake_to_stop(fake: &FakeB) -> u64 {
     let deadline = tokio::time::Instant::now() + PATIENCE;
