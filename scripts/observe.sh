@@ -7,7 +7,8 @@
 # then starts B, A (production profile, JSON logs) and Prometheus on free loopback ports.
 # Prometheus scrapes A every second and runs a copy of the alert rules whose `for:` is 2 s
 # (the shipped file keeps its minutes). The script then:
-#   1. trips the circuit on its failure rate, and makes two half-open probes fail;
+#   1. trips the circuit on its failure rate three times, letting a good probe close it
+#      between trips (flapping), then makes two half-open probes fail;
 #   2. waits until Prometheus reports CircuitBreakerOpen, CircuitBreakerFailureRateHigh and
 #      CircuitBreakerFlapping firing;
 #   3. lets a good probe close the circuit, and runs every PromQL query of every panel of
@@ -35,7 +36,10 @@ TEST_FOR=2s
 ALERT_SECONDS=60
 ALERTS=(CircuitBreakerOpen CircuitBreakerFailureRateHigh CircuitBreakerFlapping)
 # The transitions the scenario causes, in order, as "from>to".
-WANTED_TRANSITIONS='closed>open open>half_open half_open>open open>half_open half_open>open open>half_open half_open>closed'
+WANTED_TRANSITIONS='closed>open open>half_open half_open>closed'
+WANTED_TRANSITIONS+=' closed>open open>half_open half_open>closed'
+WANTED_TRANSITIONS+=' closed>open open>half_open half_open>open open>half_open half_open>open'
+WANTED_TRANSITIONS+=' open>half_open half_open>closed'
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -168,13 +172,34 @@ await_state() {
   done
 }
 
-trip_and_fail_probes() {
-  heading "1. trip the circuit, then fail two probes"
+# trip: failing calls until the window (at least 4 calls, half of them failed) opens the
+# circuit.
+trip() {
+  local call
+  for call in 1 2 3 4; do
+    call_a '/call?fail=true'
+  done
+  await_state open
+}
+
+# recover: a good probe once the circuit half-opens.
+recover() {
+  await_state half_open
+  call_a /call
+  await_state closed
+}
+
+flap_then_fail_probes() {
+  heading "1. trip the circuit three times, closing it between, then fail two probes"
   call_a /call
   call_a /call
   call_a '/call?fail=true'
   call_a '/call?fail=true'
   await_state open
+  recover
+  trip
+  recover
+  trip
   call_a /call # rejected
   local probe
   for probe in 1 2; do
@@ -298,7 +323,7 @@ main() {
   build_binaries
   start_services
   start_prometheus
-  trip_and_fail_probes
+  flap_then_fail_probes
   await_alerts
   close_the_circuit
   check_dashboard
