@@ -15,7 +15,7 @@ use tokio::time::Instant;
 ///
 /// A simulated outage longer than a day is a typo, and the cap keeps `now + for` far from
 /// overflowing an [`Instant`].
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_DURATION: Duration = service_kit::duration::MAX;
 
 /// How `/api` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
