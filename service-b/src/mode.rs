@@ -373,6 +373,8 @@ mod tests {
             err.to_string().starts_with("`delay` must be at most 1day"),
             "{err}"
         );
+        assert!(ModeSetting::new(Mode::Fail, None, TWO_S, Some(MAX_DURATION)).is_ok());
+        assert!(ModeSetting::new(Mode::Slow, Some(MAX_DURATION), TWO_S, None).is_ok());
     }
 
     #[test]
