@@ -22,10 +22,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # The longest the whole browser session may take; each of its waits is bounded at 30 s too.
 CHECK_MAX_SECONDS=180
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-
 parse_args() {
   SCREENSHOT=''
   while (($#)); do

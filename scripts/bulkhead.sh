@@ -21,25 +21,14 @@ CALLS=100
 SLOW='{"mode":"slow","delay":"2s"}'
 SLOW_MS=2000
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-
 # run_case NAME LABEL A_FLAG...: CALLS calls at once against fresh services; leaves
 # "LABEL|B peak|200s|200 p50|503s|503 p50|503 max" in $WORK/NAME.row.
 run_case() {
   local name=$1 label=$2
   shift 2
   heading "$label"
-  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
-  local b=http://$STARTED_ADDR
-  wait_healthy service-b "$b/health"
-  set_b_mode "$b" "$SLOW"
-  start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" --service-b-url "$b" \
-    --request-timeout 3s "$@"
-  local a=http://$STARTED_ADDR
-  wait_healthy service-a "$a/health"
-  say "service A flags: --request-timeout 3s${*:+ $*}"
+  start_b_and_a "$name" "$SLOW" --request-timeout 3s "$@"
+  local a=$A_URL b=$B_URL
 
   run_load "$name" "$a/call" "$CALLS" "$CALLS"
   local peak ok ok_p50 refused refused_p50 refused_max

@@ -8,13 +8,16 @@
 #   * build_binaries, start_service (on 127.0.0.1:0, reading the bound address from the log),
 #     stop_services, wait_healthy;
 #   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below);
-#   * for the experiments: set_b_mode, b_stats, run_load (our loadgen binary), json_count.
+#   * usage, which prints the sourcing script's header comment;
+#   * for the experiments: start_b_and_a, set_b_mode, b_stats, run_load (our loadgen binary),
+#     json_count.
 #
 # Why python3 and not jq for JSON: jq is a separate package that a fresh machine may lack, while
 # python3 (with its json module) is on every machine these scripts target, CI images included.
 # It costs ~20 ms a call, which no timing assertion here measures (curl times the requests).
 
-# Globals set here are read by the sourcing script (STATUS, BODY, JSON_VALUES, BIN_DIR, C_*).
+# Globals set here are read by the sourcing script (STATUS, BODY, JSON_VALUES, BIN_DIR, A_URL,
+# B_URL, C_*).
 # shellcheck disable=SC2034
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -264,6 +267,27 @@ post_json() {
 }
 
 # set_b_mode B_URL JSON: puts Service B in the mode JSON describes, e.g. {"mode":"slow","delay":"2s"}.
+# usage: the sourcing script's header comment, from its second line to `set -euo pipefail`.
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+# start_b_and_a NAME B_MODE A_FLAG...: fresh services for one case of an experiment: B set to
+# B_MODE (a `POST /mode` body), then A calling it with the A_FLAGs. Sets B_URL and A_URL.
+start_b_and_a() {
+  local name=$1 mode=$2
+  shift 2
+  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
+  B_URL=http://$STARTED_ADDR
+  wait_healthy service-b "$B_URL/health"
+  set_b_mode "$B_URL" "$mode"
+  start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" \
+    --service-b-url "$B_URL" "$@"
+  A_URL=http://$STARTED_ADDR
+  wait_healthy service-a "$A_URL/health"
+  say "service A flags: ${*:-(none: the article profile)}"
+}
+
 set_b_mode() {
   post_json "$1/mode" "$2"
   [[ $STATUS == 200 ]] || die "B refused the mode $2: HTTP $STATUS $BODY"

@@ -23,10 +23,6 @@ OPEN_PREFIX='Circuit "call_service_b" OPEN until '
 # The state changes this walk-through causes, in order, as A logs them.
 WANTED_TRANSITIONS='CLOSED -> OPEN, OPEN -> HALF_OPEN, HALF_OPEN -> OPEN, OPEN -> HALF_OPEN, HALF_OPEN -> CLOSED, CLOSED -> OPEN'
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-
 parse_args() {
   FAIL_DELAY=2s FAIL_DELAY_MS=2000 REQUEST_TIMEOUT=3s RECOVERY_TIMEOUT=10s RECOVERY_SECONDS=10
   while (($#)); do

@@ -41,10 +41,6 @@ WANTED_TRANSITIONS+=' closed>open open>half_open half_open>closed'
 WANTED_TRANSITIONS+=' closed>open open>half_open half_open>open open>half_open half_open>open'
 WANTED_TRANSITIONS+=' open>half_open half_open>closed'
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-
 # install_prometheus: Debian's prometheus (which brings promtool), unless both are there. The
 # package may try to start its own service; this script never talks to it (it runs its own
 # Prometheus on a free port with its own data), so whether it started does not matter.

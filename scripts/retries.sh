@@ -21,24 +21,14 @@ REQUESTS=2000
 CONCURRENCY=20
 FLAKY='{"mode":"flaky","failure_rate":0.1}'
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-
 # run_case NAME LABEL A_FLAG...: one load run against fresh services; leaves "LABEL|200s|B calls|
 # circuit opened" in $WORK/NAME.row.
 run_case() {
   local name=$1 label=$2
   shift 2
   heading "$label"
-  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
-  local b=http://$STARTED_ADDR
-  wait_healthy service-b "$b/health"
-  set_b_mode "$b" "$FLAKY"
-  start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" --service-b-url "$b" "$@"
-  local a=http://$STARTED_ADDR
-  wait_healthy service-a "$a/health"
-  say "service A flags: ${*:-(none: the article profile)}"
+  start_b_and_a "$name" "$FLAKY" "$@"
+  local a=$A_URL b=$B_URL
 
   run_load "$name" "$a/call" "$REQUESTS" "$CONCURRENCY"
   local ok calls seconds opened=no
