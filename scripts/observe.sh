@@ -171,8 +171,8 @@ await_state() {
 # trip: failing calls until the window (at least 4 calls, half of them failed) opens the
 # circuit.
 trip() {
-  local call
-  for call in 1 2 3 4; do
+  local _
+  for _ in 1 2 3 4; do
     call_a '/call?fail=true'
   done
   await_state open
