@@ -231,16 +231,19 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
 fn breaker_flag_error(err: &ConfigError) -> FlagError {
     let flag = match err.field() {
         "failure_threshold" => "--failure-threshold",
-        "recovery_timeout" => "--recovery-timeout",
         "half_open_max_calls" => "--half-open-max-calls",
         "failure_rate_threshold" => "--failure-rate-threshold",
-        "slow_call_duration" => "--slow-call-threshold",
         "slow_call_rate_threshold" => "--slow-call-rate-threshold",
         "sliding_window" => "--sliding-window",
-        "minimum_calls" => "--minimum-calls",
-        // Settings without a flag keep the breaker's defaults, so this is not expected; the
-        // breaker's own message still names the field.
-        _ => "a circuit breaker setting",
+        // The flags' own parsers and `check` refuse every other setting the breaker would
+        // (a zero recovery timeout, slow-call duration or minimum), so none reaches here; the
+        // breaker's own message names the field all the same.
+        _ => {
+            return FlagError {
+                flag: "a circuit breaker setting",
+                reason: err.to_string(),
+            };
+        }
     };
     FlagError {
         flag,

@@ -354,6 +354,10 @@ mod tests {
             (&["--max-concurrent", "10001"][..], "--max-concurrent"),
             (&["--bulkhead-wait", "soon"][..], "--bulkhead-wait"),
             (&["--max-response-bytes", "0"][..], "--max-response-bytes"),
+            (
+                &["--max-response-bytes", "1073741825"][..],
+                "--max-response-bytes",
+            ),
             (&["--profile", "staging"][..], "--profile"),
             (&["--service-b-url", "not a url"][..], "--service-b-url"),
             (
@@ -367,6 +371,26 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{args:?}");
             assert!(err.to_string().contains(flag), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn every_bound_itself_is_accepted() {
+        let settings = settings(&[
+            "--max-response-bytes",
+            "1073741824",
+            "--retry-attempts",
+            "10",
+            "--max-concurrent",
+            "10000",
+            "--retry-backoff",
+            "1s",
+            "--retry-backoff-max",
+            "1s",
+        ]);
+        assert_eq!(settings.max_response_bytes, 1 << 30);
+        assert_eq!(settings.retry.attempts, 10);
+        assert_eq!(settings.bulkhead.map(|b| b.max_concurrent), Some(10_000));
+        assert_eq!(settings.retry.backoff_max, settings.retry.backoff);
     }
 
     #[test]

@@ -232,6 +232,22 @@ mod tests {
     }
 
     #[test]
+    fn the_failure_rate_counts_successes_and_failures_only_and_is_none_without_them() {
+        let ignored = CallCounts {
+            ignored: 3,
+            rejected: 2,
+            ..CallCounts::default()
+        };
+        assert_eq!(failure_rate(ignored), None, "a rate of 0 / 0 is no rate");
+        let calls = CallCounts {
+            successful: 3,
+            failed: 1,
+            ..ignored
+        };
+        assert_eq!(failure_rate(calls), Some(25.0));
+    }
+
+    #[test]
     fn times_print_like_the_python_library() {
         assert_eq!(python_utc(origin()), "2026-11-26 16:56:35.622681+00:00");
     }

@@ -1,4 +1,5 @@
-//! Every admin request is logged (who, what, the result) and the token never is, at any level.
+//! Every admin request is logged (who, what, the result) and the token never is, at any level;
+//! a failed call to B is a warning, an admin request to a service without admin actions is not.
 //!
 //! A binary of its own: it installs the process-wide `tracing` subscriber that captures the
 //! log, which no other test may share.
@@ -88,10 +89,35 @@ async fn admin_requests_are_logged_without_the_token() {
         assert_eq!(answer.status(), status, "{body}");
         assert!(!answer.text().await.expect("body").contains(TOKEN));
     }
+    // B's deterministic failure is worth a warning; so is a refused admin request, unless the
+    // service has no admin actions at all (nothing was tried, nothing is wrong).
+    let plain = ServiceA::start(&b).await;
+    assert_eq!(
+        plain.get("/call?fail=true").await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let answer = client
+        .post(plain.url("/breaker"))
+        .body(r#"{"action":"reset"}"#)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    plain.stop().await;
     a.stop().await;
     b.stop().await;
 
     let text = log.text();
+    for expected in [
+        [" WARN ", "call to service B failed", "status=500"],
+        [" INFO ", "admin action refused", "status=404 Not Found"],
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| expected.iter().all(|part| line.contains(part))),
+            "no line with all of {expected:?} in\n{text}"
+        );
+    }
     let client = "client=127.0.0.1:";
     for expected in [
         "admin action done",

@@ -109,7 +109,12 @@ fn logs_its_address_and_stops_cleanly_on_sigterm() {
             }
         }
     });
-    read_until(&lines, "service A listening");
+    let listening = read_until(&lines, "service A listening").pop();
+    let listening = listening.expect("the line just read");
+    assert!(
+        listening.contains("production"),
+        "names its profile: {listening}"
+    );
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

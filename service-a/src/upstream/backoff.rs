@@ -32,9 +32,9 @@ impl Jitter {
         }))
     }
 
-    /// Always `fraction` (kept below 1): a test's way to know every wait in advance.
+    /// Always `fraction` (of the ceiling, from 0 to 1): a test's way to know every wait in
+    /// advance.
     pub fn fixed(fraction: f64) -> Self {
-        let fraction = fraction.clamp(0.0, 1.0 - f64::EPSILON);
         Self(Arc::new(move || fraction))
     }
 

@@ -25,7 +25,6 @@ mod stack;
 mod timing;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use breaker::CircuitBreaker;
 use reqwest::Url;
@@ -110,11 +109,6 @@ impl ServiceB {
             url.query_pairs_mut().append_pair("fail", fail);
         }
         url
-    }
-
-    /// The per-attempt timeout.
-    pub fn timeout(&self) -> Duration {
-        self.settings.request_timeout
     }
 
     /// Every layer's settings.
