@@ -53,15 +53,24 @@ async fn worker(client: &Client, url: &Url, next: &AtomicU32, requests: u32) -> 
     while next.fetch_add(1, Ordering::Relaxed) < requests {
         let sent = Instant::now();
         let status = match client.get(url.clone()).send().await {
-            // The body is read so the connection can be reused, and so the time is the whole
-            // answer's.
-            Ok(response) => {
-                let status = response.status().as_u16();
-                response.bytes().await.ok().map(|_| status)
-            }
+            Ok(response) => drain(response).await,
             Err(_) => None,
         };
         results.push((status, sent.elapsed()));
     }
     results
+}
+
+/// Reads the body so the connection can be reused and the time is the whole answer's; chunk by
+/// chunk and kept by none, so any body size costs one chunk of memory (the client's timeout
+/// bounds its time). `None` when the body broke off.
+async fn drain(mut response: reqwest::Response) -> Option<u16> {
+    let status = response.status().as_u16();
+    loop {
+        match response.chunk().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Some(status),
+            Err(_) => return None,
+        }
+    }
 }

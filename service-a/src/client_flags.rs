@@ -15,6 +15,8 @@ use service_kit::duration::{parse as duration, parse_positive as positive_durati
 pub const MAX_RETRY_ATTEMPTS: u32 = 10;
 /// Calls in flight at most, with a bulkhead.
 pub const MAX_CONCURRENT: usize = 10_000;
+/// Probes at once at most while half-open: as many as the calls a bulkhead may hold.
+pub const MAX_HALF_OPEN_CALLS: u32 = 10_000;
 /// The largest body cap: bodies are held in memory whole.
 pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -85,7 +87,7 @@ pub struct ClientFlags {
     pub recovery_timeout: Option<Duration>,
 
     /// Probes that may test service B at the same time while half-open (default: 1).
-    #[arg(long)]
+    #[arg(long, value_parser = count_in(1, MAX_HALF_OPEN_CALLS))]
     pub half_open_max_calls: Option<u32>,
 
     /// Calls to B in flight at most (the bulkhead), or none (article: none, production: 32).
@@ -231,13 +233,12 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
 fn breaker_flag_error(err: &ConfigError) -> FlagError {
     let flag = match err.field() {
         "failure_threshold" => "--failure-threshold",
-        "half_open_max_calls" => "--half-open-max-calls",
         "failure_rate_threshold" => "--failure-rate-threshold",
         "slow_call_rate_threshold" => "--slow-call-rate-threshold",
         "sliding_window" => "--sliding-window",
-        // The flags' own parsers and `check` refuse every other setting the breaker would
-        // (a zero recovery timeout, slow-call duration or minimum), so none reaches here; the
-        // breaker's own message names the field all the same.
+        // The flags' own parsers and `check` refuse every other setting the breaker would (a
+        // zero recovery timeout, slow-call duration, minimum or probe limit), so none reaches
+        // here; the breaker's own message names the field all the same.
         _ => {
             return FlagError {
                 flag: "a circuit breaker setting",

@@ -320,6 +320,10 @@ mod tests {
                 "--recovery-timeout",
             ),
             (&["--half-open-max-calls", "0"][..], "--half-open-max-calls"),
+            (
+                &["--half-open-max-calls", "10001"][..],
+                "--half-open-max-calls",
+            ),
             (&["--request-timeout", "0ms"][..], "--request-timeout"),
             (&["--request-timeout", "3 parsecs"][..], "--request-timeout"),
             (&["--request-timeout", "2days"][..], "--request-timeout"),
@@ -382,6 +386,8 @@ mod tests {
             "10",
             "--max-concurrent",
             "10000",
+            "--half-open-max-calls",
+            "10000",
             "--retry-backoff",
             "1s",
             "--retry-backoff-max",
@@ -390,6 +396,10 @@ mod tests {
         assert_eq!(settings.max_response_bytes, 1 << 30);
         assert_eq!(settings.retry.attempts, 10);
         assert_eq!(settings.bulkhead.map(|b| b.max_concurrent), Some(10_000));
+        assert_eq!(
+            settings.breaker.map(|b| b.half_open_max_calls),
+            Some(10_000)
+        );
         assert_eq!(settings.retry.backoff_max, settings.retry.backoff);
     }
 
@@ -445,10 +455,13 @@ mod tests {
             ),
             "{err}"
         );
-        let err = parse(&["--half-open-max-calls", "0"]).expect_err("refused");
+        let err = parse(&["--sliding-window", "5ms", "--failure-rate-threshold", "50%"])
+            .expect_err("refused");
         assert!(
-            err.to_string()
-                .contains("invalid value for --half-open-max-calls: must be at least 1 (got 0)"),
+            err.to_string().contains(
+                "invalid value for --sliding-window: each of the 1 buckets of a 5ms window would \
+                 be shorter than"
+            ),
             "{err}"
         );
         let err = parse(&["--failure-threshold", "none"]).expect_err("no policy left");
