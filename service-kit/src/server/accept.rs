@@ -111,3 +111,38 @@ fn is_one_clients_error(err: &io::Error) -> bool {
             | io::ErrorKind::ConnectionReset
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn open_counts_the_slots_taken_and_freed() {
+        let slots = Slots::new(3);
+        assert_eq!(slots.open(), 0);
+        let first = slots.take().await;
+        let second = slots.take().await;
+        assert_eq!(slots.open(), 2);
+        drop(first);
+        assert_eq!(slots.open(), 1);
+        drop(second);
+        assert_eq!(slots.open(), 0);
+    }
+
+    #[test]
+    fn only_a_single_clients_hang_up_is_retried_at_once() {
+        for kind in [
+            io::ErrorKind::ConnectionAborted,
+            io::ErrorKind::ConnectionRefused,
+            io::ErrorKind::ConnectionReset,
+        ] {
+            assert!(is_one_clients_error(&io::Error::from(kind)), "{kind:?}");
+        }
+        // EMFILE, "Too many open files": the whole server's problem, retried after a pause.
+        let emfile = io::Error::from_raw_os_error(24);
+        assert!(!is_one_clients_error(&emfile), "{emfile}");
+        assert!(!is_one_clients_error(&io::Error::from(
+            io::ErrorKind::OutOfMemory
+        )));
+    }
+}

@@ -10,7 +10,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
+use service_kit::fallback::{method_not_allowed, not_found};
 use service_kit::server::{ServerLimits, Stopped, serve};
+use service_kit::strict_query::StrictQuery;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
@@ -43,8 +45,10 @@ pub struct Server {
 
 impl Server {
     /// Serves the test routes with `limits`:
-    /// `GET /health` answers `ok`; `GET /peer` answers the client's address; `GET /hang` never answers; `GET /held` answers `done` once
-    /// released; `POST /body` answers the length of the body it read.
+    /// `GET /health` answers `ok`; `GET /peer` answers the client's address; `GET /hang` never
+    /// answers; `GET /held` answers `done` once released; `POST /body` answers the length of
+    /// the body it read; `GET /query?name=<v>` answers `v`, through [`StrictQuery`]. Other
+    /// paths and methods get service-kit's fallbacks.
     pub async fn start(limits: ServerLimits) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -63,6 +67,12 @@ impl Server {
                 "/body",
                 post(|body: String| async move { body.len().to_string() }),
             )
+            .route(
+                "/query",
+                get(|StrictQuery(query): StrictQuery<NameQuery>| async move { query.name }),
+            )
+            .method_not_allowed_fallback(method_not_allowed)
+            .fallback(not_found)
             .with_state(Arc::clone(&signals));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, app, limits, async {
@@ -105,6 +115,12 @@ pub async fn finished(task: JoinHandle<Stopped>) -> Stopped {
         .await
         .expect("serve returns within the patience")
         .expect("serve did not panic")
+}
+
+/// `/query`'s one parameter.
+#[derive(Debug, serde::Deserialize)]
+struct NameQuery {
+    name: String,
 }
 
 async fn hang(State(signals): State<Arc<Signals>>) -> &'static str {
