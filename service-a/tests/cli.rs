@@ -2,7 +2,7 @@
 //! SIGTERM ends it cleanly.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -90,14 +90,17 @@ fn the_admin_token_is_checked_and_never_repeated() {
 
 #[test]
 fn logs_its_address_and_stops_cleanly_on_sigterm() {
-    let mut child = Command::new(BINARY)
-        .args(["--listen", "127.0.0.1:0", "--profile", "production"])
-        .env("RUST_LOG", "info")
-        .env_remove("SERVICE_B_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
+    let mut running = KilledOnDrop(
+        Command::new(BINARY)
+            .args(["--listen", "127.0.0.1:0", "--profile", "production"])
+            .env("RUST_LOG", "info")
+            .env_remove("SERVICE_B_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts"),
+    );
+    let child = &mut running.0;
     let stdout = child.stdout.take().expect("piped stdout");
     // Lines arrive through a channel so every wait below is bounded, even if a line never
     // comes.
@@ -128,7 +131,6 @@ fn logs_its_address_and_stops_cleanly_on_sigterm() {
             break exit;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
             panic!("still running 5 s after SIGTERM");
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -141,6 +143,17 @@ fn logs_its_address_and_stops_cleanly_on_sigterm() {
         rest.iter().any(|line| line.contains("service A stopped")),
         "{rest:?}"
     );
+}
+
+/// A child process that a failing assertion does not leave running.
+struct KilledOnDrop(Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        // Both fail harmlessly once the child has exited and been waited for.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The lines up to and including the first containing `wanted`; panics after 5 s without it.

@@ -74,14 +74,20 @@ async fn the_cap_is_the_flag_and_a_declared_length_over_it_fails_before_reading(
 }
 
 #[tokio::test]
-async fn a_body_at_the_cap_is_an_answer() {
-    let fake = FakeB::start(Answer::Stream(1000)).await;
-    let a =
-        ServiceA::with_config(config_with(&fake.base(), &["--max-response-bytes", "1000"])).await;
-    let (status, body) = a.get("/call").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"].as_str().map(str::len), Some(1000));
-    a.stop().await;
+async fn a_body_at_the_cap_is_an_answer_whether_its_length_is_declared_or_not() {
+    for answer in [Answer::Stream(1000), Answer::Sized(1000)] {
+        let fake = FakeB::start(answer.clone()).await;
+        let a = ServiceA::with_config(config_with(&fake.base(), &["--max-response-bytes", "1000"]))
+            .await;
+        let (status, body) = a.get("/call").await;
+        assert_eq!(status, StatusCode::OK, "{answer:?}");
+        assert_eq!(
+            body["data"].as_str().map(str::len),
+            Some(1000),
+            "{answer:?}"
+        );
+        a.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -380,6 +380,15 @@ mod tests {
         );
         let passed_up = CallError::from_stack(Box::new(status(404)), &api(), None);
         assert_eq!(passed_up, status(404));
+        // Only the deadline's own timer is a deadline, whatever else fails with one set.
+        let other = CallError::from_stack("the stack broke".into(), &api(), Some(after));
+        assert_eq!(
+            other,
+            CallError::Other {
+                url: api(),
+                reason: "the stack broke".to_owned()
+            }
+        );
     }
 
     #[test]

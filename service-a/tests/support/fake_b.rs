@@ -29,6 +29,9 @@ pub enum Answer {
     Stream(u64),
     /// 200 declaring `Content-Length` of this many bytes, then nothing.
     Declares(u64),
+    /// 200 declaring `Content-Length` of this many bytes, then sending them as [`Answer::Stream`]
+    /// does.
+    Sized(u64),
     /// `status` to the first `failures` requests, then 200 `fake B: ok`.
     FailFirst {
         /// Requests that fail.
@@ -109,7 +112,9 @@ async fn serve(mut stream: TcpStream, answer: &Answer, requests: &AtomicU64, sen
             "",
         ),
         Answer::Stream(_) => ("200 OK\r\ncontent-type: text/plain".to_owned(), ""),
-        Answer::Declares(length) => (format!("200 OK\r\ncontent-length: {length}"), ""),
+        Answer::Declares(length) | Answer::Sized(length) => {
+            (format!("200 OK\r\ncontent-length: {length}"), "")
+        }
         Answer::FailFirst { failures, status } if earlier < *failures => {
             (format!("{status} Fake\r\ncontent-length: 0"), "")
         }
@@ -122,7 +127,7 @@ async fn serve(mut stream: TcpStream, answer: &Answer, requests: &AtomicU64, sen
     if stream.write_all(response.as_bytes()).await.is_err() {
         return;
     }
-    if let Answer::Stream(total) = answer {
+    if let Answer::Stream(total) | Answer::Sized(total) = answer {
         let piece = vec![b'x'; CHUNK];
         let mut left = *total;
         while left > 0 {
