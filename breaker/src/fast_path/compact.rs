@@ -83,7 +83,7 @@ pub(crate) const MAX_TEXT: usize = 256;
 /// Every rejection copies the last failure's text into the error it returns. The usual
 /// small-string layout (`smol_str`'s) packs the length into a one-byte tag in front of the
 /// buffer; a copy of it mixes byte and word stores, which wide loads of the copy then cannot
-/// forward. The inline buffer below is three whole words, copied in word-sized stores.
+/// forward. The inline buffer below is three whole words, so a copy moves whole words.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Text {
     Inline(Inline),
