@@ -102,24 +102,31 @@ fn half_open_and_forced_open_rejections_have_their_own_text() {
 }
 
 /// A failure's text is quoted in every rejection until the next failure, so it is bounded: a
-/// long one (a URL carrying a client's query, a verbose error) keeps its first 256 bytes.
+/// long one (a URL carrying a client's query, a verbose error) keeps its first 256 bytes, or
+/// fewer where byte 256 falls inside a character.
 #[test]
-fn a_long_failure_text_is_cut_to_256_bytes() {
-    let clock = ManualClock::new();
-    let cb = article_breaker(&clock);
-    let cause = format!("500 for url: http://b/api?fail={}", "x".repeat(10_000));
-    for _ in 0..3 {
-        fail(&cb, &cause);
+fn a_long_failure_text_is_cut_to_256_bytes_on_a_character_boundary() {
+    let url = "500 for url: http://b/api?fail=";
+    // 'é' is two bytes, and `url` 31: byte 256 falls inside the 113th 'é'.
+    for (cause, kept_bytes) in [
+        (format!("{url}{}", "x".repeat(10_000)), 256),
+        (format!("{url}{}", "é".repeat(200)), 255),
+    ] {
+        let clock = ManualClock::new();
+        let cb = article_breaker(&clock);
+        for _ in 0..3 {
+            fail(&cb, &cause);
+        }
+        let rejected = cb.try_acquire().expect_err("open");
+        let kept = rejected.last_failure().expect("a failure");
+        assert_eq!(kept, format!("{}…", &cause[..kept_bytes]));
+        assert!(
+            rejected
+                .to_string()
+                .ends_with(&format!("(last_failure: {kept})"))
+        );
+        assert_eq!(cb.snapshot().last_failure.as_deref(), Some(kept));
     }
-    let rejected = cb.try_acquire().expect_err("open");
-    let kept = rejected.last_failure().expect("a failure");
-    assert_eq!(kept, format!("{}…", &cause[..256]));
-    assert!(
-        rejected
-            .to_string()
-            .ends_with(&format!("(last_failure: {kept})"))
-    );
-    assert_eq!(cb.snapshot().last_failure.as_deref(), Some(kept));
 }
 
 #[test]
