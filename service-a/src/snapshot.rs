@@ -85,6 +85,17 @@ pub struct WindowView {
     pub slow_call_rate: Option<f64>,
 }
 
+impl WindowView {
+    /// The snapshot's window, when a rate policy keeps one.
+    pub(crate) fn of(snapshot: &Snapshot) -> Option<Self> {
+        snapshot.window_calls.map(|calls| WindowView {
+            calls,
+            failure_rate: snapshot.failure_rate,
+            slow_call_rate: snapshot.slow_call_rate,
+        })
+    }
+}
+
 /// The breaker's settings in force.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ConfigView {
@@ -121,18 +132,10 @@ impl BreakerView {
             state: snapshot.state.as_str(),
             failure_count: snapshot.consecutive_failures,
             open_until: snapshot.open_until.map(python_utc),
-            // Whole milliseconds: the clock behind it ticks in milliseconds, and JSON readers
-            // should not see float noise such as 1.9199999970000001.
-            remaining_seconds: snapshot
-                .remaining
-                .map(|left| left.as_millis() as f64 / 1000.0),
+            remaining_seconds: remaining_seconds(snapshot),
             calls: CallsView::from(calls),
             failure_rate: failure_rate(calls),
-            window: snapshot.window_calls.map(|calls| WindowView {
-                calls,
-                failure_rate: snapshot.failure_rate,
-                slow_call_rate: snapshot.slow_call_rate,
-            }),
+            window: WindowView::of(snapshot),
             transitions: snapshot.transitions,
             last_failure: snapshot.last_failure.clone(),
             config: ConfigView::new(&snapshot.config, settings.request_timeout),
@@ -184,6 +187,15 @@ pub fn python_utc(time: SystemTime) -> String {
     DateTime::<Utc>::from(time)
         .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
         .to_string()
+}
+
+/// While open, the seconds until a probe may pass, in whole milliseconds: the clock behind it
+/// ticks in milliseconds, and JSON readers should not see float noise such as
+/// 1.9199999970000001.
+pub(crate) fn remaining_seconds(snapshot: &Snapshot) -> Option<f64> {
+    snapshot
+        .remaining
+        .map(|left| left.as_millis() as f64 / 1000.0)
 }
 
 pub(crate) fn failure_rate(calls: CallCounts) -> Option<f64> {

@@ -6,7 +6,7 @@ use breaker::{Snapshot, Transition};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::snapshot::{CallsView, WindowView, failure_rate};
+use crate::snapshot::{CallsView, WindowView, failure_rate, remaining_seconds};
 
 /// `event: transition`: one change of state.
 ///
@@ -79,16 +79,10 @@ impl From<&Snapshot> for SnapshotEvent {
         Self {
             state: snapshot.state.as_str(),
             failure_count: snapshot.consecutive_failures,
-            remaining_seconds: snapshot
-                .remaining
-                .map(|left| left.as_millis() as f64 / 1000.0),
+            remaining_seconds: remaining_seconds(snapshot),
             calls: CallsView::from(calls),
             failure_rate: failure_rate(calls),
-            window: snapshot.window_calls.map(|calls| WindowView {
-                calls,
-                failure_rate: snapshot.failure_rate,
-                slow_call_rate: snapshot.slow_call_rate,
-            }),
+            window: WindowView::of(snapshot),
             transitions: snapshot.transitions,
             last_failure: snapshot.last_failure.clone(),
         }
