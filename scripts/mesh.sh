@@ -242,16 +242,16 @@ pool_case() {
 
 print_pool_table() {
   heading "results: connection pool, $POOL_REQUESTS calls at each concurrency"
-  printf '| %11s | %4s | %4s | %8s | %8s | %28s | %20s | %14s |\n' connections 200s 503s \
+  printf '| %11s | %4s | %4s | %8s | %8s | %28s | %20s | %16s |\n' connections 200s 503s \
     "200 p50" "503 p50" "upstream_rq_pending_overflow" "upstream_cx_overflow" "calls reaching B"
   printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------: -----: -----: ---------: ---------: \
-    -----------------------------: ---------------------: ---------------:
+    -----------------------------: ---------------------: -----------------:
   local c ok refused ok_p50 refused_p50 pending cx reached
   for c in 1 2 3; do
     IFS='|' read -r _ ok refused ok_p50 refused_p50 pending cx reached <"$WORK/pool.$c.row"
     local refused_time='-'
     ((refused > 0)) && refused_time="$refused_p50 ms"
-    printf '| %11s | %4s | %4s | %5s ms | %8s | %28s | %20s | %14s |\n' "$c" "$ok" "$refused" \
+    printf '| %11s | %4s | %4s | %5s ms | %8s | %28s | %20s | %16s |\n' "$c" "$ok" "$refused" \
       "$ok_p50" "$refused_time" "$pending" "$cx" "$reached"
   done
 }
