@@ -137,12 +137,20 @@ start_service() {
   esac
 }
 
-# launch_service NAME LOG COMMAND...: starts the process in the background and records it.
+# launch_service NAME LOG COMMAND...: starts the service in the background and records it.
 launch_service() {
   local name=$1 log=$2
   shift 2
+  launch_process "$name" "$log" "$@" --listen 127.0.0.1:0
+}
+
+# launch_process NAME LOG COMMAND...: runs COMMAND in the background, its output in LOG, and
+# records it, so that stop_services and the EXIT trap stop it like the services.
+launch_process() {
+  local name=$1 log=$2
+  shift 2
   : >"$log" # exists before the first look for the address
-  "$@" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  "$@" >"$log" 2>&1 &
   SERVICE_PIDS+=("$!")
   SERVICE_NAMES+=("$name")
   SERVICE_LOGS+=("$log")
