@@ -29,7 +29,7 @@ pub struct ClientFlags {
     pub profile: Profile,
 
     /// Longest wait for one attempt's whole answer from B; must be shorter than the recovery
-    /// timeout (article: 3s, production: 2s).
+    /// timeout (default: 3s).
     #[arg(long, value_parser = positive_duration)]
     pub request_timeout: Option<Duration>,
 

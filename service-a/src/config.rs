@@ -259,7 +259,7 @@ mod tests {
                     max_concurrent: 32,
                     wait: Duration::ZERO,
                 }),
-                request_timeout: secs(2),
+                request_timeout: secs(3),
                 max_response_bytes: 1_048_576,
             }
         );

@@ -15,9 +15,10 @@
 //! The breaker sits between `retry` and `bulkhead`; its settings are the view's `config`. A layer
 //! that is off is `null` (`deadline`, `bulkhead`), or shows it (`"attempts": 1`).
 
+use std::time::Duration;
+
 use serde::Serialize;
 
-use crate::snapshot::millis;
 use crate::upstream::ServiceB;
 
 /// See the [module](self) docs.
@@ -118,4 +119,9 @@ impl LayersView {
             },
         }
     }
+}
+
+/// Whole milliseconds, saturating (durations are at most a day anyway).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -5,7 +5,6 @@
 //!
 //! | flag | `article` | `production` |
 //! |---|---|---|
-//! | `--request-timeout` | 3s | 2s |
 //! | `--call-deadline` | none | 5s |
 //! | `--retry-attempts` | 1 (no retry) | 3 |
 //! | `--failure-threshold` | 3 consecutive | none |
@@ -13,10 +12,15 @@
 //! | `--slow-call-threshold` | none | 1s |
 //! | `--max-concurrent` | none (no bulkhead) | 32 |
 //!
-//! The same in both: `--recovery-timeout 10s`, `--half-open-max-calls 1`, `--retry-backoff 50ms`,
-//! `--retry-backoff-max 1s`, `--retry-budget 20%`, `--slow-call-rate-threshold 50%`,
+//! The same in both: `--request-timeout 3s`, `--recovery-timeout 10s`, `--half-open-max-calls 1`,
+//! `--retry-backoff 50ms`, `--retry-backoff-max 1s`, `--retry-budget 20%`, `--slow-call-rate-threshold 50%`,
 //! `--sliding-window 30s`, `--minimum-calls 20`, `--bulkhead-wait 0ms`,
 //! `--max-response-bytes 1048576`. The rate settings only act where a rate policy is on.
+//!
+//! The per-attempt timeout is 3 s in production too: longer than B's 2 s fail delay, so a failing
+//! B is always seen as its 500 rather than, at random, as a timeout racing it; shorter than the
+//! 5 s deadline (one attempt whole and most of a retry fit in it) and than the 10 s recovery
+//! timeout; the 1 s slow-call threshold still marks every call B makes wait.
 
 use std::fmt;
 use std::time::Duration;
@@ -134,7 +138,6 @@ const ARTICLE: Defaults = Defaults {
 /// The article's best practices with the thresholds it suggests ("based on SLA"): a rate over
 /// 30 s rather than a run of failures, timeouts shorter than the breaker's, a bulkhead.
 const PRODUCTION: Defaults = Defaults {
-    request_timeout: Duration::from_secs(2),
     call_deadline: Some(Duration::from_secs(5)),
     retry_attempts: 3,
     failure_threshold: None,

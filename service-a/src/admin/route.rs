@@ -25,7 +25,7 @@ pub async fn perform(State(state): State<AppState>, request: Request) -> Respons
         );
     match checked(&state, request).await {
         Ok((action, view)) => {
-            info!(%client, %action, state = view.state, "admin action done");
+            info!(%client, %action, state = view.snapshot.state.as_str(), "admin action done");
             Json(view).into_response()
         }
         Err(err) => {
@@ -52,6 +52,6 @@ async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerV
     action.apply(breaker);
     Ok((
         action,
-        BreakerView::new(&breaker.snapshot(), state.service_b()),
+        BreakerView::new(breaker.snapshot(), state.service_b()),
     ))
 }

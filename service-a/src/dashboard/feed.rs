@@ -23,7 +23,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 use tracing::{debug, warn};
 
 use super::hub::{EventHub, Subscription};
-use super::payload::{LaggedEvent, SnapshotEvent};
+use super::payload::LaggedEvent;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -115,7 +115,7 @@ impl Feed {
     }
 
     fn snapshot(&mut self) -> Event {
-        let event = json_event("snapshot", &SnapshotEvent::from(&self.breaker.snapshot()));
+        let event = json_event("snapshot", &self.breaker.snapshot());
         if std::mem::take(&mut self.first_snapshot) {
             event.retry(RECONNECT_AFTER)
         } else {
