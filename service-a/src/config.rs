@@ -8,13 +8,12 @@ use reqwest::Url;
 use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
-use crate::admin::AdminFlags;
+use crate::admin::token::AdminFlags;
 use crate::client_flags::{ClientFlags, FlagError};
-use crate::dashboard::DashboardFlags;
+use crate::dashboard::hub::DashboardFlags;
+#[cfg(test)]
+use crate::upstream::BREAKER_NAME;
 use crate::upstream::ClientSettings;
-
-/// The breaker's name, as the article's decorated function is called.
-pub const BREAKER_NAME: &str = "call_service_b";
 
 /// The article's Service A address (`app.run(port=5000)`).
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5000);

@@ -10,6 +10,12 @@
 //! | [`strict_query`] | [`StrictQuery`](strict_query::StrictQuery), the query extractor both use |
 //! | [`query`] | the percent-escape check it makes before reading a query string |
 //! | [`logging`] | the `tracing` set-up and `--log-format` (`text` or `json`): `RUST_LOG` or `info`, colour only when a person watches |
+//!
+//! Floors, bottom up, every import pointing down (`cargo modules dependencies --lib --acyclic -p
+//! service-kit` checks it): [`duration`], [`error_body`], [`query`], [`logging`], [`shutdown`];
+//! then [`fallback`] and [`strict_query`] (on `error_body` and `query`); then [`server`] (on
+//! `duration`). Inside `server`, `limits` and `connection` are below `accept`, `drain` and the
+//! module itself.
 
 #![deny(missing_docs)]
 

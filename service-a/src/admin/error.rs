@@ -6,8 +6,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use service_kit::error_body::error_response;
 
-use super::MAX_BODY_BYTES;
 use super::token::Refusal;
+
+/// The largest body `POST /breaker` reads; the longest action is under 60 bytes.
+pub const MAX_BODY_BYTES: usize = 1024;
 
 /// Why an admin request was refused.
 #[derive(Debug, thiserror::Error)]

@@ -41,38 +41,13 @@
 
 mod assets;
 mod feed;
-mod hub;
+pub(crate) mod hub;
 mod payload;
-
-use crate::flag_value::count_in;
 
 pub use assets::{CONTENT_SECURITY_POLICY_VALUE, file, page};
 pub use feed::{SNAPSHOT_EVERY, events};
-pub use hub::{BUFFER, EventHub, RECENT, StreamsFull, Subscription};
+pub use hub::{
+    BUFFER, DEFAULT_MAX_EVENT_STREAMS, DashboardFlags, EventHub, MAX_EVENT_STREAMS, RECENT,
+    StreamsFull, Subscription,
+};
 pub use payload::{LaggedEvent, SnapshotEvent, TransitionEvent};
-
-/// The most `--max-event-streams` accepts.
-pub const MAX_EVENT_STREAMS: u32 = 10_000;
-
-/// Event streams served at once unless `--max-event-streams` says otherwise.
-pub const DEFAULT_MAX_EVENT_STREAMS: u32 = 64;
-
-/// The dashboard's flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
-pub struct DashboardFlags {
-    /// Event streams (open dashboards) served at once; the next is refused with a 503.
-    #[arg(
-        long,
-        default_value_t = DEFAULT_MAX_EVENT_STREAMS,
-        value_parser = count_in(1, MAX_EVENT_STREAMS)
-    )]
-    pub max_event_streams: u32,
-}
-
-impl Default for DashboardFlags {
-    fn default() -> Self {
-        Self {
-            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
-        }
-    }
-}

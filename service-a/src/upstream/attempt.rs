@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 use tower::{BoxError, Layer, Service};
 
-use super::CallError;
+use super::error::CallError;
 
 /// What an attempt's result goes through.
 pub(crate) type AttemptResult = Result<String, BoxError>;

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use breaker::{CircuitBreaker, SlidingWindow};
 
-use crate::config::BREAKER_NAME;
 use crate::flag_value::Percent;
 use crate::profile::Profile;
+
+/// The breaker's name, as the article's decorated function is called.
+pub const BREAKER_NAME: &str = "call_service_b";
 
 /// Every layer's settings, outermost first; built by
 /// [`ClientFlags::resolve`](crate::client_flags::ClientFlags::resolve), which has checked them.

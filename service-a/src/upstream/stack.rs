@@ -25,16 +25,15 @@ use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Service, ServiceBuilder};
 
-use super::CallError;
 use super::attempt::{EachAttemptLayer, NameFailures};
 use super::backoff::Jitter;
 use super::bulkhead::BulkheadLayer;
 use super::counters::ClientCounters;
-use super::error::classify;
+use super::error::{CallError, classify};
 use super::retry::RetryPolicy;
 use super::settings::ClientSettings;
 use super::timing::TimeAttempts;
-use crate::metrics::CallDurations;
+use crate::metrics::call_durations::CallDurations;
 
 /// What the stack is built from besides the settings.
 #[derive(Debug)]

@@ -13,8 +13,7 @@ use reqwest::Url;
 
 use super::attempt::{AttemptHook, AttemptResult};
 use super::error::classify;
-use crate::metrics::CallDurations;
-use crate::metrics::call_durations::CallOutcome;
+use crate::metrics::call_durations::{CallDurations, CallOutcome};
 
 /// See the [module](self) docs. Clones record into the same histograms.
 #[derive(Debug, Clone)]
