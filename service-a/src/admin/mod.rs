@@ -22,16 +22,14 @@
 //! the action and its result; the token never is (see `token.rs` for how it is kept and
 //! compared).
 
-mod action;
-mod error;
+pub(crate) mod action;
 mod route;
 pub(crate) mod token;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, post};
 
-pub use action::Action;
-pub use error::{AdminError, MAX_BODY_BYTES};
+pub use action::{Action, MAX_BODY_BYTES};
 pub use route::perform;
 pub use token::{AdminFlags, AdminToken, MAX_TOKEN_CHARS, MIN_TOKEN_CHARS, Refusal, TokenError};
 
