@@ -36,7 +36,7 @@ pub use bulkhead::BulkheadFull;
 pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
 pub use settings::{
-    BREAKER_NAME, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
+    BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
 };
 
 use crate::metrics::call_durations::CallDurations;

@@ -71,6 +71,80 @@ pub struct BreakerSettings {
     pub half_open_max_calls: u32,
 }
 
+const fn percent(value: u8) -> Option<Percent> {
+    match Percent::new(value) {
+        Some(percent) => Some(percent),
+        None => panic!("a percentage is at most 100"),
+    }
+}
+
+/// How long a call waits for a place in a full bulkhead unless `--bulkhead-wait` says otherwise:
+/// not at all.
+pub const BULKHEAD_WAIT: Duration = Duration::ZERO;
+
+impl ClientSettings {
+    /// The article's `requests.get(..., timeout=3)`, `FAILURE_THRESHOLD = 3` and
+    /// `RECOVERY_TIMEOUT = 10`: the breaker alone.
+    pub const ARTICLE: Self = Self {
+        profile: Profile::Article,
+        call_deadline: None,
+        retry: RetrySettings {
+            attempts: 1,
+            backoff: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(1),
+            budget: percent(20),
+        },
+        breaker: Some(BreakerSettings {
+            failure_threshold: Some(3),
+            failure_rate_threshold: None,
+            slow_call_threshold: None,
+            slow_call_rate_threshold: percent(50),
+            sliding_window: Duration::from_secs(30),
+            minimum_calls: 20,
+            recovery_timeout: Duration::from_secs(10),
+            half_open_max_calls: 1,
+        }),
+        bulkhead: None,
+        request_timeout: Duration::from_secs(3),
+        max_response_bytes: 1024 * 1024,
+    };
+
+    /// The article's best practices with the thresholds it suggests ("based on SLA"): a rate
+    /// over 30 s rather than a run of failures, timeouts shorter than the breaker's, a bulkhead.
+    /// Why the attempt timeout is 3 s here too is in [`crate::profile`].
+    pub const PRODUCTION: Self = Self {
+        profile: Profile::Production,
+        call_deadline: Some(Duration::from_secs(5)),
+        retry: RetrySettings {
+            attempts: 3,
+            ..Self::ARTICLE.retry
+        },
+        breaker: Some(BreakerSettings {
+            failure_threshold: None,
+            failure_rate_threshold: percent(50),
+            slow_call_threshold: Some(Duration::from_secs(1)),
+            slow_call_rate_threshold: percent(50),
+            sliding_window: Duration::from_secs(30),
+            minimum_calls: 20,
+            recovery_timeout: Duration::from_secs(10),
+            half_open_max_calls: 1,
+        }),
+        bulkhead: Some(BulkheadSettings {
+            max_concurrent: 32,
+            wait: BULKHEAD_WAIT,
+        }),
+        ..Self::ARTICLE
+    };
+
+    /// The settings `profile` starts from.
+    pub const fn of(profile: Profile) -> Self {
+        match profile {
+            Profile::Article => Self::ARTICLE,
+            Profile::Production => Self::PRODUCTION,
+        }
+    }
+}
+
 /// The finest slice of the time window: a rate is judged over between `window - slice` and
 /// `window`, and the breaker refuses slices under 10 ms.
 const WINDOW_SLICE: Duration = Duration::from_millis(100);
