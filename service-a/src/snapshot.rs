@@ -7,9 +7,9 @@ use std::time::Duration;
 use breaker::Snapshot;
 use serde::Serialize;
 
-use crate::layers_view::{LayersView, millis};
+use crate::layers_view::LayersView;
 use crate::profile::Profile;
-use crate::upstream::ServiceB;
+use crate::upstream::{ServiceB, millis};
 
 /// `GET /breaker`.
 ///

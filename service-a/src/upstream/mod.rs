@@ -35,6 +35,7 @@ pub use backoff::{FullJitter, Jitter};
 pub use bulkhead::BulkheadFull;
 pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
+pub(crate) use settings::millis;
 pub use settings::{
     BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
 };

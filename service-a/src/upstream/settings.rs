@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use breaker::{CircuitBreaker, SlidingWindow};
+use serde::{Serialize, Serializer};
 
 use crate::flag_value::Percent;
 use crate::profile::Profile;
@@ -30,16 +31,19 @@ pub struct ClientSettings {
     pub max_response_bytes: u64,
 }
 
-/// How failed attempts are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How failed attempts are retried. Serialized as in `/breaker`'s `layers.retry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RetrySettings {
     /// Attempts in all, the first included; 1 turns retries off.
     pub attempts: u32,
     /// The first backoff's ceiling; each further one doubles it.
+    #[serde(rename = "backoff_ms", serialize_with = "as_millis")]
     pub backoff: Duration,
     /// The largest backoff ceiling.
+    #[serde(rename = "backoff_max_ms", serialize_with = "as_millis")]
     pub backoff_max: Duration,
     /// Retries allowed as a share of recent calls; `None`: no budget.
+    #[serde(rename = "budget_percent")]
     pub budget: Option<Percent>,
 }
 
@@ -186,12 +190,23 @@ impl BreakerSettings {
 }
 
 /// How many calls may be in flight to B, and how long the excess waits for a place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as in `/breaker`'s `layers.bulkhead`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BulkheadSettings {
     /// Calls to B in flight at most.
     pub max_concurrent: usize,
     /// How long a call waits for a place before it is refused; zero refuses at once.
+    #[serde(rename = "wait_ms", serialize_with = "as_millis")]
     pub wait: Duration,
+}
+
+/// Whole milliseconds, saturating (durations are at most a day anyway).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(millis(*duration))
 }
 
 #[cfg(test)]
