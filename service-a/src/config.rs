@@ -11,8 +11,6 @@ use service_kit::server::ServerLimits;
 use crate::admin::token::AdminFlags;
 use crate::client_flags::{ClientFlags, FlagError};
 use crate::dashboard::hub::DashboardFlags;
-#[cfg(test)]
-use crate::upstream::BREAKER_NAME;
 use crate::upstream::ClientSettings;
 
 /// The article's Service A address (`app.run(port=5000)`).
@@ -190,7 +188,7 @@ mod tests {
     use super::*;
     use crate::flag_value::Percent;
     use crate::profile::Profile;
-    use crate::upstream::{BreakerSettings, BulkheadSettings, RetrySettings};
+    use crate::upstream::{BREAKER_NAME, BreakerSettings, BulkheadSettings, RetrySettings};
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         Config::try_parse_checked_from(std::iter::once("service-a").chain(args.iter().copied()))
