@@ -223,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn a_consecutive_failure_breaker_shows_no_rate_settings() {
+    fn a_consecutive_failure_breaker_shows_no_rate_settings_and_no_rate_before_a_counted_call() {
         let cb = CircuitBreaker::builder("b")
             .failure_threshold(3)
             .recovery_timeout(Duration::from_secs(10))
@@ -231,6 +231,13 @@ mod tests {
             .expect("valid");
         let config = serde_json::to_value(cb.config()).expect("serializes");
         assert_eq!(config["failure_threshold"], 3);
+        // A rejection counts as neither success nor failure: 0 of 0 calls is no rate.
+        cb.force_open();
+        assert!(cb.try_acquire().is_err());
+        let snapshot = serde_json::to_value(cb.snapshot()).expect("serializes");
+        assert_eq!(snapshot["calls"]["rejected"], 1);
+        assert_eq!(snapshot["failure_rate"], json!(null));
+        assert_eq!(snapshot["state"], "forced_open");
         assert_eq!(config["sliding_window_ms"], json!(null));
         assert_eq!(config["minimum_calls"], json!(null));
     }
