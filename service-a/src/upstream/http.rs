@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use reqwest::{Client, Response, Url, redirect};
 use tower::Service;
 
-use super::CallError;
+use super::error::CallError;
 
 /// Idle connections to B kept for reuse; calls in flight are bounded by the bulkhead, and by
 /// the server's connection limit in front of the handlers.
