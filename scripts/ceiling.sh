@@ -2,8 +2,8 @@
 # ceiling.sh: what a proxied call costs service A, side by side with nginx proxying to the same
 # service B: requests per second, p50/p99 latency and each proxy's own CPU time per request.
 #
-# Usage: scripts/ceiling.sh [--short] [--rounds N] [--seconds S]
-#        scripts/ceiling.sh --flamegraph FILE.svg [--seconds S]
+# Usage: scripts/ceiling.sh [--short] [--rounds N] [--seconds S] [--bin-dir DIR]
+#        scripts/ceiling.sh --flamegraph FILE.svg [--seconds S] [--bin-dir DIR]
 #
 # One healthy service B, and three proxies in front of it, all on loopback:
 #   A article      service A with its defaults:            GET /call
@@ -26,6 +26,8 @@
 #                  their values
 #   --rounds N     rounds (default 3, 1..20)
 #   --seconds S    seconds of load per run (default 6, 1..60)
+#   --bin-dir DIR  measure the service-a and service-b binaries in DIR (another build, say)
+#                  instead of building the workspace's
 #   --flamegraph F instead of the table: a flame graph of service A (article profile) under
 #                  the same load, with perf (--call-graph dwarf) and inferno (installed when
 #                  missing), written to F
@@ -46,6 +48,7 @@ PRODUCTION_BULKHEAD=64
 # nginx's idle connections to B, per worker: more than the load keeps busy.
 NGINX_KEEPALIVE=64
 FLAMEGRAPH=''
+BIN_DIR=''
 # Sampling rate and stack bytes copied per sample for the flame graph: about 40 MB for 6 s.
 PERF_HZ=499
 PERF_STACK_BYTES=8192
@@ -66,6 +69,12 @@ parse_flags() {
         ;;
       --seconds)
         SECONDS_PER_RUN=$(bounded_count --seconds "${2-}" 60)
+        shift
+        ;;
+      --bin-dir)
+        [[ -x ${2-}/service-a && -x ${2-}/service-b ]] ||
+          usage_error "--bin-dir needs a directory holding service-a and service-b"
+        BIN_DIR=$(cd "$2" && pwd)
         shift
         ;;
       --flamegraph)
@@ -448,7 +457,9 @@ main() {
   else
     require_nginx
   fi
-  build_binaries
+  if [[ -z $BIN_DIR ]]; then
+    build_binaries
+  fi
   start_targets
   if [[ -n $FLAMEGRAPH ]]; then
     flamegraph
