@@ -175,17 +175,21 @@ start_targets() {
   say "service A (production, --max-concurrent $PRODUCTION_BULKHEAD) on $STARTED_ADDR"
 
   TARGET_PID[b]=${SERVICE_PIDS[0]}
-  start_nginx "$(runtime_threads "${TARGET_PID[a-article]}")"
+  runtime_threads "${TARGET_PID[a-article]}"
+  start_nginx "$A_THREADS"
 }
 
-# runtime_threads PID: how many tokio runtime workers the process runs.
+# runtime_threads PID: how many tokio runtime workers the process runs, into A_THREADS (tokio
+# names them tokio-rt-worker; releases before 1.44 tokio-runtime-worker, cut to 15 characters).
 runtime_threads() {
-  local count=0 comm
+  local comm
+  A_THREADS=0
   for comm in /proc/"$1"/task/*/comm; do
-    [[ $(<"$comm") == tokio-runtime-w* ]] && count=$((count + 1))
+    case $(<"$comm") in
+      tokio-rt-worker | tokio-runtime-w*) A_THREADS=$((A_THREADS + 1)) ;;
+    esac
   done
-  ((count > 0)) || die "service A (pid $1) shows no tokio runtime thread"
-  printf '%d\n' "$count"
+  ((A_THREADS > 0)) || die "service A (pid $1) shows no tokio runtime worker thread"
 }
 
 # free_port: a port no one listens on now, for nginx, which cannot report a port the kernel
@@ -273,8 +277,10 @@ nginx_answers() {
 target_pids() {
   if [[ $1 == nginx ]]; then
     local workers
-    workers=$(ps -o pid= --ppid "$NGINX_PID") || die "nginx has no workers"
-    printf '%s\n' "$workers"
+    # ps right-aligns the pids: word splitting trims them.
+    read -ra workers <<<"$(ps -o pid= --ppid "$NGINX_PID" | tr '\n' ' ')"
+    ((${#workers[@]} > 0)) || die "nginx has no workers"
+    printf '%s\n' "${workers[@]}"
   else
     printf '%s\n' "${TARGET_PID[$1]}"
   fi
@@ -320,7 +326,7 @@ measure() {
 }
 
 oha_summary() {
-  "$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(f"{d[\"summary\"][\"requestsPerSec\"]:.0f} req/s")' "$1"
+  "$PYTHON" -c 'import json, sys; print("%.0f req/s" % json.load(open(sys.argv[1]))["summary"]["requestsPerSec"])' "$1"
 }
 
 run_rounds() {
