@@ -53,7 +53,8 @@ BIN_DIR=''
 PERF_HZ=499
 PERF_STACK_BYTES=8192
 
-# The targets, in the order of every round: NAME, the process whose CPU counts, the URL.
+# The targets, in the order of every round; start_targets fills in each one's URL and the pid
+# whose CPU counts (nginx's workers are looked up at each run).
 TARGET_NAMES=(b a-article a-production nginx)
 declare -A TARGET_URL TARGET_LABEL TARGET_PID
 TARGET_LABEL=([b]='B alone' [a-article]='A article' [a-production]='A production' [nginx]='nginx')
