@@ -17,6 +17,11 @@ use anyhow::Context;
 use service_a::{AppState, Config};
 use tokio::net::TcpListener;
 
+// Every request allocates and frees on whichever runtime thread runs it; mimalloc's per-thread
+// heaps take no lock there (docs/performance.md has what it bought).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Exits with code 2 and clap's message for any bad flag, breaker settings included.
