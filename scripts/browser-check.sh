@@ -7,7 +7,7 @@
 #
 # Usage: scripts/browser-check.sh [PNG]
 #   PNG   where to save the screenshot (default: target/browser-check/dashboard.png);
-#         `scripts/browser-check.sh docs/dashboard.png` refreshes the README's.
+#         `scripts/browser-check.sh docs/dashboard.png` refreshes docs/dashboard.md's.
 #
 # Installs Debian's chromium and chromium-driver with apt-get when either is missing (as root,
 # or through sudo). Builds service-a and service-b (release) and browser-check (debug: how fast

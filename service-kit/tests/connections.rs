@@ -114,7 +114,7 @@ async fn the_connection_over_the_cap_is_served_only_once_another_closes() {
 }
 
 /// What hyper answers by itself, before the router sees the request: the exceptions to "every
-/// answer is JSON" that the README lists.
+/// answer is JSON" that docs/reliability.md lists.
 #[tokio::test]
 async fn hyper_answers_malformed_and_oversized_heads_itself_with_empty_bodies() {
     let server = Server::start(with_header_timeout(LONG)).await;
