@@ -11,8 +11,8 @@
 //! ```
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::MethodRouter;
@@ -29,20 +29,27 @@ where
         .layer(from_fn_with_state(max, refuse_declared_over))
 }
 
-/// 413 for a request whose `Content-Length` is over `max`; any other goes on. A length that is
-/// not a number is left to hyper, which refuses it before any route.
+/// The body length `headers` declare, when over `max`: for a handler that checks something
+/// else first (a token, say) and the length before reading the body.
+pub fn declared_over(headers: &HeaderMap, max: usize) -> Option<u64> {
+    // A length that is not a number never gets here: hyper refuses it before any route.
+    let declared = headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    (declared > max as u64).then_some(declared)
+}
+
+/// 413 for a request whose `Content-Length` is over `max`; any other goes on.
 async fn refuse_declared_over(State(max): State<usize>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > max as u64 => refusal(
+    match declared_over(request.headers(), max) {
+        Some(length) => refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body of {length} bytes is over this route's limit of {max} bytes"),
         ),
-        _ => next.run(request).await,
+        None => next.run(request).await,
     }
 }
 
