@@ -7,9 +7,14 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use service_kit::error_body::error_response;
+use service_kit::log_limit::LogLimiter;
 use tracing::{debug, error, warn};
 
 use crate::upstream::CallError;
+
+/// At most five WARN lines a second for failed calls: B failing every call of a flood would
+/// otherwise write one line per call.
+static FAILED_CALLS: LogLimiter = LogLimiter::new("call to service B failed", 5);
 
 /// Everything a handler can answer with an error. Implements [`IntoResponse`] so handlers can
 /// use `?`.
@@ -46,7 +51,11 @@ impl AppError {
                 debug!(%status, %reason, "call to service B refused")
             }
             // B is unwell: worth seeing at the default level.
-            AppError::Call(_) => warn!(%status, %reason, "call to service B failed"),
+            AppError::Call(_) => {
+                if FAILED_CALLS.admit() {
+                    warn!(%status, %reason, "call to service B failed");
+                }
+            }
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
             // The client's problem, not ours.
             AppError::BreakerOff => debug!(%status, %reason, "request refused"),

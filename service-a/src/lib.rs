@@ -28,6 +28,7 @@
 //!   everything that can go wrong with a call and what it says about B.
 //! - `call` (private): the two call handlers, and [`AppState::call_service_b`], a call that
 //!   runs to its end whoever hangs up.
+//! - [`forwarded`]: the bound on the values A passes on to B (`fail`).
 //! - [`cache`]: the last good answer, for the fallback.
 //! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
 //! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`; [`layers_view`], its `layers`.
@@ -65,6 +66,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod flag_value;
+pub mod forwarded;
 pub mod layers_view;
 pub mod metrics;
 pub mod profile;

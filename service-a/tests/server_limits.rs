@@ -23,8 +23,10 @@ fn help_lists_the_connection_flags_with_their_defaults() {
     for expected in [
         "--header-timeout <HEADER_TIMEOUT>",
         "[default: 10s]",
+        "--body-timeout <BODY_TIMEOUT>",
         "--max-connections <MAX_CONNECTIONS>",
         "[default: 10000]",
+        "--max-connections-per-client <N>",
         "--shutdown-grace <SHUTDOWN_GRACE>",
         "[default: 5s]",
     ] {

@@ -24,7 +24,11 @@ pub enum AdminError {
     /// 404: `--no-breaker`, so there is no breaker to act on.
     #[error("the circuit breaker is off (--no-breaker)")]
     BreakerOff,
-    /// The body could not be read: over [`MAX_BODY_BYTES`] (413), or it stopped arriving (400).
+    /// 413: the request declares a body over [`MAX_BODY_BYTES`]; none of it was read.
+    #[error("the body is over {MAX_BODY_BYTES} bytes")]
+    DeclaredTooLarge,
+    /// The body could not be read: over [`MAX_BODY_BYTES`] (413), or broken off. (A body that
+    /// arrives too slowly is answered 408 by `service_kit::server` whatever this says.)
     #[error("{}", body_message(.0))]
     Body(#[from] BytesRejection),
     /// 400: a body that is not a known action.
@@ -47,6 +51,7 @@ impl AdminError {
         match self {
             AdminError::Off | AdminError::BreakerOff => StatusCode::NOT_FOUND,
             AdminError::MissingToken | AdminError::WrongToken => StatusCode::UNAUTHORIZED,
+            AdminError::DeclaredTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::Body(rejection) => rejection.status(),
             AdminError::Action(_) => StatusCode::BAD_REQUEST,
         }

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
 use tracing::{info, warn};
 
+use super::MAX_BODY_BYTES;
 use super::action::Action;
 use super::error::AdminError;
 use crate::snapshot::BreakerView;
@@ -46,6 +47,9 @@ async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerV
     let token = state.admin_token().ok_or(AdminError::Off)?;
     token.authorize(request.headers())?;
     let breaker = state.breaker().ok_or(AdminError::BreakerOff)?;
+    if service_kit::body_limit::declared_over(request.headers(), MAX_BODY_BYTES).is_some() {
+        return Err(AdminError::DeclaredTooLarge);
+    }
     // Bounded by the route's `DefaultBodyLimit`.
     let body = Bytes::from_request(request, &()).await?;
     let action = Action::parse(&body).map_err(AdminError::Action)?;
