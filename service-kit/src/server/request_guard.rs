@@ -187,7 +187,7 @@ where
         match self.project() {
             Projected::Refused { response } => Poll::Ready(Ok(response
                 .take()
-                .expect("a refusal is polled once it is ready at most once"))),
+                .expect("a future is not polled after it completed"))),
             Projected::Plain { inner } => inner.poll(cx),
             Projected::Timed {
                 inner,
