@@ -9,8 +9,10 @@
 #     stop_services, wait_healthy;
 #   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below);
 #   * usage, which prints the sourcing script's header comment;
-#   * for the experiments: start_b_and_a, set_b_mode, b_stats, run_load (our loadgen binary),
-#     json_count.
+#   * for the experiments: experiment_start (options, tools, work directory, binaries),
+#     load_case (fresh B and A, one load run, B's stats), save_row and row_field (one case's
+#     figures, for the table and the verdict), and below them start_b_and_a, set_b_mode,
+#     b_stats, run_load (our loadgen binary), json_count.
 #
 # Why python3 and not jq for JSON: jq is a separate package that a fresh machine may lack, while
 # python3 (with its json module) is on every machine these scripts target, CI images included.
@@ -137,12 +139,20 @@ start_service() {
   esac
 }
 
-# launch_service NAME LOG COMMAND...: starts the process in the background and records it.
+# launch_service NAME LOG COMMAND...: starts the service in the background and records it.
 launch_service() {
   local name=$1 log=$2
   shift 2
+  launch_process "$name" "$log" "$@" --listen 127.0.0.1:0
+}
+
+# launch_process NAME LOG COMMAND...: runs COMMAND in the background, its output in LOG, and
+# records it, so that stop_services and the EXIT trap stop it like the services.
+launch_process() {
+  local name=$1 log=$2
+  shift 2
   : >"$log" # exists before the first look for the address
-  "$@" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  "$@" >"$log" 2>&1 &
   SERVICE_PIDS+=("$!")
   SERVICE_NAMES+=("$name")
   SERVICE_LOGS+=("$log")
@@ -266,7 +276,6 @@ post_json() {
   BODY=$(<"$WORK/body")
 }
 
-# set_b_mode B_URL JSON: puts Service B in the mode JSON describes, e.g. {"mode":"slow","delay":"2s"}.
 # usage: the sourcing script's header comment, from its second line to `set -euo pipefail`.
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -288,6 +297,7 @@ start_b_and_a() {
   say "service A flags: ${*:-(none: the article profile)}"
 }
 
+# set_b_mode B_URL JSON: puts Service B in the mode JSON describes, e.g. {"mode":"slow","delay":"2s"}.
 set_b_mode() {
   post_json "$1/mode" "$2"
   [[ $STATUS == 200 ]] || die "B refused the mode $2: HTTP $STATUS $BODY"
@@ -328,4 +338,46 @@ PY
 # percent PART WHOLE: PART as a percentage of WHOLE, one decimal.
 percent() {
   "$PYTHON" -c 'import sys; p, w = map(float, sys.argv[1:]); print(f"{100 * p / w:.1f}")' "$1" "$2"
+}
+
+# experiment_start "$@": what every experiment does first: --help, no other option, the tools it
+# needs, a work directory, the services and loadgen built.
+experiment_start() {
+  case ${1:-} in
+    -h | --help) usage && exit 0 ;;
+    '') ;;
+    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
+  esac
+  require_tools cargo curl python3 timeout
+  resolve_python
+  setup_workdir
+  build_binaries loadgen
+}
+
+# load_case NAME LABEL B_MODE REQUESTS CONCURRENCY A_FLAG...: one case of an experiment: fresh
+# services (B in B_MODE, A with the A_FLAGs), REQUESTS calls of A's /call, CONCURRENCY at a time.
+# Sets A_URL, B_URL, LOAD_JSON and, after the load, B_STATS; the services run until
+# stop_services.
+load_case() {
+  local name=$1 label=$2 mode=$3 requests=$4 concurrency=$5
+  shift 5
+  heading "$label"
+  start_b_and_a "$name" "$mode" "$@"
+  run_load "$name" "$A_URL/call" "$requests" "$concurrency"
+  b_stats "$B_URL"
+}
+
+# save_row NAME FIELD...: one case's figures, `|`-separated, in $WORK/NAME.row.
+save_row() {
+  local name=$1
+  shift
+  local IFS='|'
+  printf '%s\n' "$*" >"$WORK/$name.row"
+}
+
+# row_field NAME N: the N-th field (from 1) that save_row kept for NAME.
+row_field() {
+  local -a fields
+  IFS='|' read -r -a fields <"$WORK/$1.row"
+  printf '%s\n' "${fields[$2 - 1]}"
 }

@@ -2,15 +2,19 @@
 # demo.sh: walks through the circuit-breaker article against the Rust services, checking every
 # step; it is also CI's end-to-end test.
 #
-# Usage: scripts/demo.sh [--fast]
-#   (default)  the article's timings: failing calls take 2 s, the circuit stays Open for 10 s.
-#   --fast     CI timings: B fails after 200 ms, A gives up on B after 1 s, Open lasts 2 s.
+# Usage: scripts/demo.sh [--fast] [--examples]
+#   (default)   the article's timings: failing calls take 2 s, the circuit stays Open for 10 s.
+#   --fast      CI timings: B fails after 200 ms, A gives up on B after 1 s, Open lasts 2 s.
+#   --examples  the same walk through the one-file examples (article_b, article_a) instead of
+#               the binaries: steps 1 to 6, checked by the answers' bodies and times and by A's
+#               log (the examples have no /stats, /breaker or /call-fallback).
 #
 # Builds service-a and service-b (release), starts them on free loopback ports, then:
-#   1. a healthy call;                       5. a failed half-open probe reopens the circuit;
-#   2. three failing calls open the circuit; 6. after another countdown, a good probe closes it;
-#   3. the OPEN message comes back at once;  7. with the circuit Open again, /call-fallback
-#   4. a countdown to HALF_OPEN;                answers the last good body; A's state changes.
+#   1. a healthy call;                       5. while a half-open probe is in flight, another
+#   2. three failing calls open the circuit;    call is rejected; the failed probe reopens it;
+#   3. the OPEN message comes back at once;  6. after another countdown, a good probe closes it;
+#   4. a countdown to HALF_OPEN;             7. with the circuit Open again, /call-fallback
+#                                               answers the last good body; A's state changes.
 # Exits 1 naming the step if anything does not behave as described. Needs bash, curl, python3.
 set -euo pipefail
 
@@ -20,19 +24,46 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # A rejection must come back faster than this to count as "at once".
 FAST_REJECTION_MS=200
 OPEN_PREFIX='Circuit "call_service_b" OPEN until '
+HALF_OPEN_PREFIX='Circuit "call_service_b" HALF_OPEN: 1 probe(s) already testing the backend, call rejected'
 # The state changes this walk-through causes, in order, as A logs them.
 WANTED_TRANSITIONS='CLOSED -> OPEN, OPEN -> HALF_OPEN, HALF_OPEN -> OPEN, OPEN -> HALF_OPEN, HALF_OPEN -> CLOSED, CLOSED -> OPEN'
 
 parse_args() {
   FAIL_DELAY=2s FAIL_DELAY_MS=2000 REQUEST_TIMEOUT=3s RECOVERY_TIMEOUT=10s RECOVERY_SECONDS=10
+  EXAMPLES=false
   while (($#)); do
     case $1 in
       --fast) FAIL_DELAY=200ms FAIL_DELAY_MS=200 REQUEST_TIMEOUT=1s RECOVERY_TIMEOUT=2s RECOVERY_SECONDS=2 ;;
+      --examples) EXAMPLES=true ;;
       -h | --help) usage && exit 0 ;;
       *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
     esac
     shift
   done
+}
+
+# build_examples: the two one-file examples, in the profile the binaries use; sets BIN_DIR.
+build_examples() {
+  local build=(cargo build --release -p service-b --example article_b -p service-a --example article_a)
+  heading "build"
+  say "\$ ${build[*]}"
+  (cd "$ROOT" && "${build[@]}") || die "cargo build failed"
+  BIN_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/examples ||
+    die "cannot find cargo's target directory"
+}
+
+# start_examples: as start_services, with the examples' flags. Their "listening" line is logged
+# once the socket is bound, so no health check is needed (and they have no /health).
+start_examples() {
+  heading "start the examples on free loopback ports"
+  start_service article_b "$WORK/service-b.log" "$BIN_DIR/article_b" --fail-delay "$FAIL_DELAY"
+  B=http://$STARTED_ADDR
+  start_service article_a "$WORK/service-a.log" \
+    "$BIN_DIR/article_a" --service-b-url "$B" --recovery-timeout "$RECOVERY_TIMEOUT"
+  A=http://$STARTED_ADDR
+  say "article_b: $B  (fail delay $FAIL_DELAY)"
+  say "article_a: $A  (3 failures open the circuit for $RECOVERY_TIMEOUT)"
 }
 
 start_services() {
@@ -86,6 +117,7 @@ expect_waited_for_b() {
 
 # expect_b_calls N WHY: B has received exactly N /api calls, and says so.
 expect_b_calls() {
+  $EXAMPLES && return 0 # article_b counts nothing; the answers' times show what reached B
   b_api_calls "$B"
   printf '%sservice B /stats: api_calls = %s%s  (%s)\n' "$C_BOLD" "$API_CALLS" "$C_RESET" "$2"
   [[ $API_CALLS == "$1" ]] || die "expected B to have received $1 /api calls, it received $API_CALLS"
@@ -100,6 +132,7 @@ breaker() {
 }
 
 expect_breaker() {
+  $EXAMPLES && return 0 # article_a has no /breaker; its log is checked at the end
   breaker
   say "GET /breaker: state=$BREAKER_STATE failure_count=$BREAKER_FAILURES remaining_seconds=$BREAKER_REMAINING"
   [[ $BREAKER_STATE == "$1" ]] || die "expected /breaker state $1, got $BREAKER_STATE"
@@ -108,6 +141,7 @@ expect_breaker() {
 
 # expect_rejected N: A's /breaker counts N rejected calls so far.
 expect_rejected() {
+  $EXAMPLES && return 0
   fetch GET "$A/breaker"
   expect_status 200
   json_read "$BODY" calls.rejected
@@ -190,18 +224,64 @@ countdown_to_half_open() {
   pass "HALF_OPEN: the next call is a probe"
 }
 
+# wait_out_recovery: article_a has no /breaker to poll; it waits the recovery timeout out
+# (rejections while Open do not extend it), and its log shows the OPEN -> HALF_OPEN.
+wait_out_recovery() {
+  say "waiting ${RECOVERY_TIMEOUT} (article_a has no /breaker to poll)"
+  sleep "$((RECOVERY_SECONDS + 1))"
+}
+
 step_countdown() {
   heading "4. the circuit stays OPEN for the ${RECOVERY_TIMEOUT} recovery timeout"
-  countdown_to_half_open
+  if $EXAMPLES; then wait_out_recovery; else countdown_to_half_open; fi
+}
+
+# expect_half_open_message: the last answer is the rejection of a call that came while the
+# one probe HalfOpen admits was in flight.
+expect_half_open_message() {
+  expect_status 500
+  json_read "$BODY" status message
+  [[ ${JSON_VALUES[0]} == error ]] || die "expected status error in: $BODY"
+  [[ ${JSON_VALUES[1]} == "$HALF_OPEN_PREFIX"* ]] || die "expected the message to start with '$HALF_OPEN_PREFIX'"
+  expect_at_once
+}
+
+# probe_with_a_second_call: two failing calls a moment apart while HalfOpen. Whichever reaches A
+# first is the one probe (it waits for B's 500); the other is rejected at once. The order is not
+# assumed, only that they overlap: the second is sent a quarter of the fail delay later.
+probe_with_a_second_call() {
+  local path='/call?fail=true' first_status first_millis first_body
+  printf "%s\$ curl -s '%s' &   # in the background%s\n" "$C_CYAN" "$A$path" "$C_RESET"
+  curl -sS -o "$WORK/probe.body" -w '%{http_code} %{time_total}' --max-time "$CURL_MAX_SECONDS" \
+    "$A$path" >"$WORK/probe.meta" &
+  local probe_pid=$!
+  sleep "$(printf '0.%03d' $((FAIL_DELAY_MS / 4)))"
+  call "$path"
+  wait "$probe_pid" || die "curl could not complete the background probe"
+  first_status=$(cut -d' ' -f1 "$WORK/probe.meta")
+  first_millis=$(seconds_to_ms "$(cut -d' ' -f2 "$WORK/probe.meta")")
+  first_body=$(<"$WORK/probe.body")
+  say "the background call: HTTP $first_status in $first_millis ms"
+  say "$first_body"
+  # Check the rejection first, then the probe, whichever order they came in.
+  if [[ $BODY == *HALF_OPEN* ]]; then
+    expect_half_open_message
+    STATUS=$first_status MILLIS=$first_millis BODY=$first_body
+    expect_b_error
+  else
+    expect_b_error
+    STATUS=$first_status MILLIS=$first_millis BODY=$first_body
+    expect_half_open_message
+  fi
 }
 
 step_failed_probe_reopens() {
-  heading "5. a failing probe opens the circuit again"
-  b_api_calls "$B"
+  heading "5. HALF_OPEN admits one probe and rejects other calls; the failing probe reopens"
+  b_api_calls_unless_examples
   local before=$API_CALLS
-  call '/call?fail=true'
-  expect_b_error
-  expect_b_calls $((before + 1)) "the probe reached B"
+  probe_with_a_second_call
+  expect_b_calls $((before + 1)) "only the probe reached B"
+  pass "one probe reached B; the call beside it was rejected with the HALF_OPEN message"
   call /call
   expect_open_message 4
   expect_b_calls $((before + 1)) "unchanged: the call after the failed probe was rejected"
@@ -211,8 +291,8 @@ step_failed_probe_reopens() {
 
 step_successful_probe_closes() {
   heading "6. after another ${RECOVERY_TIMEOUT}, a successful probe closes the circuit"
-  countdown_to_half_open
-  b_api_calls "$B"
+  if $EXAMPLES; then wait_out_recovery; else countdown_to_half_open; fi
+  b_api_calls_unless_examples
   local before=$API_CALLS
   call /call
   expect_status 200
@@ -220,7 +300,17 @@ step_successful_probe_closes() {
   expect_field data "Service B: Success"
   expect_b_calls $((before + 1)) "the probe reached B"
   expect_breaker closed 0
+  if $EXAMPLES; then
+    call '/call?fail=true'
+    expect_b_error # reached B: Closed again
+  fi
   pass "CLOSED, failure count reset"
+}
+
+# b_api_calls_unless_examples: B's count into API_CALLS; 0 with the examples, which count nothing.
+b_api_calls_unless_examples() {
+  API_CALLS=0
+  $EXAMPLES || b_api_calls "$B"
 }
 
 step_fallback_serves_last_good_body() {
@@ -248,7 +338,10 @@ show_state_changes() {
   local lines
   lines=$(sed 's/\x1b\[[0-9;]*m//g' "$WORK/service-a.log" | grep 'circuit call_service_b: ' || true)
   [[ -n $lines ]] && say "$lines"
-  "$PYTHON" - "$lines" "$WANTED_TRANSITIONS" <<'PY' || die "A's log lacks a state change; wanted, in order: $WANTED_TRANSITIONS"
+  local wanted=$WANTED_TRANSITIONS
+  # Step 7 (the fallback) is the binaries' only; it adds the last CLOSED -> OPEN.
+  $EXAMPLES && wanted=${WANTED_TRANSITIONS%, CLOSED -> OPEN}
+  "$PYTHON" - "$lines" "$wanted" <<'PY' || die "A's log lacks a state change; wanted, in order: $wanted"
 import sys
 wanted = sys.argv[2].split(", ")
 lines = iter(sys.argv[1].splitlines())
@@ -264,15 +357,20 @@ main() {
   require_tools cargo curl python3
   resolve_python
   setup_workdir
-  build_binaries
-  start_services
+  if $EXAMPLES; then
+    build_examples
+    start_examples
+  else
+    build_binaries
+    start_services
+  fi
   step_healthy_call
   step_three_failures
   step_open_rejects_at_once
   step_countdown
   step_failed_probe_reopens
   step_successful_probe_closes
-  step_fallback_serves_last_good_body
+  $EXAMPLES || step_fallback_serves_last_good_body
   show_state_changes
   printf '\n%sdemo passed: the breaker behaved as the article describes%s\n' "$C_GREEN$C_BOLD" "$C_RESET"
 }

@@ -115,8 +115,7 @@ print(json.dumps({"probes": len(waits), "unanswered": len(waits) - len(answered)
 retry_after() {
   heading "Retry-After: 3600 from B, a 5 s call deadline in A"
   local portfile=$WORK/fake-b.port countfile=$WORK/fake-b.count
-  "$PYTHON" "$ATTACKS" fake-b "$portfile" "$countfile" &
-  SERVICE_PIDS+=("$!") SERVICE_NAMES+=(fake-b) SERVICE_LOGS+=("$countfile")
+  launch_process fake-b "$WORK/fake-b.log" "$PYTHON" "$ATTACKS" fake-b "$portfile" "$countfile"
   local deadline=$((SECONDS + STARTUP_SECONDS))
   until [[ -s $portfile ]]; do
     ((SECONDS < deadline)) || die "the fake B did not start"

@@ -21,27 +21,22 @@ REQUESTS=2000
 CONCURRENCY=20
 FLAKY='{"mode":"flaky","failure_rate":0.1}'
 
-# run_case NAME LABEL A_FLAG...: one load run against fresh services; leaves "LABEL|200s|B calls|
-# circuit opened" in $WORK/NAME.row.
+# run_case NAME LABEL A_FLAG...: one load run against fresh services; keeps "LABEL|200s|B calls|
+# circuit opened|took" for NAME.
 run_case() {
   local name=$1 label=$2
   shift 2
-  heading "$label"
-  start_b_and_a "$name" "$FLAKY" "$@"
-  local a=$A_URL b=$B_URL
-
-  run_load "$name" "$a/call" "$REQUESTS" "$CONCURRENCY"
+  load_case "$name" "$label" "$FLAKY" "$REQUESTS" "$CONCURRENCY" "$@"
   local ok calls seconds opened=no
   ok=$(json_count "$LOAD_JSON" statuses.200)
   seconds=$(json_count "$LOAD_JSON" seconds)
-  b_stats "$b"
   json_read "$B_STATS" api_calls
   calls=${JSON_VALUES[0]}
-  fetch GET "$a/breaker"
+  fetch GET "$A_URL/breaker"
   json_read "$BODY" transitions
   ((JSON_VALUES[0] > 0)) && opened=yes
   say "answered 200: $ok of $REQUESTS in $seconds s; calls that reached B: $calls; circuit opened: $opened"
-  printf '%s|%s|%s|%s|%s\n' "$label" "$ok" "$calls" "$opened" "$seconds" >"$WORK/$name.row"
+  save_row "$name" "$label" "$ok" "$calls" "$opened" "$seconds"
   stop_services
 }
 
@@ -56,18 +51,11 @@ print_table() {
   done
 }
 
-# answered_ok NAME: the calls answered 200 in that run.
-answered_ok() {
-  local ok
-  IFS='|' read -r _ ok _ <"$WORK/$1.row"
-  printf '%d\n' "$ok"
-}
-
 check() {
   CONTEXT='the verdict'
   local without with
-  without=$(answered_ok no-retries)
-  with=$(answered_ok production)
+  without=$(row_field no-retries 2)
+  with=$(row_field production 2)
   # Whole numbers only in bash: 85 % <= without <= 95 %, with >= 98 %.
   ((without * 100 >= 85 * REQUESTS && without * 100 <= 95 * REQUESTS)) ||
     die "without retries $(percent "$without" "$REQUESTS") % succeeded; a 10 % flaky B should leave about 90 %"
@@ -77,15 +65,7 @@ check() {
 }
 
 main() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
-  require_tools cargo curl python3 timeout
-  resolve_python
-  setup_workdir
-  build_binaries loadgen
+  experiment_start "$@"
   run_case article "article"
   run_case no-retries "production, no retries" --profile production --retry-attempts 1
   run_case production "production" --profile production

@@ -20,25 +20,20 @@ REQUESTS=300
 CONCURRENCY=10
 DOWN='{"mode":"flaky","failure_rate":1}'
 
-# run_case NAME LABEL A_FLAG...: one load run against fresh services; leaves "LABEL|B calls|took"
-# in $WORK/NAME.row.
+# run_case NAME LABEL A_FLAG...: one load run against fresh services; keeps "LABEL|B calls|took"
+# for NAME.
 run_case() {
   local name=$1 label=$2
   shift 2
-  heading "$label"
-  start_b_and_a "$name" "$DOWN" "$@"
-  local a=$A_URL b=$B_URL
-
-  run_load "$name" "$a/call" "$REQUESTS" "$CONCURRENCY"
+  load_case "$name" "$label" "$DOWN" "$REQUESTS" "$CONCURRENCY" "$@"
   local answered seconds calls
   answered=$(json_count "$LOAD_JSON" statuses.500)
   seconds=$(json_count "$LOAD_JSON" seconds)
   ((answered == REQUESTS)) || die "expected $REQUESTS answers of 500 (B down), got: $LOAD_JSON"
-  b_stats "$b"
   json_read "$B_STATS" api_calls
   calls=${JSON_VALUES[0]}
   say "calls that reached B: $calls for $REQUESTS calls made, in $seconds s"
-  printf '%s|%s|%s\n' "$label" "$calls" "$seconds" >"$WORK/$name.row"
+  save_row "$name" "$label" "$calls" "$seconds"
   stop_services
 }
 
@@ -55,19 +50,12 @@ print_table() {
   done
 }
 
-# b_calls NAME: the calls that reached B in that run.
-b_calls() {
-  local calls
-  IFS='|' read -r _ calls _ <"$WORK/$1.row"
-  printf '%d\n' "$calls"
-}
-
 check() {
   CONTEXT='the verdict'
   local naive budget production
-  naive=$(b_calls naive)
-  budget=$(b_calls budget)
-  production=$(b_calls production)
+  naive=$(row_field naive 2)
+  budget=$(row_field budget 2)
+  production=$(row_field production 2)
   ((naive * 10 >= 25 * REQUESTS)) ||
     die "naive retries sent B only $naive calls for $REQUESTS; expected about 3 each"
   ((budget < naive)) || die "the budget did not cut the retries ($budget calls against $naive)"
@@ -77,15 +65,7 @@ check() {
 }
 
 main() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
-  require_tools cargo curl python3 timeout
-  resolve_python
-  setup_workdir
-  build_binaries loadgen
+  experiment_start "$@"
   run_case naive "naive retries" --no-breaker --retry-attempts 3 --retry-budget none
   run_case budget "budget only" --profile production --no-breaker
   run_case production "production" --profile production

@@ -115,6 +115,8 @@ mod fast_path;
 mod metrics;
 #[cfg(feature = "tower")]
 pub mod middleware;
+#[cfg(feature = "serde")]
+mod serde_format;
 mod state_machine;
 mod trip_policy;
 

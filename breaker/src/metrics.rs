@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 /// Calls counted by outcome since the breaker was built.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CallCounts {
     /// Calls that succeeded.
     pub successful: u64,

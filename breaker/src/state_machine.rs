@@ -19,6 +19,11 @@ use std::time::Duration;
 /// texts of states, reasons and transitions are written beside the log that prints them, in
 /// `metrics.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum State {
     /// Calls flow; a trip policy may open the circuit.
     Closed,

@@ -1,5 +1,5 @@
 //! The flags of the client stack around the call to B, and their resolution into
-//! [`ClientSettings`]: a flag not given takes its profile's default (see [`crate::profile`]).
+//! [`ClientSettings`]: the profile's settings ([`ClientSettings::of`]), overlaid by the flags given.
 
 use std::time::Duration;
 
@@ -8,7 +8,9 @@ use clap::Args;
 
 use crate::flag_value::{OrNone, Percent, count_in, given_or, or_none, percent};
 use crate::profile::Profile;
-use crate::upstream::{BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings};
+use crate::upstream::{
+    BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
+};
 use service_kit::duration::{parse as duration, parse_positive as positive_duration};
 
 /// Attempts in all at most: each retry is one more call to B.
@@ -29,7 +31,7 @@ pub struct ClientFlags {
     pub profile: Profile,
 
     /// Longest wait for one attempt's whole answer from B; must be shorter than the recovery
-    /// timeout (article: 3s, production: 2s).
+    /// timeout (default: 3s).
     #[arg(long, value_parser = positive_duration)]
     pub request_timeout: Option<Duration>,
 
@@ -131,48 +133,50 @@ impl ClientFlags {
         Ok(settings)
     }
 
-    /// The settings with every default filled in, unchecked.
+    /// The profile's settings overlaid by the flags given, unchecked.
     fn fill_in(&self) -> ClientSettings {
-        let defaults = self.profile.defaults();
-        let breaker = (!self.no_breaker).then(|| BreakerSettings {
-            failure_threshold: given_or(self.failure_threshold, defaults.failure_threshold),
-            failure_rate_threshold: given_or(
-                self.failure_rate_threshold,
-                defaults.failure_rate_threshold,
-            ),
-            slow_call_threshold: given_or(self.slow_call_threshold, defaults.slow_call_threshold),
-            slow_call_rate_threshold: given_or(
-                self.slow_call_rate_threshold,
-                defaults.slow_call_rate_threshold,
-            ),
-            sliding_window: self.sliding_window.unwrap_or(defaults.sliding_window),
-            minimum_calls: self.minimum_calls.unwrap_or(defaults.minimum_calls),
-            recovery_timeout: self.recovery_timeout.unwrap_or(defaults.recovery_timeout),
-            half_open_max_calls: self
-                .half_open_max_calls
-                .unwrap_or(defaults.half_open_max_calls),
-        });
-        let bulkhead_wait = self.bulkhead_wait.unwrap_or(defaults.bulkhead_wait);
+        let base = ClientSettings::of(self.profile);
+        let breaker = base
+            .breaker
+            .filter(|_| !self.no_breaker)
+            .map(|b| BreakerSettings {
+                failure_threshold: given_or(self.failure_threshold, b.failure_threshold),
+                failure_rate_threshold: given_or(
+                    self.failure_rate_threshold,
+                    b.failure_rate_threshold,
+                ),
+                slow_call_threshold: given_or(self.slow_call_threshold, b.slow_call_threshold),
+                slow_call_rate_threshold: given_or(
+                    self.slow_call_rate_threshold,
+                    b.slow_call_rate_threshold,
+                ),
+                sliding_window: self.sliding_window.unwrap_or(b.sliding_window),
+                minimum_calls: self.minimum_calls.unwrap_or(b.minimum_calls),
+                recovery_timeout: self.recovery_timeout.unwrap_or(b.recovery_timeout),
+                half_open_max_calls: self.half_open_max_calls.unwrap_or(b.half_open_max_calls),
+            });
+        let wait = self
+            .bulkhead_wait
+            .or(base.bulkhead.map(|b| b.wait))
+            .unwrap_or(BULKHEAD_WAIT);
+        let max_concurrent = given_or(self.max_concurrent, base.bulkhead.map(|b| b.max_concurrent));
+        let retry = base.retry;
         ClientSettings {
             profile: self.profile,
-            call_deadline: given_or(self.call_deadline, defaults.call_deadline),
+            call_deadline: given_or(self.call_deadline, base.call_deadline),
             retry: RetrySettings {
-                attempts: self.retry_attempts.unwrap_or(defaults.retry_attempts),
-                backoff: self.retry_backoff.unwrap_or(defaults.retry_backoff),
-                backoff_max: self.retry_backoff_max.unwrap_or(defaults.retry_backoff_max),
-                budget: given_or(self.retry_budget, defaults.retry_budget),
+                attempts: self.retry_attempts.unwrap_or(retry.attempts),
+                backoff: self.retry_backoff.unwrap_or(retry.backoff),
+                backoff_max: self.retry_backoff_max.unwrap_or(retry.backoff_max),
+                budget: given_or(self.retry_budget, retry.budget),
             },
             breaker,
-            bulkhead: given_or(self.max_concurrent, defaults.max_concurrent).map(
-                |max_concurrent| BulkheadSettings {
-                    max_concurrent,
-                    wait: bulkhead_wait,
-                },
-            ),
-            request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
-            max_response_bytes: self
-                .max_response_bytes
-                .unwrap_or(defaults.max_response_bytes),
+            bulkhead: max_concurrent.map(|max_concurrent| BulkheadSettings {
+                max_concurrent,
+                wait,
+            }),
+            request_timeout: self.request_timeout.unwrap_or(base.request_timeout),
+            max_response_bytes: self.max_response_bytes.unwrap_or(base.max_response_bytes),
         }
     }
 }

@@ -8,13 +8,10 @@ use reqwest::Url;
 use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
-use crate::admin::AdminFlags;
+use crate::admin::token::AdminFlags;
 use crate::client_flags::{ClientFlags, FlagError};
-use crate::dashboard::DashboardFlags;
+use crate::dashboard::hub::DashboardFlags;
 use crate::upstream::ClientSettings;
-
-/// The breaker's name, as the article's decorated function is called.
-pub const BREAKER_NAME: &str = "call_service_b";
 
 /// The article's Service A address (`app.run(port=5000)`).
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5000);
@@ -191,7 +188,7 @@ mod tests {
     use super::*;
     use crate::flag_value::Percent;
     use crate::profile::Profile;
-    use crate::upstream::{BreakerSettings, BulkheadSettings, RetrySettings};
+    use crate::upstream::{BREAKER_NAME, BreakerSettings, BulkheadSettings, RetrySettings};
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         Config::try_parse_checked_from(std::iter::once("service-a").chain(args.iter().copied()))
@@ -259,7 +256,7 @@ mod tests {
                     max_concurrent: 32,
                     wait: Duration::ZERO,
                 }),
-                request_timeout: secs(2),
+                request_timeout: secs(3),
                 max_response_bytes: 1_048_576,
             }
         );

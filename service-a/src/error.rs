@@ -1,15 +1,21 @@
-//! Service A's own errors, each answered with the shared JSON body.
+//! Service A's own errors, each answered with the shared JSON body: the calls', `/breaker`'s,
+//! the dashboard's and the admin actions' refusals alike.
 //!
 //! Refusals both services share (a malformed query, an unknown path or method) are
 //! `service_kit`'s: [`QueryError`](service_kit::strict_query::QueryError) and
 //! [`RouteError`](service_kit::fallback::RouteError).
 
-use axum::http::StatusCode;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use service_kit::error_body::error_response;
 use service_kit::log_limit::LogLimiter;
 use tracing::{debug, error, warn};
 
+use crate::admin::action::MAX_BODY_BYTES;
+use crate::admin::token::Refusal;
+use crate::dashboard::hub::StreamsFull;
 use crate::upstream::CallError;
 
 /// At most five WARN lines a second for failed calls: B failing every call of a flood would
@@ -24,12 +30,44 @@ pub enum AppError {
     /// refused it: 503.
     #[error(transparent)]
     Call(#[from] CallError),
-    /// `/breaker` was asked for while the breaker is off.
+    /// 404: `/breaker`, `/events` or an admin action was asked for while the breaker is off.
     #[error("the circuit breaker is off (--no-breaker)")]
     BreakerOff,
+    /// 503: every event stream slot is taken.
+    #[error(transparent)]
+    StreamsFull(#[from] StreamsFull),
     /// Encoding the metrics failed (it cannot when writing to a `String`).
     #[error("could not encode the metrics")]
     Metrics(#[from] std::fmt::Error),
+    /// 404: no `--admin-token` was given, so there are no admin actions.
+    #[error("admin actions are off: start service A with --admin-token or SERVICE_A_ADMIN_TOKEN")]
+    AdminOff,
+    /// 401: no `Authorization: Bearer` header.
+    #[error("admin actions need the header `Authorization: Bearer <token>`")]
+    MissingToken,
+    /// 401: a bearer token that is not the admin token.
+    #[error("wrong admin token")]
+    WrongToken,
+    /// 413: an admin request declares a body over [`MAX_BODY_BYTES`]; none of it was read.
+    #[error("the body is over {MAX_BODY_BYTES} bytes")]
+    DeclaredTooLarge,
+    /// An admin body that could not be read: over [`MAX_BODY_BYTES`] (413), or broken off
+    /// (400). A body that arrives too slowly is answered 408 by `service_kit::server` before
+    /// this sees it.
+    #[error("{}", body_message(.0))]
+    Body(#[from] BytesRejection),
+    /// 400: an admin body that is not a known action.
+    #[error("{0}")]
+    Action(String),
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Missing => AppError::MissingToken,
+            Refusal::Wrong => AppError::WrongToken,
+        }
+    }
 }
 
 impl AppError {
@@ -38,8 +76,22 @@ impl AppError {
         match self {
             // Service A itself is at capacity, and says so: the client may try again later.
             AppError::Call(err) if err.is_bulkhead_full() => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StreamsFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Call(_) | AppError::Metrics(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::BreakerOff => StatusCode::NOT_FOUND,
+            AppError::BreakerOff | AppError::AdminOff => StatusCode::NOT_FOUND,
+            AppError::MissingToken | AppError::WrongToken => StatusCode::UNAUTHORIZED,
+            AppError::DeclaredTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Body(rejection) => rejection.status(),
+            AppError::Action(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge a 401 carries (RFC 6750, 3).
+    fn challenge(&self) -> Option<&'static str> {
+        match self {
+            AppError::MissingToken => Some(r#"Bearer realm="service-a""#),
+            AppError::WrongToken => Some(r#"Bearer realm="service-a", error="invalid_token""#),
+            _ => None,
         }
     }
 
@@ -56,9 +108,10 @@ impl AppError {
                     warn!(%status, %reason, "call to service B failed");
                 }
             }
+            AppError::StreamsFull(_) => warn!(%status, %reason, "event stream refused"),
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
-            // The client's problem, not ours.
-            AppError::BreakerOff => debug!(%status, %reason, "request refused"),
+            // The client's problem, not ours; the admin route logs its refusals with the client.
+            _ => debug!(%status, %reason, "request refused"),
         }
     }
 }
@@ -69,7 +122,21 @@ impl IntoResponse for AppError {
         let message = self.to_string();
         // Logged as `reason`: `message` is tracing's name for the event's own text.
         self.log(status, &message);
-        error_response(status, message)
+        let mut response = error_response(status, message);
+        if let Some(challenge) = self.challenge() {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}
+
+fn body_message(rejection: &BytesRejection) -> String {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("the body is over {MAX_BODY_BYTES} bytes")
+    } else {
+        rejection.body_text()
     }
 }
 

@@ -52,7 +52,8 @@ where
 }
 
 /// A whole percentage from 0 to 100, written `20%` (the sign may be left out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct Percent(u8);
 
 impl Percent {

@@ -18,8 +18,7 @@
 
 use serde::Serialize;
 
-use crate::snapshot::millis;
-use crate::upstream::ServiceB;
+use crate::upstream::{BulkheadSettings, RetrySettings, ServiceB, millis};
 
 /// See the [module](self) docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,21 +40,16 @@ pub struct DeadlineView {
     pub call_deadline_ms: u64,
 }
 
-/// The retry layer.
+/// The retry layer: its settings, how the backoff grows, and its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RetryView {
-    /// Attempts in all; 1: no retry.
-    pub attempts: u32,
-    /// The first backoff's ceiling, in milliseconds.
-    pub backoff_ms: u64,
-    /// How each ceiling grows from the last.
+    /// The settings.
+    #[serde(flatten)]
+    pub settings: RetrySettings,
+    /// How each ceiling grows from the last: 2.
     pub backoff_multiplier: u32,
-    /// The largest ceiling, in milliseconds.
-    pub backoff_max_ms: u64,
     /// How a wait is drawn below its ceiling: `full`, uniformly from zero.
     pub jitter: &'static str,
-    /// Retries allowed as a percentage of recent calls; `null`: no budget.
-    pub budget_percent: Option<u8>,
     /// Retries made since start.
     pub retries: u64,
     /// Retries the budget refused since start.
@@ -64,13 +58,12 @@ pub struct RetryView {
     pub skipped_for_retry_after: u64,
 }
 
-/// The bulkhead layer.
+/// The bulkhead layer: its settings and its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BulkheadView {
-    /// Calls to B in flight at most.
-    pub max_concurrent: usize,
-    /// How long a call waits for a place, in milliseconds.
-    pub wait_ms: u64,
+    /// The settings.
+    #[serde(flatten)]
+    pub settings: BulkheadSettings,
     /// Calls in flight now.
     pub in_flight: u64,
     /// Calls refused since start.
@@ -93,25 +86,20 @@ impl LayersView {
     pub fn new(service_b: &ServiceB) -> Self {
         let settings = service_b.settings();
         let counts = service_b.counts();
-        let retry = settings.retry;
         Self {
             deadline: settings.call_deadline.map(|deadline| DeadlineView {
                 call_deadline_ms: millis(deadline),
             }),
             retry: RetryView {
-                attempts: retry.attempts,
-                backoff_ms: millis(retry.backoff),
+                settings: settings.retry,
                 backoff_multiplier: 2,
-                backoff_max_ms: millis(retry.backoff_max),
                 jitter: "full",
-                budget_percent: retry.budget.map(|budget| budget.get()),
                 retries: counts.retries,
                 refused_by_budget: counts.retries_refused_by_budget,
                 skipped_for_retry_after: counts.retries_skipped_for_retry_after,
             },
-            bulkhead: settings.bulkhead.map(|bulkhead| BulkheadView {
-                max_concurrent: bulkhead.max_concurrent,
-                wait_ms: millis(bulkhead.wait),
+            bulkhead: settings.bulkhead.map(|settings| BulkheadView {
+                settings,
                 in_flight: counts.bulkhead_in_flight.unwrap_or(0),
                 rejected: counts.bulkhead_rejected,
             }),

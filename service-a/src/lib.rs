@@ -20,25 +20,30 @@
 //!
 //! # Module map
 //!
-//! - [`config`]: the command line, parsed and checked once ([`Config`]).
-//! - [`client_flags`]: the client stack's flags, resolved into [`ClientSettings`].
-//! - [`profile`]: the `article` and `production` defaults.
-//! - [`flag_value`]: percentages, bounded counts and `none` on the command line.
-//! - [`upstream`]: [`ServiceB`], the client stack around the HTTP call, and [`CallError`],
-//!   everything that can go wrong with a call and what it says about B.
-//! - `call` (private): the two call handlers, and [`AppState::call_service_b`], a call that
-//!   runs to its end whoever hangs up.
-//! - [`forwarded`]: the bound on the values A passes on to B (`fail`).
-//! - [`cache`]: the last good answer, for the fallback.
-//! - [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
-//! - [`snapshot`]: [`BreakerView`], the JSON of `/breaker`; [`layers_view`], its `layers`.
-//! - [`metrics`]: what `/metrics` shows, and where each number comes from.
-//! - [`dashboard`]: the live page at `/` and its event stream, `/events`.
-//! - [`admin`]: `POST /breaker`, the admin actions, guarded by `--admin-token`.
-//! - [`error`]: [`AppError`], A's own errors as JSON bodies (the refusals both services share,
-//!   and the JSON body itself, are in `service_kit`).
-//! - [`routes`]: [`app`], the router; `call` (private) holds the two call handlers.
-//! - [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
+//! Floors, bottom up: a module imports only from its own floor's leaves or from floors below
+//! (`cargo modules dependencies --lib --acyclic -p service-a` checks it).
+//!
+//! 1. Words: [`flag_value`] (percentages, bounded counts and `none` on the command line),
+//!    [`profile`] (the `article` and `production` defaults), [`cache`] (the last good answer).
+//! 2. The client stack, [`upstream`]: its settings ([`ClientSettings`], [`BREAKER_NAME`]),
+//!    [`metrics::call_durations`] (what its timing layer records), its layers, [`ServiceB`], and
+//!    [`CallError`], everything that can go wrong with a call and what it says about B.
+//! 3. What is shown of it: [`metrics`] (what `/metrics` shows, and where each number comes
+//!    from) and [`layers_view`] (the `layers` of `/breaker`).
+//! 4. Flags: [`client_flags`] (the client stack's flags, resolved into [`ClientSettings`]),
+//!    `admin::token` ([`admin::AdminFlags`], the token kept and compared), `dashboard::hub`
+//!    ([`dashboard::DashboardFlags`], the event streams' hub); then [`config`], the command
+//!    line, parsed and checked once ([`Config`]).
+//! 5. [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
+//! 6. Answers: [`error`] ([`AppError`], A's own errors as JSON bodies; the refusals both
+//!    services share are `service_kit`'s), [`snapshot`] ([`BreakerView`], the JSON of
+//!    `/breaker`).
+//! 7. Handlers: `call` (private: the two call handlers, and [`AppState::call_service_b`], a
+//!    call that runs to its end whoever hangs up), [`forwarded`] (the bound on the values A
+//!    passes on to B, `fail`), [`dashboard`] (the live page at `/` and its event stream,
+//!    `/events`), [`admin`] (`POST /breaker`, guarded by `--admin-token`).
+//! 8. [`routes`] ([`app`], the router) and [`server`] ([`run`], serving a listener until
+//!    shutdown, with `service_kit`'s limits).
 //!
 //! # Example
 //!
@@ -78,7 +83,7 @@ pub mod upstream;
 
 pub use call::CallReply;
 pub use client_flags::ClientFlags;
-pub use config::{BREAKER_NAME, Config};
+pub use config::Config;
 pub use error::AppError;
 pub use profile::Profile;
 pub use routes::app;
@@ -87,4 +92,4 @@ pub use service_kit::error_body::ErrorBody;
 pub use service_kit::server::{ServerLimits, Stopped};
 pub use snapshot::BreakerView;
 pub use state::{AppState, StartError};
-pub use upstream::{CallError, ClientSettings, ServiceB, classify};
+pub use upstream::{BREAKER_NAME, CallError, ClientSettings, ServiceB, classify};

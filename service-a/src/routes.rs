@@ -69,7 +69,7 @@ async fn health() -> Json<Value> {
 
 async fn breaker(State(state): State<AppState>) -> Result<Json<BreakerView>, AppError> {
     let cb = state.breaker().ok_or(AppError::BreakerOff)?;
-    Ok(Json(BreakerView::new(&cb.snapshot(), state.service_b())))
+    Ok(Json(BreakerView::new(cb.snapshot(), state.service_b())))
 }
 
 async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {

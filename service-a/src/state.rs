@@ -6,11 +6,11 @@ use tokio::sync::Semaphore;
 
 use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
 
-use crate::admin::AdminToken;
+use crate::admin::token::AdminToken;
 use crate::cache::LastGood;
 use crate::client_flags::FlagError;
 use crate::config::Config;
-use crate::dashboard::EventHub;
+use crate::dashboard::hub::EventHub;
 use crate::metrics::{Metrics, Transitions};
 use crate::upstream::{Jitter, ServiceB, SetupError};
 

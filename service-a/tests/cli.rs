@@ -1,10 +1,9 @@
 //! The `service-a` binary: flag errors exit 2 naming the flag (both flags when two disagree);
 //! SIGTERM ends it cleanly.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use service_kit::test_support::Running;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
 
@@ -90,87 +89,26 @@ fn the_admin_token_is_checked_and_never_repeated() {
 
 #[test]
 fn logs_its_address_and_stops_cleanly_on_sigterm() {
-    let mut running = KilledOnDrop(
-        Command::new(BINARY)
-            .args(["--listen", "127.0.0.1:0", "--profile", "production"])
-            .env("RUST_LOG", "info")
-            .env_remove("SERVICE_B_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("binary starts"),
+    let a = Running::start(
+        BINARY,
+        &["--listen", "127.0.0.1:0", "--profile", "production"],
+        &["SERVICE_B_URL"],
     );
-    let child = &mut running.0;
-    let stdout = child.stdout.take().expect("piped stdout");
-    // Lines arrive through a channel so every wait below is bounded, even if a line never
-    // comes.
-    let (sender, lines) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let listening = read_until(&lines, "service A listening").pop();
-    let listening = listening.expect("the line just read");
+    let listening = a
+        .until("service A listening", |line| {
+            line.contains("service A listening")
+        })
+        .pop()
+        .expect("the line just read");
     assert!(
         listening.contains("production"),
         "names its profile: {listening}"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        if Instant::now() > deadline {
-            panic!("still running 5 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let (exit, rest) = a.terminate();
     assert!(exit.success(), "{exit:?}");
-    // The process has exited, so its stdout is closed and the reader ends.
-    reader.join().expect("reader thread");
-    let rest: Vec<String> = lines.try_iter().collect();
     assert!(
         rest.iter().any(|line| line.contains("service A stopped")),
         "{rest:?}"
     );
-}
-
-/// A child process that a failing assertion does not leave running.
-struct KilledOnDrop(Child);
-
-impl Drop for KilledOnDrop {
-    fn drop(&mut self) {
-        // Both fail harmlessly once the child has exited and been waited for.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The lines up to and including the first containing `wanted`; panics after 5 s without it.
-fn read_until(lines: &mpsc::Receiver<String>, wanted: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) => {
-                let found = line.contains(wanted);
-                seen.push(line);
-                if found {
-                    return seen;
-                }
-            }
-            Err(_) => panic!("no line containing {wanted:?} within 5 s; saw {seen:?}"),
-        }
-    }
 }

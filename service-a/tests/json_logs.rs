@@ -3,100 +3,56 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use service_kit::test_support::Running;
 use support::{PATIENCE, ServiceB, get_text};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
 
-/// The binary, started, with its stdout read line by line on a thread of its own so every wait
-/// is bounded.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<Value>,
+/// The binary with `--log-format json`: every line it writes must be one JSON object.
+struct JsonLog(Running);
+
+/// `line` as a JSON object; panics when it is not one.
+fn object(line: &str) -> Value {
+    let object: Value =
+        serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line:?}"));
+    assert!(object.is_object(), "not an object: {line:?}");
+    object
 }
 
-impl Running {
+impl JsonLog {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env_remove("SERVICE_A_LISTEN")
-            .env_remove("SERVICE_B_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+        Self(Running::start(
+            BINARY,
+            args,
+            &["SERVICE_A_LISTEN", "SERVICE_B_URL"],
+        ))
     }
 
-    /// Reads lines, each parsed as a JSON object, until one satisfies `wanted`; returns it.
+    /// Reads lines, each a JSON object, until one satisfies `wanted`; returns it.
     fn until(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
-                panic!(
-                    "no line with {what} within {PATIENCE:?}; saw {:#?}",
-                    self.seen
-                )
-            });
-            let object: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|err| panic!("not JSON ({err}): {line:?}"));
-            assert!(object.is_object(), "not an object: {line:?}");
-            self.seen.push(object.clone());
-            if wanted(&object) {
-                return object;
-            }
-        }
+        let last = self
+            .0
+            .until(what, |line| wanted(&object(line)))
+            .pop()
+            .expect("the line just read");
+        object(&last)
     }
-}
 
-impl Running {
-    /// SIGTERM, then every line left, each of which must be a JSON object too, until the
-    /// process has exited and closed its stdout.
-    fn stop(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        self.until("the last line", |line| {
-            line["message"] == "service A stopped"
-        });
-        let exit = self.child.wait().expect("wait");
+    /// SIGTERM, then every line left, each of which must be a JSON object too, the last saying
+    /// that service A stopped.
+    fn stop(self) {
+        let (exit, rest) = self.0.terminate();
         assert!(exit.success(), "{exit:?}");
-        for line in self.lines.iter() {
-            let object: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|err| panic!("not JSON ({err}): {line:?}"));
-            assert!(object.is_object(), "not an object: {line:?}");
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let rest: Vec<Value> = rest.iter().map(|line| object(line)).collect();
+        assert!(
+            rest.iter()
+                .any(|line| line["message"] == "service A stopped"),
+            "{rest:#?}"
+        );
     }
 }
 
@@ -110,7 +66,7 @@ fn field<'v>(object: &'v Value, name: &str) -> &'v str {
 async fn every_transition_is_a_json_line_with_breaker_from_to_and_reason() {
     let b = ServiceB::start().await;
     let base = b.base();
-    let mut a = Running::start(&[
+    let mut a = JsonLog::start(&[
         "--listen",
         "127.0.0.1:0",
         "--service-b-url",

@@ -248,7 +248,7 @@ async fn the_breaker_endpoint_shows_the_production_profile() {
     assert_eq!(breaker["config"]["failure_rate_threshold"], 50.0);
     assert_eq!(breaker["layers"]["deadline"]["call_deadline_ms"], 5000);
     assert_eq!(breaker["layers"]["bulkhead"]["max_concurrent"], 32);
-    assert_eq!(breaker["layers"]["attempt"]["request_timeout_ms"], 2000);
+    assert_eq!(breaker["layers"]["attempt"]["request_timeout_ms"], 3000);
     a.stop().await;
     b.stop().await;
 }

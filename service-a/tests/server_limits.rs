@@ -2,7 +2,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
@@ -17,21 +16,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
 /// The binary has service-kit's connection flags; their parsing and bounds are tested there.
 #[test]
 fn help_lists_the_connection_flags_with_their_defaults() {
-    let output = Command::new(BINARY).arg("--help").output().expect("runs");
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
-    for expected in [
-        "--header-timeout <HEADER_TIMEOUT>",
-        "[default: 10s]",
-        "--body-timeout <BODY_TIMEOUT>",
-        "--max-connections <MAX_CONNECTIONS>",
-        "[default: 10000]",
-        "--max-connections-per-client <N>",
-        "--shutdown-grace <SHUTDOWN_GRACE>",
-        "[default: 5s]",
-    ] {
-        assert!(help.contains(expected), "{expected:?} missing from\n{help}");
-    }
+    service_kit::test_support::assert_help_lists_the_connection_flags(BINARY);
 }
 
 #[tokio::test]

@@ -8,19 +8,20 @@
 //!
 //! # Module map
 //!
-//! - [`config`]: the command line (`--listen`, `--fail-delay`, the shared connection limits),
-//!   parsed once by clap.
-//! - [`mode`]: outage modes and their expiry; a pure core that takes `now` as an argument.
-//! - [`mode_request`]: the JSON body of `POST /mode` and its validation into a [`ModeSetting`].
-//! - [`switch`]: the mode shared by all requests, behind a lock.
-//! - [`stats`]: atomic counters of `/api` calls, failures and calls in flight, and the
-//!   middleware that counts.
-//! - [`state`]: [`AppState`], what every handler shares.
-//! - [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
-//!   services share, and the JSON body itself, are in `service_kit`).
-//! - [`routes`]: [`app`], the router.
-//! - [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
-//! - `api` (private): the `/api` handler and the pure decision behind it.
+//! Floors, bottom up: a module imports only from floors below it (`cargo modules dependencies
+//! --lib --acyclic -p service-b` checks it).
+//!
+//! 1. [`config`]: the command line (`--listen`, `--fail-delay`, the shared connection limits),
+//!    parsed once by clap; [`mode`]: outage modes and their expiry, a pure core that takes `now`
+//!    as an argument; [`stats`]: atomic counters of `/api` calls, failures and calls in flight.
+//! 2. [`mode_request`]: the JSON body of `POST /mode` and its validation into a
+//!    [`ModeSetting`]; [`switch`]: the mode shared by all requests, behind a lock.
+//! 3. [`state`]: [`AppState`], what every handler shares.
+//! 4. [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
+//!    services share, and the JSON body itself, are in `service_kit`); `api` (private): the
+//!    `/api` handler and the pure decision behind it.
+//! 5. [`routes`]: [`app`], the router, and the middleware that counts `/api` calls;
+//!    [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
 //!
 //! # Example
 //!

@@ -1,7 +1,9 @@
 //! The router: which path goes to which handler, plus the small handlers themselves.
 
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Value, json};
@@ -16,7 +18,7 @@ use crate::error::AppError;
 use crate::mode::ModeSnapshot;
 use crate::mode_request::ModeRequest;
 use crate::state::AppState;
-use crate::stats::{self, StatsSnapshot};
+use crate::stats::StatsSnapshot;
 
 /// The longest `POST /mode` body accepted; a longer one is refused with 413, at once when its
 /// `Content-Length` says so.
@@ -38,7 +40,7 @@ pub fn app(state: AppState) -> Router {
     // route_layer on the method router counts only the GET itself, not a 405 fallback.
     let api = get(api::api).route_layer(middleware::from_fn_with_state(
         state.clone(),
-        stats::count_api_calls,
+        count_api_calls,
     ));
     Router::new()
         .route("/api", api)
@@ -78,4 +80,20 @@ async fn set_mode(
 
 async fn get_stats(State(state): State<AppState>) -> Json<StatsSnapshot> {
     Json(state.stats_snapshot())
+}
+
+/// Middleware around `/api`: counting here, rather than in the handler, also counts requests
+/// whose query string is refused before the handler runs.
+pub(crate) async fn count_api_calls(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let stats = state.stats();
+    let _in_flight = stats.enter();
+    let response = next.run(request).await;
+    if response.status().is_server_error() {
+        stats.record_failure();
+    }
+    response
 }

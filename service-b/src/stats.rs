@@ -3,12 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
-
-use crate::state::AppState;
 
 /// Running totals since start, and the calls being served now.
 ///
@@ -35,20 +30,21 @@ impl Stats {
 
     /// Counts a call in, until the returned guard is dropped: when the call is answered, or when
     /// its client hangs up and the server drops the call.
-    fn enter(&self) -> InFlight<'_> {
+    pub(crate) fn enter(&self) -> InFlight<'_> {
         self.api_calls.fetch_add(1, Ordering::Relaxed);
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.max_in_flight.fetch_max(now, Ordering::Relaxed);
         InFlight { stats: self }
     }
 
-    fn record_failure(&self) {
+    /// Counts a call answered 5xx.
+    pub(crate) fn record_failure(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 /// One `/api` call being served.
-struct InFlight<'a> {
+pub(crate) struct InFlight<'a> {
     stats: &'a Stats,
 }
 
@@ -70,22 +66,6 @@ pub struct StatsSnapshot {
     pub in_flight: u64,
     /// The most `/api` requests served at the same time since start.
     pub max_in_flight: u64,
-}
-
-/// Middleware around `/api`: counting here, rather than in the handler, also counts requests
-/// whose query string is refused before the handler runs.
-pub(crate) async fn count_api_calls(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let stats = state.stats();
-    let _in_flight = stats.enter();
-    let response = next.run(request).await;
-    if response.status().is_server_error() {
-        stats.record_failure();
-    }
-    response
 }
 
 #[cfg(test)]

@@ -1,39 +1,21 @@
 //! Service B at its edge: the connection flags, a `/mode` body that stops arriving, and
 //! accept errors from running out of file descriptors.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpStream as StdTcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use service_b::{Config, ServerLimits};
+use service_kit::test_support::{PATIENCE, Running};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_service-b");
-/// Upper bound on anything a test waits for, so a bug fails the test instead of hanging it.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The binary has service-kit's connection flags; their parsing and bounds are tested there.
 #[test]
 fn help_lists_the_connection_flags_with_their_defaults() {
-    let output = Command::new(BINARY).arg("--help").output().expect("runs");
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
-    for expected in [
-        "--header-timeout <HEADER_TIMEOUT>",
-        "[default: 10s]",
-        "--body-timeout <BODY_TIMEOUT>",
-        "--max-connections <MAX_CONNECTIONS>",
-        "[default: 10000]",
-        "--max-connections-per-client <N>",
-        "--shutdown-grace <SHUTDOWN_GRACE>",
-        "[default: 5s]",
-    ] {
-        assert!(help.contains(expected), "{expected:?} missing from\n{help}");
-    }
+    service_kit::test_support::assert_help_lists_the_connection_flags(BINARY);
 }
 
 #[tokio::test]
@@ -88,16 +70,25 @@ async fn a_mode_body_that_stops_arriving_is_refused_with_a_json_408() {
 /// next fails with EMFILE until the header timeout closes some. The server must keep going.
 #[test]
 fn running_out_of_file_descriptors_pauses_accepting_but_never_stops_the_server() {
-    let mut child = Command::new("bash")
-        .args(["-c", r#"ulimit -n 32 && exec "$0" "$@""#, BINARY])
-        .args(["--listen", "127.0.0.1:0", "--header-timeout", "500ms"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let lines = log_lines(&mut child);
-    let listening = wait_for_line(&lines, "service B listening", &mut child);
+    let mut b = Running::start(
+        "bash",
+        &[
+            "-c",
+            r#"ulimit -n 32 && exec "$0" "$@""#,
+            BINARY,
+            "--listen",
+            "127.0.0.1:0",
+            "--header-timeout",
+            "500ms",
+        ],
+        &["SERVICE_B_LISTEN"],
+    );
+    let line_with = |b: &Running, wanted: &str| {
+        b.until(wanted, |line| line.contains(wanted))
+            .pop()
+            .expect("the line just read")
+    };
+    let listening = line_with(&b, "service B listening");
     let address = listening
         .split("address=")
         .nth(1)
@@ -110,49 +101,17 @@ fn running_out_of_file_descriptors_pauses_accepting_but_never_stops_the_server()
     let silent: Vec<StdTcpStream> = (0..60)
         .map(|_| StdTcpStream::connect(&address).expect("connect"))
         .collect();
-    wait_for_line(&lines, "cannot accept connections", &mut child);
-    wait_for_line(&lines, "accepting connections again", &mut child);
+    line_with(&b, "cannot accept connections");
+    line_with(&b, "accepting connections again");
 
     // Every silent connection is eventually accepted and timed out; then a real request is
     // answered.
     let answered = get_health(&address);
     drop(silent);
-    assert!(
-        child.try_wait().expect("status").is_none(),
-        "the server exited"
-    );
-    stop(&mut child);
+    assert!(b.is_running(), "the server exited");
+    // Bounded: it must exit on SIGTERM; how is not this test's question.
+    b.terminate();
     assert_eq!(answered, "{\"status\":\"ok\"}");
-}
-
-/// The child's stdout, line by line, through a channel so every wait is bounded.
-fn log_lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (sender, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-}
-
-/// The first line containing `wanted`; kills the child and panics after [`PATIENCE`].
-fn wait_for_line(lines: &mpsc::Receiver<String>, wanted: &str, child: &mut Child) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) if line.contains(wanted) => return line,
-            Ok(_) => {}
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no log line containing {wanted:?} within {PATIENCE:?}");
-            }
-        }
-    }
 }
 
 /// `GET /health`'s body, over a connection that may wait in the kernel's queue behind the
@@ -170,20 +129,4 @@ fn get_health(address: &str) -> String {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_owned())
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
-}
-
-fn stop(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + PATIENCE;
-    while child.try_wait().expect("status").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running {PATIENCE:?} after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

@@ -12,7 +12,14 @@
 //! | [`fallback`] | the 404 and 405 answers, echoing a bounded path and method |
 //! | [`strict_query`] | [`StrictQuery`](strict_query::StrictQuery), the query extractor both use |
 //! | [`query`] | the percent-escape check it makes before reading a query string |
+//! | `test_support` | (feature `test-support`) what the services' tests check alike: a binary read line by line and stopped with SIGTERM, the help listing the connection flags |
 //! | [`logging`] | the `tracing` set-up and `--log-format` (`text` or `json`): `RUST_LOG` or `info`, colour only when a person watches |
+//!
+//! Floors, bottom up, every import pointing down (`cargo modules dependencies --lib --acyclic -p
+//! service-kit` checks it): [`duration`], [`error_body`], [`query`], [`logging`], [`shutdown`];
+//! then [`fallback`] and [`strict_query`] (on `error_body` and `query`); then [`server`] (on
+//! `duration`). Inside `server`, `limits` and `connection` are below `accept`, `drain` and the
+//! module itself.
 
 #![deny(missing_docs)]
 
@@ -27,3 +34,5 @@ pub mod query;
 pub mod server;
 pub mod shutdown;
 pub mod strict_query;
+#[cfg(feature = "test-support")]
+pub mod test_support;

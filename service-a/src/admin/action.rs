@@ -7,6 +7,9 @@ use breaker::CircuitBreaker;
 use serde::Deserialize;
 use service_kit::fallback::echo;
 
+/// The largest body `POST /breaker` reads; the longest action is under 60 bytes.
+pub const MAX_BODY_BYTES: usize = 1024;
+
 /// One admin action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -22,40 +22,20 @@
 //! the action and its result; the token never is (see `token.rs` for how it is kept and
 //! compared).
 
-mod action;
-mod error;
+pub(crate) mod action;
 mod route;
-mod token;
+pub(crate) mod token;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, post};
 
-pub use action::Action;
-pub use error::AdminError;
+pub use action::{Action, MAX_BODY_BYTES};
 pub use route::perform;
-pub use token::{AdminToken, MAX_TOKEN_CHARS, MIN_TOKEN_CHARS, Refusal, TokenError};
+pub use token::{AdminFlags, AdminToken, MAX_TOKEN_CHARS, MIN_TOKEN_CHARS, Refusal, TokenError};
 
 use crate::state::AppState;
-
-/// The largest body `POST /breaker` reads; the longest action is under 60 bytes.
-pub const MAX_BODY_BYTES: usize = 1024;
 
 /// `POST /breaker`, with its body bound.
 pub fn post_breaker() -> MethodRouter<AppState> {
     post(perform).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-}
-
-/// The admin flag.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
-pub struct AdminFlags {
-    /// Turns on `POST /breaker` (force_open, force_open_for, disable, reset) for requests
-    /// with `Authorization: Bearer <token>`; at least 16 characters, e.g. `openssl rand -hex
-    /// 16`. Prefer the environment variable: a command line is visible to other users.
-    #[arg(
-        long,
-        env = "SERVICE_A_ADMIN_TOKEN",
-        hide_env_values = true,
-        value_parser = AdminToken::parser()
-    )]
-    pub admin_token: Option<AdminToken>,
 }

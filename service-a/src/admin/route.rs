@@ -9,9 +9,8 @@ use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
 use tracing::{info, warn};
 
-use super::MAX_BODY_BYTES;
-use super::action::Action;
-use super::error::AdminError;
+use super::action::{Action, MAX_BODY_BYTES};
+use crate::error::AppError;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
 
@@ -26,14 +25,16 @@ pub async fn perform(State(state): State<AppState>, request: Request) -> Respons
         );
     match checked(&state, request).await {
         Ok((action, view)) => {
-            info!(%client, %action, state = view.state, "admin action done");
+            info!(%client, %action, state = view.snapshot.state.as_str(), "admin action done");
             Json(view).into_response()
         }
         Err(err) => {
             let status = err.status();
             match err {
                 // Not an admin request at all: the service has no admin actions.
-                AdminError::Off => info!(%client, %status, result = %err, "admin action refused"),
+                AppError::AdminOff => {
+                    info!(%client, %status, result = %err, "admin action refused")
+                }
                 _ => warn!(%client, %status, result = %err, "admin action refused"),
             }
             err.into_response()
@@ -43,19 +44,19 @@ pub async fn perform(State(state): State<AppState>, request: Request) -> Respons
 
 /// The token is checked before the body is read: a request without it costs no more than its
 /// head.
-async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerView), AdminError> {
-    let token = state.admin_token().ok_or(AdminError::Off)?;
+async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerView), AppError> {
+    let token = state.admin_token().ok_or(AppError::AdminOff)?;
     token.authorize(request.headers())?;
-    let breaker = state.breaker().ok_or(AdminError::BreakerOff)?;
+    let breaker = state.breaker().ok_or(AppError::BreakerOff)?;
     if service_kit::body_limit::declared_over(request.headers(), MAX_BODY_BYTES).is_some() {
-        return Err(AdminError::DeclaredTooLarge);
+        return Err(AppError::DeclaredTooLarge);
     }
     // Bounded by the route's `DefaultBodyLimit`.
     let body = Bytes::from_request(request, &()).await?;
-    let action = Action::parse(&body).map_err(AdminError::Action)?;
+    let action = Action::parse(&body).map_err(AppError::Action)?;
     action.apply(breaker);
     Ok((
         action,
-        BreakerView::new(&breaker.snapshot(), state.service_b()),
+        BreakerView::new(breaker.snapshot(), state.service_b()),
     ))
 }

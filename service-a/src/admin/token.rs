@@ -158,6 +158,21 @@ fn is_bearer_token(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
+/// The admin flag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct AdminFlags {
+    /// Turns on `POST /breaker` (force_open, force_open_for, disable, reset) for requests
+    /// with `Authorization: Bearer <token>`; at least 16 characters, e.g. `openssl rand -hex
+    /// 16`. Prefer the environment variable: a command line is visible to other users.
+    #[arg(
+        long,
+        env = "SERVICE_A_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_parser = AdminToken::parser()
+    )]
+    pub admin_token: Option<AdminToken>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

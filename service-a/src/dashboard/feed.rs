@@ -11,19 +11,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use breaker::CircuitBreaker;
 use serde::Serialize;
-use service_kit::error_body::error_response;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use tokio::time::{Interval, MissedTickBehavior};
 use tracing::{debug, warn};
 
 use super::hub::{EventHub, Subscription};
-use super::payload::{LaggedEvent, SnapshotEvent};
+use super::payload::LaggedEvent;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -41,10 +39,7 @@ pub async fn events(State(state): State<AppState>) -> Response {
     };
     let subscription = match state.events().subscribe() {
         Ok(subscription) => subscription,
-        Err(full) => {
-            warn!(max = full.max, "event stream refused: every slot is taken");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, full.to_string());
-        }
+        Err(full) => return AppError::from(full).into_response(),
     };
     let feed = Feed::new(breaker.clone(), state.events().clone(), subscription);
     Sse::new(futures_util::stream::unfold(feed, Feed::next)).into_response()
@@ -115,7 +110,7 @@ impl Feed {
     }
 
     fn snapshot(&mut self) -> Event {
-        let event = json_event("snapshot", &SnapshotEvent::from(&self.breaker.snapshot()));
+        let event = json_event("snapshot", &self.breaker.snapshot());
         if std::mem::take(&mut self.first_snapshot) {
             event.retry(RECONNECT_AFTER)
         } else {

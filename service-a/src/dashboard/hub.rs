@@ -15,6 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 use tracing::error;
 
 use super::payload::TransitionEvent;
+use crate::flag_value::count_in;
 
 /// Transitions the channel keeps for a stream that has not read them yet. A stream further
 /// behind loses the oldest and gets a `lagged` event, then a fresh snapshot.
@@ -171,6 +172,32 @@ impl EventHub {
             .published
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The most `--max-event-streams` accepts.
+pub const MAX_EVENT_STREAMS: u32 = 10_000;
+
+/// Event streams served at once unless `--max-event-streams` says otherwise.
+pub const DEFAULT_MAX_EVENT_STREAMS: u32 = 64;
+
+/// The dashboard's flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct DashboardFlags {
+    /// Event streams (open dashboards) served at once; the next is refused with a 503.
+    #[arg(
+        long,
+        default_value_t = DEFAULT_MAX_EVENT_STREAMS,
+        value_parser = count_in(1, MAX_EVENT_STREAMS)
+    )]
+    pub max_event_streams: u32,
+}
+
+impl Default for DashboardFlags {
+    fn default() -> Self {
+        Self {
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `event:` | when | `data` |
 //! |---|---|---|
 //! | `transition` | the breaker changed state; on connecting, the last [`RECENT`] are replayed first, oldest first | `{"from":"closed","to":"open","reason":"3 consecutive failures","at":"2026-11-26T16:56:35.622Z"}` ([`TransitionEvent`]) |
-//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"state":"open","failure_count":3,"remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"transitions":1,"last_failure":"..."}` ([`SnapshotEvent`]) |
+//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"name":"call_service_b","state":"open","failure_count":3,"open_until":"...","remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"transitions":1,"last_failure":"..."}` ([`SnapshotEvent`]) |
 //! | `lagged` | this client read too slowly and skipped transitions | `{"missed":12}` ([`LaggedEvent`]) |
 //!
 //! States are named as [`State::as_str`](breaker::State::as_str) names them (`closed`, `open`,
@@ -41,38 +41,13 @@
 
 mod assets;
 mod feed;
-mod hub;
+pub(crate) mod hub;
 mod payload;
-
-use crate::flag_value::count_in;
 
 pub use assets::{CONTENT_SECURITY_POLICY_VALUE, file, page};
 pub use feed::{SNAPSHOT_EVERY, events};
-pub use hub::{BUFFER, EventHub, RECENT, StreamsFull, Subscription};
+pub use hub::{
+    BUFFER, DEFAULT_MAX_EVENT_STREAMS, DashboardFlags, EventHub, MAX_EVENT_STREAMS, RECENT,
+    StreamsFull, Subscription,
+};
 pub use payload::{LaggedEvent, SnapshotEvent, TransitionEvent};
-
-/// The most `--max-event-streams` accepts.
-pub const MAX_EVENT_STREAMS: u32 = 10_000;
-
-/// Event streams served at once unless `--max-event-streams` says otherwise.
-pub const DEFAULT_MAX_EVENT_STREAMS: u32 = 64;
-
-/// The dashboard's flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
-pub struct DashboardFlags {
-    /// Event streams (open dashboards) served at once; the next is refused with a 503.
-    #[arg(
-        long,
-        default_value_t = DEFAULT_MAX_EVENT_STREAMS,
-        value_parser = count_in(1, MAX_EVENT_STREAMS)
-    )]
-    pub max_event_streams: u32,
-}
-
-impl Default for DashboardFlags {
-    fn default() -> Self {
-        Self {
-            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
-        }
-    }
-}

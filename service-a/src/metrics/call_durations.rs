@@ -16,7 +16,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::SECONDS_BUCKETS;
+/// Upper bounds of the duration histograms, in seconds: Prometheus's default buckets (5 ms to
+/// 10 s) with four more below, because a rejection by the open circuit takes microseconds and
+/// would otherwise vanish in the first bucket with everything under 5 ms.
+pub const SECONDS_BUCKETS: [f64; 15] = [
+    0.000_1, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// The breaker's verdict on one attempt, as the `outcome` label says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use crate::config::BREAKER_NAME;
-use crate::upstream::ServiceB;
+use crate::upstream::{BREAKER_NAME, ServiceB};
 
 /// Reports the retry and bulkhead layers of one client stack on each scrape.
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::SECONDS_BUCKETS;
+use super::call_durations::SECONDS_BUCKETS;
 
 /// The `route` of a request no route matched (a 404): not a path, so it cannot be mistaken
 /// for one.

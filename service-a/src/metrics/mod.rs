@@ -46,7 +46,7 @@ pub mod transitions;
 
 use prometheus_client::registry::Registry;
 
-pub use self::call_durations::CallDurations;
+pub use self::call_durations::{CallDurations, SECONDS_BUCKETS};
 pub use self::http::HttpMetrics;
 pub use self::transitions::Transitions;
 
@@ -55,13 +55,6 @@ pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 use crate::upstream::ServiceB;
 use breaker::CircuitBreaker;
-
-/// Upper bounds of the duration histograms, in seconds: Prometheus's default buckets (5 ms to
-/// 10 s) with four more below, because a rejection by the open circuit takes microseconds and
-/// would otherwise vanish in the first bucket with everything under 5 ms.
-pub const SECONDS_BUCKETS: [f64; 15] = [
-    0.000_1, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
 
 /// Everything `/metrics` shows, and the HTTP middleware's handle on its own part.
 ///

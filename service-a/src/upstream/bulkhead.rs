@@ -1,7 +1,9 @@
-//! The bulkhead: at most `max_concurrent` calls to B in flight; the excess is refused at once
-//! (tower's `LoadShed` over its `ConcurrencyLimit`), or after waiting at most `wait` for a place.
+//! The bulkhead: at most `max_concurrent` calls to B in flight; the excess is refused at once, or
+//! after waiting at most `wait` for a place.
 //!
-//! One semaphore is shared by every clone of the layer and its services, so the limit holds
+//! One service does both: a place is a permit of a semaphore, taken in `call` (where the wait can
+//! be bounded, which tower's `ConcurrencyLimit` in `poll_ready` cannot) and held until the call
+//! ends. One semaphore is shared by every clone of the layer and its services, so the limit holds
 //! across all requests; its free permits say how many calls are in flight. Refusals are
 //! counted here, as they happen, in [`ClientCounters`].
 
@@ -12,11 +14,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-use tower::limit::ConcurrencyLimit;
-use tower::load_shed::LoadShed;
-use tower::load_shed::error::Overloaded;
-use tower::util::Either;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{BoxError, Layer, Service, ServiceExt};
 
 use super::counters::ClientCounters;
@@ -92,32 +90,35 @@ impl<S> Layer<S> for BulkheadLayer {
     type Service = Bulkhead<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let limited = ConcurrencyLimit::with_semaphore(inner, self.semaphore.clone());
-        let inner = if self.settings.wait.is_zero() {
-            Either::Left(LoadShed::new(limited))
-        } else {
-            Either::Right(WaitBounded {
-                inner: limited,
-                wait: self.settings.wait,
-            })
-        };
         Bulkhead {
             inner,
-            full: BulkheadFull::new(self.settings.max_concurrent, self.settings.wait),
-            counters: self.counters.clone(),
+            layer: self.clone(),
         }
     }
 }
 
-/// The bulkhead's service: the limit, and the refusal turned into [`BulkheadFull`] and counted.
-#[derive(Debug, Clone)]
-pub(crate) struct Bulkhead<S> {
-    inner: Either<LoadShed<ConcurrencyLimit<S>>, WaitBounded<ConcurrencyLimit<S>>>,
-    full: BulkheadFull,
-    counters: Arc<ClientCounters>,
+impl BulkheadLayer {
+    /// A place, taken at once or within the wait; `None`: the bulkhead stayed full.
+    async fn place(&self) -> Option<OwnedSemaphorePermit> {
+        let semaphore = self.semaphore.clone();
+        let wait = self.settings.wait;
+        if wait.is_zero() {
+            return semaphore.try_acquire_owned().ok();
+        }
+        // The semaphore is never closed: only a timeout leaves it without a permit.
+        tokio::time::timeout(wait, semaphore.acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+/// The bulkhead's service: a place for each call, or [`BulkheadFull`], counted.
+#[derive(Debug, Clone)]
+pub(crate) struct Bulkhead<S> {
+    inner: S,
+    layer: BulkheadLayer,
+}
 
 impl<S, Request> Service<Request> for Bulkhead<S>
 where
@@ -128,66 +129,25 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<S::Response>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // LoadShed is always ready: it takes a place here if there is one, and refuses in `call`
-        // if there was none.
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let answer = self.inner.call(request);
-        let (full, counters) = (self.full, self.counters.clone());
-        Box::pin(async move {
-            answer.await.map_err(|err| {
-                if err.is::<Overloaded>() {
-                    counters.bulkhead_rejected();
-                    Box::new(full) as BoxError
-                } else {
-                    err
-                }
-            })
-        })
-    }
-}
-
-/// Waits at most `wait` for the inner service (a concurrency limit) to have a place, then
-/// refuses with tower's [`Overloaded`], as `LoadShed` does at once.
-#[derive(Debug, Clone)]
-pub(crate) struct WaitBounded<S> {
-    inner: S,
-    wait: Duration,
-}
-
-impl<S, Request> Service<Request> for WaitBounded<S>
-where
-    S: Service<Request> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError> + Send,
-    Request: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = BoxFuture<S::Response>;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // The wait for a place happens in `call`, where it can be bounded.
+        // The place is taken in `call`, where the wait for it can be bounded.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let mut inner = self.inner.clone();
-        let wait = self.wait;
+        let inner = self.inner.clone();
+        let layer = self.layer.clone();
         Box::pin(async move {
-            match tokio::time::timeout(wait, inner.ready()).await {
-                Ok(Ok(ready)) => {
-                    let answer = ready.call(request);
-                    answer.await.map_err(Into::into)
-                }
-                Ok(Err(err)) => Err(err.into()),
-                Err(_) => Err(Overloaded::new().into()),
-            }
+            let Some(_place) = layer.place().await else {
+                layer.counters.bulkhead_rejected();
+                return Err(Box::new(BulkheadFull::new(
+                    layer.settings.max_concurrent,
+                    layer.settings.wait,
+                )) as BoxError);
+            };
+            inner.oneshot(request).await.map_err(Into::into)
         })
     }
 }

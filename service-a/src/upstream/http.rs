@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use reqwest::{Client, Response, Url, redirect};
 use tower::Service;
 
-use super::CallError;
+use super::error::CallError;
 use super::retry_after;
 
 /// Idle connections to B kept for reuse; calls in flight are bounded by the bulkhead, and by

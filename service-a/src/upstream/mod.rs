@@ -37,9 +37,12 @@ pub use backoff::{FullJitter, Jitter};
 pub use bulkhead::BulkheadFull;
 pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
-pub use settings::{BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings};
+pub(crate) use settings::millis;
+pub use settings::{
+    BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
+};
 
-use crate::metrics::CallDurations;
+use crate::metrics::call_durations::CallDurations;
 use bulkhead::BulkheadLayer;
 use http::HttpCall;
 

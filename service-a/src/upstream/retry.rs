@@ -23,9 +23,9 @@ use tower::BoxError;
 use tower::retry::Policy;
 use tower::retry::budget::{Budget, TpsBudget};
 
-use super::CallError;
 use super::backoff::{FullJitter, Jitter};
 use super::counters::ClientCounters;
+use super::error::CallError;
 use super::settings::RetrySettings;
 
 /// How far back the budget counts calls.

@@ -3,10 +3,13 @@
 use std::time::Duration;
 
 use breaker::{CircuitBreaker, SlidingWindow};
+use serde::{Serialize, Serializer};
 
-use crate::config::BREAKER_NAME;
 use crate::flag_value::Percent;
 use crate::profile::Profile;
+
+/// The breaker's name, as the article's decorated function is called.
+pub const BREAKER_NAME: &str = "call_service_b";
 
 /// Every layer's settings, outermost first; built by
 /// [`ClientFlags::resolve`](crate::client_flags::ClientFlags::resolve), which has checked them.
@@ -28,16 +31,19 @@ pub struct ClientSettings {
     pub max_response_bytes: u64,
 }
 
-/// How failed attempts are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How failed attempts are retried. Serialized as in `/breaker`'s `layers.retry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RetrySettings {
     /// Attempts in all, the first included; 1 turns retries off.
     pub attempts: u32,
     /// The first backoff's ceiling; each further one doubles it.
+    #[serde(rename = "backoff_ms", serialize_with = "as_millis")]
     pub backoff: Duration,
     /// The largest backoff ceiling.
+    #[serde(rename = "backoff_max_ms", serialize_with = "as_millis")]
     pub backoff_max: Duration,
     /// Retries allowed as a share of recent calls; `None`: no budget.
+    #[serde(rename = "budget_percent")]
     pub budget: Option<Percent>,
 }
 
@@ -67,6 +73,80 @@ pub struct BreakerSettings {
     pub recovery_timeout: Duration,
     /// Probes that may run at the same time while half-open.
     pub half_open_max_calls: u32,
+}
+
+const fn percent(value: u8) -> Option<Percent> {
+    match Percent::new(value) {
+        Some(percent) => Some(percent),
+        None => panic!("a percentage is at most 100"),
+    }
+}
+
+/// How long a call waits for a place in a full bulkhead unless `--bulkhead-wait` says otherwise:
+/// not at all.
+pub const BULKHEAD_WAIT: Duration = Duration::ZERO;
+
+impl ClientSettings {
+    /// The article's `requests.get(..., timeout=3)`, `FAILURE_THRESHOLD = 3` and
+    /// `RECOVERY_TIMEOUT = 10`: the breaker alone.
+    pub const ARTICLE: Self = Self {
+        profile: Profile::Article,
+        call_deadline: None,
+        retry: RetrySettings {
+            attempts: 1,
+            backoff: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(1),
+            budget: percent(20),
+        },
+        breaker: Some(BreakerSettings {
+            failure_threshold: Some(3),
+            failure_rate_threshold: None,
+            slow_call_threshold: None,
+            slow_call_rate_threshold: percent(50),
+            sliding_window: Duration::from_secs(30),
+            minimum_calls: 20,
+            recovery_timeout: Duration::from_secs(10),
+            half_open_max_calls: 1,
+        }),
+        bulkhead: None,
+        request_timeout: Duration::from_secs(3),
+        max_response_bytes: 1024 * 1024,
+    };
+
+    /// The article's best practices with the thresholds it suggests ("based on SLA"): a rate
+    /// over 30 s rather than a run of failures, timeouts shorter than the breaker's, a bulkhead.
+    /// Why the attempt timeout is 3 s here too is in [`crate::profile`].
+    pub const PRODUCTION: Self = Self {
+        profile: Profile::Production,
+        call_deadline: Some(Duration::from_secs(5)),
+        retry: RetrySettings {
+            attempts: 3,
+            ..Self::ARTICLE.retry
+        },
+        breaker: Some(BreakerSettings {
+            failure_threshold: None,
+            failure_rate_threshold: percent(50),
+            slow_call_threshold: Some(Duration::from_secs(1)),
+            slow_call_rate_threshold: percent(50),
+            sliding_window: Duration::from_secs(30),
+            minimum_calls: 20,
+            recovery_timeout: Duration::from_secs(10),
+            half_open_max_calls: 1,
+        }),
+        bulkhead: Some(BulkheadSettings {
+            max_concurrent: 32,
+            wait: BULKHEAD_WAIT,
+        }),
+        ..Self::ARTICLE
+    };
+
+    /// The settings `profile` starts from.
+    pub const fn of(profile: Profile) -> Self {
+        match profile {
+            Profile::Article => Self::ARTICLE,
+            Profile::Production => Self::PRODUCTION,
+        }
+    }
 }
 
 /// The finest slice of the time window: a rate is judged over between `window - slice` and
@@ -110,12 +190,23 @@ impl BreakerSettings {
 }
 
 /// How many calls may be in flight to B, and how long the excess waits for a place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as in `/breaker`'s `layers.bulkhead`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BulkheadSettings {
     /// Calls to B in flight at most.
     pub max_concurrent: usize,
     /// How long a call waits for a place before it is refused; zero refuses at once.
+    #[serde(rename = "wait_ms", serialize_with = "as_millis")]
     pub wait: Duration,
+}
+
+/// Whole milliseconds, saturating (durations are at most a day anyway).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(millis(*duration))
 }
 
 #[cfg(test)]

@@ -25,16 +25,15 @@ use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Service, ServiceBuilder};
 
-use super::CallError;
-use super::attempt::NameFailuresLayer;
+use super::attempt::{EachAttemptLayer, NameFailures};
 use super::backoff::Jitter;
 use super::bulkhead::BulkheadLayer;
 use super::counters::ClientCounters;
-use super::error::classify;
+use super::error::{CallError, classify};
 use super::retry::RetryPolicy;
 use super::settings::ClientSettings;
-use super::timing::TimeAttemptsLayer;
-use crate::metrics::CallDurations;
+use super::timing::TimeAttempts;
+use crate::metrics::call_durations::CallDurations;
 
 /// What the stack is built from besides the settings.
 #[derive(Debug)]
@@ -82,13 +81,19 @@ where
         .option_layer(retry)
         // Right outside the breaker, so it times each attempt the breaker sees, rejections
         // included, and labels it with the breaker's verdict.
-        .option_layer(parts.durations.map(TimeAttemptsLayer::new))
+        .option_layer(
+            parts
+                .durations
+                .map(|durations| EachAttemptLayer::new(TimeAttempts { durations })),
+        )
         // Counts every attempt's outcome, and refuses calls while Open without touching the
         // layers below. Above the bulkhead, so a full bulkhead is seen, and ignored: it says
         // nothing about B's health.
         .option_layer(breaker)
         // Below the breaker, so the failure it records names the URL, as the client's does.
-        .layer(NameFailuresLayer::new(settings.request_timeout))
+        .layer(EachAttemptLayer::new(NameFailures {
+            timeout: settings.request_timeout,
+        }))
         // Limits calls in flight to B, not calls waiting on the breaker or a backoff: a
         // rejection or a sleeping retry takes no place. Outside the attempt timeout, so a
         // wait for a place does not eat into the attempt's time.

@@ -1,4 +1,4 @@
-//! The layer just outside the breaker that times every attempt and records it in
+//! The [`AttemptHook`] just outside the breaker that times every attempt and records it in
 //! [`CallDurations`] under the breaker's verdict: a rejection by the breaker, or what the
 //! breaker's classifier ([`classify`]) makes of the answer. Why it sits here, and not in the
 //! breaker's events, is in [`call_durations`](crate::metrics::call_durations).
@@ -6,77 +6,37 @@
 //! An attempt whose future is dropped before it ends (the call's deadline passed) records
 //! nothing, as the breaker records nothing for it.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use breaker::Rejected;
 use reqwest::Url;
-use tower::{BoxError, Layer, Service};
 
+use super::attempt::{AttemptHook, AttemptResult};
 use super::error::classify;
-use crate::metrics::CallDurations;
-use crate::metrics::call_durations::CallOutcome;
+use crate::metrics::call_durations::{CallDurations, CallOutcome};
 
-/// Wraps the breaker's service in [`TimeAttempts`]. Clones record into the same histograms.
+/// See the [module](self) docs. Clones record into the same histograms.
 #[derive(Debug, Clone)]
-pub(crate) struct TimeAttemptsLayer {
-    durations: CallDurations,
+pub(crate) struct TimeAttempts {
+    /// Where each attempt's duration goes.
+    pub(crate) durations: CallDurations,
 }
 
-impl TimeAttemptsLayer {
-    /// Records into `durations`.
-    pub(crate) fn new(durations: CallDurations) -> Self {
-        Self { durations }
-    }
-}
+impl AttemptHook for TimeAttempts {
+    type Started = (Instant, CallDurations);
 
-impl<S> Layer<S> for TimeAttemptsLayer {
-    type Service = TimeAttempts<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        TimeAttempts {
-            inner,
-            durations: self.durations.clone(),
-        }
-    }
-}
-
-/// See the [module](self) docs.
-#[derive(Debug, Clone)]
-pub(crate) struct TimeAttempts<S> {
-    inner: S,
-    durations: CallDurations,
-}
-
-impl<S> Service<Url> for TimeAttempts<S>
-where
-    S: Service<Url, Response = String, Error = BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = String;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<String, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    fn start(&self, _url: &Url) -> Self::Started {
+        (Instant::now(), self.durations.clone())
     }
 
-    fn call(&mut self, url: Url) -> Self::Future {
-        let started = Instant::now();
-        let answer = self.inner.call(url);
-        let durations = self.durations.clone();
-        Box::pin(async move {
-            let result = answer.await;
-            durations.record(verdict(&result), started.elapsed().as_secs_f64());
-            result
-        })
+    fn end((started, durations): Self::Started, result: AttemptResult) -> AttemptResult {
+        durations.record(verdict(&result), started.elapsed().as_secs_f64());
+        result
     }
 }
 
 /// The breaker's verdict on `result`: its rejection, or its classifier's judgement.
-fn verdict(result: &Result<String, BoxError>) -> CallOutcome {
+fn verdict(result: &AttemptResult) -> CallOutcome {
     if let Err(err) = result
         && err.is::<Rejected>()
     {

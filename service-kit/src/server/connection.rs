@@ -3,7 +3,7 @@
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioTimer;
 
-use super::ServerLimits;
+use super::limits::ServerLimits;
 
 /// The longest request head (request line and headers) a client may send, in bytes; a longer
 /// one is answered 431 with an empty body and the connection closed.

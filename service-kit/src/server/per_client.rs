@@ -4,7 +4,7 @@
 //!
 //! A client is its peer IP address (an IPv4-mapped IPv6 address counts as the IPv4 one). Behind
 //! a proxy every client has the proxy's address, so the share is the proxy's: see
-//! `docs/limits-second-round.md`.
+//! `docs/reliability.md`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,0 +1,135 @@
+//! What the services' own tests check alike (feature `test-support`, for their
+//! dev-dependencies only): a binary run with its stdout read line by line, stopped with SIGTERM,
+//! and the connection flags its `--help` lists.
+//!
+//! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Upper bound on anything a test waits for.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Asserts that `binary --help` lists the connection flags of
+/// [`ServerLimits`](crate::server::ServerLimits) with their defaults (their parsing and bounds
+/// are tested in this crate).
+pub fn assert_help_lists_the_connection_flags(binary: &str) {
+    let output = Command::new(binary).arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--header-timeout <HEADER_TIMEOUT>",
+        "[default: 10s]",
+        "--body-timeout <BODY_TIMEOUT>",
+        "--max-connections <MAX_CONNECTIONS>",
+        "[default: 10000]",
+        "--max-connections-per-client <N>",
+        "--shutdown-grace <SHUTDOWN_GRACE>",
+        "[default: 5s]",
+    ] {
+        assert!(help.contains(expected), "{expected:?} missing from\n{help}");
+    }
+}
+
+/// A service binary, started with `RUST_LOG=info`, its stdout read on a thread of its own into
+/// a channel. Dropping it kills the process, so a failing assertion leaves nothing running.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// Starts `binary` with `args`, without the environment variables named in `env_remove`
+    /// (the ones a developer's shell may set for the service).
+    pub fn start(binary: &str, args: &[&str], env_remove: &[&str]) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for name in env_remove {
+            command.env_remove(name);
+        }
+        let mut child = command.spawn().expect("binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line, or `None` when none came within [`PATIENCE`] or the output ended.
+    pub fn next_line(&self) -> Option<String> {
+        self.lines.recv_timeout(PATIENCE).ok()
+    }
+
+    /// The lines up to and including the first that satisfies `wanted`; panics, with the lines
+    /// seen, when none does within [`PATIENCE`].
+    pub fn until(&self, what: &str, wanted: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = wanted(&line);
+                    seen.push(line);
+                    if found {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no line with {what} within {PATIENCE:?}; saw {seen:#?}"),
+            }
+        }
+    }
+
+    /// Whether the process has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Sends SIGTERM and waits, at most [`PATIENCE`], for the process to exit; returns how it
+    /// exited and every line it wrote after the ones already read.
+    pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + PATIENCE;
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                break exit;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running {PATIENCE:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // The process has exited, so its stdout closes and the reader thread ends the channel;
+        // the wait is bounded all the same.
+        let mut rest = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
+            rest.push(line);
+        }
+        (exit, rest)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Both fail harmlessly once the child has exited and been waited for.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
