@@ -10,12 +10,17 @@ use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use service_kit::error_body::error_response;
+use service_kit::log_limit::LogLimiter;
 use tracing::{debug, error, warn};
 
 use crate::admin::action::MAX_BODY_BYTES;
 use crate::admin::token::Refusal;
 use crate::dashboard::hub::StreamsFull;
 use crate::upstream::CallError;
+
+/// At most five WARN lines a second for failed calls: B failing every call of a flood would
+/// otherwise write one line per call.
+static FAILED_CALLS: LogLimiter = LogLimiter::new("call to service B failed", 5);
 
 /// Everything a handler can answer with an error. Implements [`IntoResponse`] so handlers can
 /// use `?`.
@@ -43,8 +48,12 @@ pub enum AppError {
     /// 401: a bearer token that is not the admin token.
     #[error("wrong admin token")]
     WrongToken,
-    /// An admin body that could not be read: over [`MAX_BODY_BYTES`] (413), or it stopped
-    /// arriving (400).
+    /// 413: an admin request declares a body over [`MAX_BODY_BYTES`]; none of it was read.
+    #[error("the body is over {MAX_BODY_BYTES} bytes")]
+    DeclaredTooLarge,
+    /// An admin body that could not be read: over [`MAX_BODY_BYTES`] (413), or broken off
+    /// (400). A body that arrives too slowly is answered 408 by `service_kit::server` before
+    /// this sees it.
     #[error("{}", body_message(.0))]
     Body(#[from] BytesRejection),
     /// 400: an admin body that is not a known action.
@@ -71,6 +80,7 @@ impl AppError {
             AppError::Call(_) | AppError::Metrics(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::BreakerOff | AppError::AdminOff => StatusCode::NOT_FOUND,
             AppError::MissingToken | AppError::WrongToken => StatusCode::UNAUTHORIZED,
+            AppError::DeclaredTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Body(rejection) => rejection.status(),
             AppError::Action(_) => StatusCode::BAD_REQUEST,
         }
@@ -93,7 +103,11 @@ impl AppError {
                 debug!(%status, %reason, "call to service B refused")
             }
             // B is unwell: worth seeing at the default level.
-            AppError::Call(_) => warn!(%status, %reason, "call to service B failed"),
+            AppError::Call(_) => {
+                if FAILED_CALLS.admit() {
+                    warn!(%status, %reason, "call to service B failed");
+                }
+            }
             AppError::StreamsFull(_) => warn!(%status, %reason, "event stream refused"),
             AppError::Metrics(_) => error!(%status, %reason, "metrics encoding failed"),
             // The client's problem, not ours; the admin route logs its refusals with the client.

@@ -5,7 +5,8 @@
 //! "layers": {
 //!   "deadline": {"call_deadline_ms": 5000},
 //!   "retry": {"attempts": 3, "backoff_ms": 50, "backoff_multiplier": 2, "backoff_max_ms": 1000,
-//!             "jitter": "full", "budget_percent": 20, "retries": 4, "refused_by_budget": 0},
+//!             "jitter": "full", "budget_percent": 20, "retries": 4, "refused_by_budget": 0,
+//!             "skipped_for_retry_after": 0},
 //!   "bulkhead": {"max_concurrent": 32, "wait_ms": 0, "in_flight": 3, "rejected": 0},
 //!   "attempt": {"request_timeout_ms": 2000, "max_response_bytes": 1048576,
 //!               "follows_redirects": false}
@@ -53,6 +54,8 @@ pub struct RetryView {
     pub retries: u64,
     /// Retries the budget refused since start.
     pub refused_by_budget: u64,
+    /// Retries not made since start because B's `Retry-After` would pass the call deadline.
+    pub skipped_for_retry_after: u64,
 }
 
 /// The bulkhead layer: its settings and its counts.
@@ -93,6 +96,7 @@ impl LayersView {
                 jitter: "full",
                 retries: counts.retries,
                 refused_by_budget: counts.retries_refused_by_budget,
+                skipped_for_retry_after: counts.retries_skipped_for_retry_after,
             },
             bulkhead: settings.bulkhead.map(|settings| BulkheadView {
                 settings,

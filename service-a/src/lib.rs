@@ -39,8 +39,9 @@
 //!    services share are `service_kit`'s), [`snapshot`] ([`BreakerView`], the JSON of
 //!    `/breaker`).
 //! 7. Handlers: `call` (private: the two call handlers, and [`AppState::call_service_b`], a
-//!    call that runs to its end whoever hangs up), [`dashboard`] (the live page at `/` and its
-//!    event stream, `/events`), [`admin`] (`POST /breaker`, guarded by `--admin-token`).
+//!    call that runs to its end whoever hangs up), [`forwarded`] (the bound on the values A
+//!    passes on to B, `fail`), [`dashboard`] (the live page at `/` and its event stream,
+//!    `/events`), [`admin`] (`POST /breaker`, guarded by `--admin-token`).
 //! 8. [`routes`] ([`app`], the router) and [`server`] ([`run`], serving a listener until
 //!    shutdown, with `service_kit`'s limits).
 //!
@@ -70,6 +71,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod flag_value;
+pub mod forwarded;
 pub mod layers_view;
 pub mod metrics;
 pub mod profile;

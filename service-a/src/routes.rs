@@ -15,6 +15,7 @@ use crate::admin;
 use crate::call;
 use crate::dashboard;
 use crate::error::AppError;
+use crate::forwarded;
 use crate::metrics;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
@@ -39,8 +40,11 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(dashboard::page))
         .route("/dashboard/{file}", get(dashboard::file))
         .route("/events", get(dashboard::events))
-        .route("/call", get(call::call))
-        .route("/call-fallback", get(call::call_fallback))
+        .route("/call", forwarded::bounded(get(call::call)))
+        .route(
+            "/call-fallback",
+            forwarded::bounded(get(call::call_fallback)),
+        )
         .route("/breaker", get(breaker).merge(admin::post_breaker()))
         .route("/metrics", get(scrape))
         .route("/health", get(health))

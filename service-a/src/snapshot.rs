@@ -137,7 +137,7 @@ mod tests {
                 "retry": {
                     "attempts": 3, "backoff_ms": 50, "backoff_multiplier": 2,
                     "backoff_max_ms": 1000, "jitter": "full", "budget_percent": 20,
-                    "retries": 0, "refused_by_budget": 0
+                    "retries": 0, "refused_by_budget": 0, "skipped_for_retry_after": 0
                 },
                 "bulkhead": {"max_concurrent": 32, "wait_ms": 0, "in_flight": 0, "rejected": 0},
                 "attempt": {

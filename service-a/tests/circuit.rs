@@ -196,7 +196,7 @@ async fn the_breaker_endpoint_shows_the_snapshot() {
                 "retry": {
                     "attempts": 1, "backoff_ms": 50, "backoff_multiplier": 2,
                     "backoff_max_ms": 1000, "jitter": "full", "budget_percent": 20,
-                    "retries": 0, "refused_by_budget": 0
+                    "retries": 0, "refused_by_budget": 0, "skipped_for_retry_after": 0
                 },
                 "bulkhead": null,
                 "attempt": {

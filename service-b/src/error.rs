@@ -15,7 +15,7 @@ use crate::mode::ModeError;
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// axum could not read the JSON body: wrong content type, bad syntax, wrong shape, too
-    /// large, or a body that stopped arriving.
+    /// large, or broken off (a body too slow is answered 408 by `service_kit::server` instead).
     #[error("{}", .0.body_text())]
     Json(#[from] JsonRejection),
     /// A well-formed `/mode` body with values that make no sense.

@@ -1,12 +1,13 @@
 //! The router: which path goes to which handler, plus the small handlers themselves.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde_json::{Value, json};
+use service_kit::body_limit::limited;
 use service_kit::fallback::{method_not_allowed, not_found};
 use tokio::time::Instant;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -19,7 +20,8 @@ use crate::mode_request::ModeRequest;
 use crate::state::AppState;
 use crate::stats::StatsSnapshot;
 
-/// The longest `POST /mode` body accepted; a longer one is refused with 413.
+/// The longest `POST /mode` body accepted; a longer one is refused with 413, at once when its
+/// `Content-Length` says so.
 pub const MAX_MODE_BODY: usize = 1024;
 
 /// Service B's routes, ready to serve or to drive with `tower::ServiceExt::oneshot`.
@@ -46,9 +48,7 @@ pub fn app(state: AppState) -> Router {
         // A mode request is a few dozen bytes; anything much longer is refused before parsing.
         .route(
             "/mode",
-            get(get_mode)
-                .post(set_mode)
-                .layer(DefaultBodyLimit::max(MAX_MODE_BODY)),
+            limited(get(get_mode).post(set_mode), MAX_MODE_BODY),
         )
         .route("/stats", get(get_stats))
         .method_not_allowed_fallback(method_not_allowed)

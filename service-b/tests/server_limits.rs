@@ -19,7 +19,7 @@ fn help_lists_the_connection_flags_with_their_defaults() {
 }
 
 #[tokio::test]
-async fn a_mode_body_that_stops_arriving_is_refused_with_a_json_400() {
+async fn a_mode_body_that_stops_arriving_is_refused_with_a_json_408() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let config = Config {
@@ -49,7 +49,7 @@ async fn a_mode_body_that_stops_arriving_is_refused_with_a_json_400() {
     let answer = String::from_utf8(answer).expect("UTF-8");
     let (status_and_headers, body) = answer.split_once("\r\n\r\n").expect("a full answer");
     assert!(
-        status_and_headers.starts_with("HTTP/1.1 400 Bad Request"),
+        status_and_headers.starts_with("HTTP/1.1 408 Request Timeout"),
         "{answer}"
     );
     let body: Value = serde_json::from_str(body).expect("a JSON body");

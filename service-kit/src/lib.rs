@@ -3,6 +3,9 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`server`] | serving a router with connection limits and a bounded graceful shutdown |
+//! | [`body_limit`] | a route's cap on request bodies, a declared length over it refused at once |
+//! | [`cut`] | quoting outside text (a URL, a backend's body) in a message or log field, bounded |
+//! | [`log_limit`] | at most a few log lines of one kind a second, and how many were held back |
 //! | [`shutdown`] | the future that completes on SIGINT or SIGTERM, for graceful shutdown |
 //! | [`duration`] | human durations on the command line, at most one day |
 //! | [`error_body`] | the JSON body of every error answer, `{"status":"error","message":...}` |
@@ -20,9 +23,12 @@
 
 #![deny(missing_docs)]
 
+pub mod body_limit;
+pub mod cut;
 pub mod duration;
 pub mod error_body;
 pub mod fallback;
+pub mod log_limit;
 pub mod logging;
 pub mod query;
 pub mod server;

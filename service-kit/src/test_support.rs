@@ -22,8 +22,10 @@ pub fn assert_help_lists_the_connection_flags(binary: &str) {
     for expected in [
         "--header-timeout <HEADER_TIMEOUT>",
         "[default: 10s]",
+        "--body-timeout <BODY_TIMEOUT>",
         "--max-connections <MAX_CONNECTIONS>",
         "[default: 10000]",
+        "--max-connections-per-client <N>",
         "--shutdown-grace <SHUTDOWN_GRACE>",
         "[default: 5s]",
     ] {

@@ -15,7 +15,7 @@
 //! | 404 | no `--admin-token` (nor `SERVICE_A_ADMIN_TOKEN`) was given; or `--no-breaker` |
 //! | 401 | no `Authorization: Bearer <token>` header, or the wrong token; with `WWW-Authenticate: Bearer realm="service-a"` (and `error="invalid_token"` for a wrong one) |
 //! | 400 | a body that is not one of the actions above, or a bad duration |
-//! | 413 | a body over [`MAX_BODY_BYTES`] |
+//! | 413 | a body over [`MAX_BODY_BYTES`], refused before reading it when its `Content-Length` says so |
 //!
 //! Any content type is read as JSON: the bearer token is what a cross-site form cannot send, so
 //! it, not the content type, is the guard. Every request is logged with the client's address,

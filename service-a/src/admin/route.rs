@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
 use tracing::{info, warn};
 
-use super::action::Action;
+use super::action::{Action, MAX_BODY_BYTES};
 use crate::error::AppError;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
@@ -48,6 +48,9 @@ async fn checked(state: &AppState, request: Request) -> Result<(Action, BreakerV
     let token = state.admin_token().ok_or(AppError::AdminOff)?;
     token.authorize(request.headers())?;
     let breaker = state.breaker().ok_or(AppError::BreakerOff)?;
+    if service_kit::body_limit::declared_over(request.headers(), MAX_BODY_BYTES).is_some() {
+        return Err(AppError::DeclaredTooLarge);
+    }
     // Bounded by the route's `DefaultBodyLimit`.
     let body = Bytes::from_request(request, &()).await?;
     let action = Action::parse(&body).map_err(AppError::Action)?;

@@ -14,6 +14,7 @@ use serde::Serialize;
 pub struct ClientCounters {
     retries: AtomicU64,
     retries_refused_by_budget: AtomicU64,
+    retries_skipped_for_retry_after: AtomicU64,
     bulkhead_rejected: AtomicU64,
 }
 
@@ -29,6 +30,12 @@ impl ClientCounters {
             .fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A retry was not made because B's `Retry-After` would pass the call's deadline.
+    pub(crate) fn retry_skipped_for_retry_after(&self) {
+        self.retries_skipped_for_retry_after
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The bulkhead refused a call.
     pub(crate) fn bulkhead_rejected(&self) {
         self.bulkhead_rejected.fetch_add(1, Ordering::Relaxed);
@@ -39,6 +46,9 @@ impl ClientCounters {
         ClientCounts {
             retries: self.retries.load(Ordering::Relaxed),
             retries_refused_by_budget: self.retries_refused_by_budget.load(Ordering::Relaxed),
+            retries_skipped_for_retry_after: self
+                .retries_skipped_for_retry_after
+                .load(Ordering::Relaxed),
             bulkhead_rejected: self.bulkhead_rejected.load(Ordering::Relaxed),
             bulkhead_in_flight: None,
         }
@@ -52,6 +62,8 @@ pub struct ClientCounts {
     pub retries: u64,
     /// Retries the budget refused.
     pub retries_refused_by_budget: u64,
+    /// Retries not made because B's `Retry-After` would pass the call's deadline.
+    pub retries_skipped_for_retry_after: u64,
     /// Calls the bulkhead refused without calling B.
     pub bulkhead_rejected: u64,
     /// Calls in flight through the bulkhead now; `None` without a bulkhead.

@@ -9,6 +9,8 @@ use reqwest::{StatusCode, Url};
 use tower::BoxError;
 use tower::timeout::error::Elapsed;
 
+use service_kit::cut::Quoted;
+
 use super::bulkhead::BulkheadFull;
 
 /// A call to service B that brought back no good answer.
@@ -19,6 +21,7 @@ use super::bulkhead::BulkheadFull;
 /// | variant | text | breaker | retried |
 /// |---|---|---|---|
 /// | `Status` 502, 503, 504 | `503 Service Unavailable for url: http://127.0.0.1:5001/api` | failure | yes |
+/// | `Throttled` (503 or 429 with `Retry-After`) | `503 Service Unavailable for url: http://127.0.0.1:5001/api (Retry-After: 1h)` | failure | after the wait, within the deadline |
 /// | `Status` 3xx, 408, 429, other 5xx | `500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true` | failure | no |
 /// | `Status` other 4xx | `404 Not Found for url: http://127.0.0.1:5001/nowhere/api` | ignored | no |
 /// | `TooLarge` | `response from service B exceeds 1048576 bytes` | failure | no |
@@ -32,6 +35,9 @@ use super::bulkhead::BulkheadFull;
 /// A 4xx other than 408 (timeout) and 429 (too many requests) says the request was wrong, not
 /// that B is unwell; 408 and 429 are B saying it is overloaded, which is what the breaker is
 /// for. A bulkhead rejection happens inside the breaker but says nothing about B.
+///
+/// Every URL and reason a text quotes is cut to [`QUOTE_LIMIT`](service_kit::cut::QUOTE_LIMIT)
+/// bytes ([`Quoted`]), so a long URL cannot make a long message or log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallError {
     /// B answered with a status other than 2xx, like Python's `raise_for_status()`; a 3xx is
@@ -41,6 +47,16 @@ pub enum CallError {
         status: StatusCode,
         /// The URL called.
         url: Url,
+    },
+    /// B answered 503 or 429 with a `Retry-After`: it asks not to be called again before
+    /// `retry_after` has passed.
+    Throttled {
+        /// 503 or 429.
+        status: StatusCode,
+        /// The URL called.
+        url: Url,
+        /// The wait B asked for, at most a day.
+        retry_after: Duration,
     },
     /// B's body was longer than `--max-response-bytes`; reading stopped there.
     TooLarge {
@@ -150,11 +166,14 @@ impl CallError {
         }
     }
 
-    /// Whether another attempt may succeed where this one failed: only the transient failures,
-    /// never B's deterministic 500, a 4xx, or a refusal by the breaker or the bulkhead.
+    /// Whether another attempt may succeed where this one failed: only the transient failures
+    /// (and a 429 with `Retry-After`, once its wait is over), never B's deterministic 500,
+    /// another 4xx, or a refusal by the breaker or the bulkhead.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CallError::Connect { .. } | CallError::Timeout { .. } => true,
+            CallError::Connect { .. } | CallError::Timeout { .. } | CallError::Throttled { .. } => {
+                true
+            }
             CallError::Status { status, .. } => matches!(
                 *status,
                 StatusCode::BAD_GATEWAY
@@ -162,6 +181,14 @@ impl CallError {
                     | StatusCode::GATEWAY_TIMEOUT
             ),
             _ => false,
+        }
+    }
+
+    /// The wait B asked for before the next attempt, if it asked for one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Throttled { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -194,24 +221,52 @@ pub fn classify(result: &Result<String, BoxError>) -> Outcome {
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Status { status, url } => write!(f, "{status} for url: {url}"),
+            CallError::Status { status, url } => {
+                write!(f, "{status} for url: {}", Quoted(url.as_str()))
+            }
+            CallError::Throttled {
+                status,
+                url,
+                retry_after,
+            } => write!(
+                f,
+                "{status} for url: {} (Retry-After: {})",
+                Quoted(url.as_str()),
+                human(*retry_after)
+            ),
             CallError::TooLarge { limit, .. } => {
                 write!(f, "response from service B exceeds {limit} bytes")
             }
             CallError::Timeout { after, url } => {
-                write!(f, "timed out after {} calling {url}", human(*after))
+                write!(
+                    f,
+                    "timed out after {} calling {}",
+                    human(*after),
+                    Quoted(url.as_str())
+                )
             }
             CallError::Connect { url, reason } => {
-                write!(f, "could not connect to {url}: {reason}")
+                write!(
+                    f,
+                    "could not connect to {}: {}",
+                    Quoted(url.as_str()),
+                    Quoted(reason)
+                )
             }
-            CallError::Other { url, reason } => write!(f, "request to {url} failed: {reason}"),
+            CallError::Other { url, reason } => write!(
+                f,
+                "request to {} failed: {}",
+                Quoted(url.as_str()),
+                Quoted(reason)
+            ),
             CallError::BulkheadFull(full) => full.fmt(f),
             CallError::Rejected(rejected) => rejected.fmt(f),
             CallError::Deadline { after, url } => {
                 write!(
                     f,
-                    "call deadline of {} exceeded calling {url}",
-                    human(*after)
+                    "call deadline of {} exceeded calling {}",
+                    human(*after),
+                    Quoted(url.as_str())
                 )
             }
         }
@@ -298,6 +353,34 @@ mod tests {
             ),
         ] {
             assert_eq!(err.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_long_url_or_reason_is_quoted_cut() {
+        let long = Url::parse(&format!(
+            "http://127.0.0.1:5001/api?fail={}",
+            "%21".repeat(5_000)
+        ))
+        .expect("URL");
+        for err in [
+            CallError::Status {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                url: long.clone(),
+            },
+            CallError::Connect {
+                url: long.clone(),
+                reason: "r".repeat(5_000),
+            },
+        ] {
+            let text = err.to_string();
+            // A URL and a reason, each cut to the limit, and a few words around them.
+            assert!(
+                text.len() < 2 * service_kit::cut::QUOTE_LIMIT + 64,
+                "{}",
+                text.len()
+            );
+            assert!(text.contains(service_kit::cut::MARK), "{text}");
         }
     }
 

@@ -5,11 +5,13 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use reqwest::{Client, Response, Url, redirect};
 use tower::Service;
 
 use super::error::CallError;
+use super::retry_after;
 
 /// Idle connections to B kept for reuse; calls in flight are bounded by the bulkhead, and by
 /// the server's connection limit in front of the handlers.
@@ -62,7 +64,17 @@ impl HttpCall {
             .map_err(|err| CallError::from_reqwest(&err, &url))?;
         let status = response.status();
         if !status.is_success() {
-            // The body of an error is not read: the status says all the breaker needs.
+            // The body of an error is not read: the status (and a Retry-After) says all the
+            // breaker and the retry need.
+            if let Some(retry_after) =
+                retry_after::asked(status, response.headers(), SystemTime::now())
+            {
+                return Err(CallError::Throttled {
+                    status,
+                    url,
+                    retry_after,
+                });
+            }
             return Err(CallError::Status { status, url });
         }
         read_capped(response, self.max_response_bytes, &url).await

@@ -8,6 +8,7 @@
 //! | `http` | the innermost service: reqwest, no redirects, the body capped |
 //! | `attempt` | one attempt's failure named with its URL, below the breaker |
 //! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
+//! | `retry_after` | B's `Retry-After` on a 503 or 429, read as a wait |
 //! | `bulkhead` | calls in flight to B bounded, the excess refused |
 //! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
 //! | `timing` | each attempt's duration by the breaker's verdict, for `/metrics` |
@@ -20,6 +21,7 @@ mod counters;
 mod error;
 mod http;
 mod retry;
+mod retry_after;
 mod settings;
 mod stack;
 mod timing;

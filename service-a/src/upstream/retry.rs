@@ -8,15 +8,19 @@
 //! tower's [`TpsBudget`]: retries at most the given share of recent calls (the last 10 s), plus
 //! one a second so that a quiet client can still retry. The budget is what stops a retry storm
 //! when B fails everything: three attempts per call would triple its load.
+//!
+//! When B answers 503 or 429 with a `Retry-After` ([`CallError::Throttled`]), the next attempt
+//! waits at least that long; when that wait would pass the call's deadline, there is no next
+//! attempt (counted as skipped), and the call fails at once with B's answer. The breaker has
+//! recorded the failure either way: it sits below this layer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tower::BoxError;
 use tower::retry::Policy;
-use tower::retry::backoff::Backoff;
 use tower::retry::budget::{Budget, TpsBudget};
 
 use super::backoff::{FullJitter, Jitter};
@@ -38,6 +42,10 @@ pub(crate) struct RetryPolicy {
     backoff: FullJitter,
     budget: Option<Arc<TpsBudget>>,
     counters: Arc<ClientCounters>,
+    /// The whole call's deadline, `None` for none.
+    call_deadline: Option<Duration>,
+    /// When this call began, stamped by `clone_request` before its first attempt.
+    call_started: Option<Instant>,
 }
 
 impl RetryPolicy {
@@ -60,7 +68,24 @@ impl RetryPolicy {
             backoff: FullJitter::new(settings.backoff, settings.backoff_max, jitter),
             budget,
             counters,
+            call_deadline: None,
+            call_started: None,
         }
+    }
+
+    /// The policy for calls bounded by `call_deadline`: a retry B's `Retry-After` would push
+    /// past it is not made.
+    pub(crate) fn with_call_deadline(mut self, call_deadline: Option<Duration>) -> Self {
+        self.call_deadline = call_deadline;
+        self
+    }
+
+    /// Whether waiting `wait` from now would reach the call's deadline.
+    fn passes_deadline(&self, wait: Duration) -> bool {
+        let (Some(deadline), Some(started)) = (self.call_deadline, self.call_started) else {
+            return false;
+        };
+        started.elapsed().saturating_add(wait) >= deadline
     }
 
     /// Whether the budget allows one more retry (and takes it).
@@ -81,10 +106,14 @@ impl Policy<Url, String, BoxError> for RetryPolicy {
         let Err(err) = result else {
             return None;
         };
-        let retryable = err
-            .downcast_ref::<CallError>()
-            .is_some_and(CallError::is_retryable);
+        let call_error = err.downcast_ref::<CallError>();
+        let retryable = call_error.is_some_and(CallError::is_retryable);
         if !retryable || self.retries_left == 0 {
+            return None;
+        }
+        let asked = call_error.and_then(CallError::retry_after);
+        if asked.is_some_and(|wait| self.passes_deadline(wait)) {
+            self.counters.retry_skipped_for_retry_after();
             return None;
         }
         if !self.budget_allows() {
@@ -93,10 +122,19 @@ impl Policy<Url, String, BoxError> for RetryPolicy {
         }
         self.retries_left -= 1;
         self.counters.retried();
-        Some(self.backoff.next_backoff())
+        let backoff = self.backoff.next_wait();
+        Some(tokio::time::sleep(
+            asked.map_or(backoff, |wait| wait.max(backoff)),
+        ))
     }
 
     fn clone_request(&mut self, url: &Url) -> Option<Url> {
+        // tower's `Retry` calls this on the service's own policy before the first attempt, then
+        // copies that policy into the call's future, where `retry` runs (and sets `deposited`)
+        // and this is called again before each retry: so the stamp is the call's start.
+        if !self.deposited {
+            self.call_started = Some(Instant::now());
+        }
         Some(url.clone())
     }
 }
@@ -193,5 +231,80 @@ mod tests {
         let retries: u32 = (0..100).map(|_| retries_of(policy.clone(), 503)).sum();
         assert_eq!(retries, 200);
         assert_eq!(counters.snapshot().retries_refused_by_budget, 0);
+    }
+
+    fn throttled(status: u16, seconds: u64) -> Result<String, BoxError> {
+        Err(Box::new(CallError::Throttled {
+            status: StatusCode::from_u16(status).expect("status"),
+            url: api(),
+            retry_after: Duration::from_secs(seconds),
+        }))
+    }
+
+    /// A policy for one call under `deadline`, as tower's `Retry` sets it up: `clone_request`
+    /// on the stack's policy, then a copy for the call.
+    fn one_call(deadline: Option<Duration>, counters: &Arc<ClientCounters>) -> RetryPolicy {
+        let mut policy = RetryPolicy::new(&settings(3, None), Jitter::fixed(0.0), counters.clone())
+            .with_call_deadline(deadline);
+        policy.clone_request(&api());
+        policy.clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_that_would_pass_the_deadline_is_not_retried_and_is_counted() {
+        let counters = Arc::new(ClientCounters::default());
+        let mut policy = one_call(Some(Duration::from_secs(5)), &counters);
+        assert!(
+            policy
+                .retry(&mut api(), &mut throttled(503, 3600))
+                .is_none()
+        );
+        // 5 s exactly would reach the deadline too.
+        let mut policy = one_call(Some(Duration::from_secs(5)), &counters);
+        assert!(policy.retry(&mut api(), &mut throttled(503, 5)).is_none());
+        let counts = counters.snapshot();
+        assert_eq!(counts.retries_skipped_for_retry_after, 2);
+        assert_eq!(counts.retries, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_already_spent_counts_against_the_deadline() {
+        let counters = Arc::new(ClientCounters::default());
+        let mut policy = one_call(Some(Duration::from_secs(5)), &counters);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert!(policy.retry(&mut api(), &mut throttled(503, 2)).is_none());
+        let mut fresh = one_call(Some(Duration::from_secs(5)), &counters);
+        assert!(fresh.retry(&mut api(), &mut throttled(503, 2)).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_waits_at_least_what_b_asked_for() {
+        let counters = Arc::new(ClientCounters::default());
+        let mut policy = one_call(Some(Duration::from_secs(5)), &counters);
+        let wait = policy
+            .retry(&mut api(), &mut throttled(503, 2))
+            .expect("retried");
+        assert!(wait.deadline() >= Instant::now() + Duration::from_secs(2));
+        // A 429 asking for a wait is retried too, and without a deadline any wait is honoured.
+        let mut policy = one_call(None, &counters);
+        let wait = policy
+            .retry(&mut api(), &mut throttled(429, 3600))
+            .expect("retried");
+        assert_eq!(wait.deadline(), Instant::now() + Duration::from_secs(3600));
+        assert_eq!(counters.snapshot().retries, 2);
+        assert_eq!(counters.snapshot().retries_skipped_for_retry_after, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_call_start_is_stamped_once_per_call_not_per_retry() {
+        let counters = Arc::new(ClientCounters::default());
+        let mut policy = one_call(Some(Duration::from_secs(5)), &counters);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(policy.retry(&mut api(), &mut failed(503)).is_some());
+        // Before the retry, tower clones the request again on the call's own policy.
+        policy.clone_request(&api());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // 2 s spent: a 3 s wait would reach the 5 s deadline.
+        assert!(policy.retry(&mut api(), &mut throttled(503, 3)).is_none());
     }
 }

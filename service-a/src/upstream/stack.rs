@@ -61,11 +61,10 @@ where
     S::Future: Send + 'static,
 {
     let retry = settings.retry.is_on().then(|| {
-        RetryLayer::new(RetryPolicy::new(
-            &settings.retry,
-            parts.jitter,
-            parts.counters,
-        ))
+        RetryLayer::new(
+            RetryPolicy::new(&settings.retry, parts.jitter, parts.counters)
+                .with_call_deadline(settings.call_deadline),
+        )
     });
     let breaker = parts.breaker.map(|cb| {
         CircuitBreakerLayer::new(cb)

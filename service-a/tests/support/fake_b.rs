@@ -39,6 +39,16 @@ pub enum Answer {
         /// Their status.
         status: u16,
     },
+    /// `status` with `Retry-After: <retry_after>` to the first `failures` requests, then 200
+    /// `fake B: ok`.
+    Throttled {
+        /// Requests that are refused.
+        failures: u64,
+        /// Their status, 503 or 429.
+        status: u16,
+        /// The header's value: seconds or an HTTP date.
+        retry_after: &'static str,
+    },
 }
 
 /// The fake, serving until dropped.
@@ -118,7 +128,15 @@ async fn serve(mut stream: TcpStream, answer: &Answer, requests: &AtomicU64, sen
         Answer::FailFirst { failures, status } if earlier < *failures => {
             (format!("{status} Fake\r\ncontent-length: 0"), "")
         }
-        Answer::FailFirst { .. } => (
+        Answer::Throttled {
+            failures,
+            status,
+            retry_after,
+        } if earlier < *failures => (
+            format!("{status} Fake\r\nretry-after: {retry_after}\r\ncontent-length: 0"),
+            "",
+        ),
+        Answer::FailFirst { .. } | Answer::Throttled { .. } => (
             format!("200 OK\r\ncontent-length: {}", OK_BODY.len()),
             OK_BODY,
         ),

@@ -10,6 +10,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
+use super::per_client::{ClientSlot, PerClient};
+use crate::log_limit::LogLimiter;
+
+/// One line a second at most for clients over their share: a client reconnecting as fast as
+/// it can would otherwise write one per connection.
+static OVER_SHARE: LogLimiter = LogLimiter::new("client over its share of connections", 1);
+
 /// How long to wait before accepting again after an error such as EMFILE ("Too many open
 /// files"): long enough not to spin on a failure that only a closing connection can clear,
 /// short enough that the server resumes soon after one does.
@@ -59,16 +66,45 @@ impl Slots {
     }
 }
 
-/// The next connection, its peer's address and the slot it holds.
+/// What a connection holds while it is served: its place under the server's cap and under its
+/// client's share.
+#[derive(Debug)]
+pub(super) struct Held {
+    _slot: OwnedSemaphorePermit,
+    _client: ClientSlot,
+}
+
+/// The next connection within both caps, its peer's address and the places it holds. A
+/// connection from a client that holds its share already is closed at once, and the next one
+/// accepted in its place.
 ///
-/// Cancel-safe: dropping the future drops at most a slot, never an accepted connection.
+/// Cancel-safe: dropping the future drops at most a slot, never a connection to be served.
 pub(super) async fn next(
     listener: &TcpListener,
     slots: &Slots,
-) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
-    let permit = slots.take().await;
-    let (stream, peer) = accept(listener).await;
-    (stream, peer, permit)
+    per_client: &PerClient,
+) -> (TcpStream, SocketAddr, Held) {
+    let slot = slots.take().await;
+    loop {
+        let (stream, peer) = accept(listener).await;
+        if let Some(client) = per_client.admit(peer.ip()) {
+            let held = Held {
+                _slot: slot,
+                _client: client,
+            };
+            return (stream, peer, held);
+        }
+        // Closing it at once frees the accept queue for other clients.
+        drop(stream);
+        if OVER_SHARE.admit() {
+            warn!(
+                client = %peer.ip(),
+                share = per_client.cap().map_or(0, std::num::NonZeroU32::get),
+                "client {} holds its share of connections; closing its new ones",
+                peer.ip()
+            );
+        }
+    }
 }
 
 /// Accepts, retrying every error: one belonging to a single client (it hung up before being

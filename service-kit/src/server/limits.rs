@@ -15,6 +15,14 @@ pub const DEFAULT_MAX_CONNECTIONS: NonZeroU32 = NonZeroU32::new(10_000).unwrap()
 /// `--shutdown-grace`'s default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// `--body-timeout`'s default.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Without `--max-connections-per-client`, one client address may hold this share of
+/// `--max-connections`: one tenth, so that one client takes at most a tenth of the server,
+/// while a browser (six connections) or a load test of a few hundred stays well within it.
+pub const DEFAULT_PER_CLIENT_DIVISOR: u32 = 10;
+
 /// How long a server waits on a slow client, how many it serves at once, and how long it lets
 /// requests finish when asked to stop.
 ///
@@ -47,14 +55,26 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct ServerLimits {
     /// Longest wait for a client that should be sending: the rest of a request's headers, the
     /// next request on an idle keep-alive connection, the next piece of a request body. The
-    /// connection is closed (or the body refused) when it runs out.
+    /// connection is closed (or the body refused, 408) when it runs out.
     #[arg(long, default_value = "10s", value_parser = duration::parse_positive)]
     pub header_timeout: Duration,
+
+    /// Longest time a whole request body may take, from when its head has been read, whatever
+    /// its pace; past it the request is answered 408 and the connection closed.
+    #[arg(long, default_value = "10s", value_parser = duration::parse_positive)]
+    pub body_timeout: Duration,
 
     /// Connections served at once; past this, new ones wait in the kernel's queue until one
     /// closes.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: NonZeroU32,
+
+    /// Connections one client address may hold at once; past this, its new connections are
+    /// closed as soon as they are accepted, so other clients still get in. Default: a tenth of
+    /// --max-connections; 0 for no per-client limit (behind a proxy every client has the
+    /// proxy's address).
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_client: Option<u32>,
 
     /// On SIGINT or SIGTERM, how long requests in flight may take to finish before they are
     /// cut.
@@ -62,11 +82,32 @@ pub struct ServerLimits {
     pub shutdown_grace: Duration,
 }
 
+impl ServerLimits {
+    /// The connections one client address may hold at once, `None` for no limit:
+    /// `--max-connections-per-client`, or a tenth of `--max-connections` (at least one)
+    /// without it.
+    pub fn per_client_cap(&self) -> Option<NonZeroU32> {
+        match self.max_connections_per_client {
+            None => Some(
+                NonZeroU32::new(
+                    self.max_connections
+                        .get()
+                        .div_ceil(DEFAULT_PER_CLIENT_DIVISOR),
+                )
+                .unwrap_or(NonZeroU32::MIN),
+            ),
+            Some(cap) => NonZeroU32::new(cap),
+        }
+    }
+}
+
 impl Default for ServerLimits {
     fn default() -> Self {
         Self {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
@@ -93,8 +134,34 @@ mod tests {
         assert_eq!(parse(&[]).expect("no flags"), ServerLimits::default());
         let limits = ServerLimits::default();
         assert_eq!(limits.header_timeout, Duration::from_secs(10));
+        assert_eq!(limits.body_timeout, Duration::from_secs(10));
         assert_eq!(limits.max_connections.get(), 10_000);
+        assert_eq!(limits.max_connections_per_client, None);
+        assert_eq!(limits.per_client_cap().map(NonZeroU32::get), Some(1_000));
         assert_eq!(limits.shutdown_grace, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_per_client_cap_is_a_tenth_of_the_connections_unless_given() {
+        let cap = |args: &[&str]| {
+            parse(args)
+                .expect("valid")
+                .per_client_cap()
+                .map(NonZeroU32::get)
+        };
+        assert_eq!(cap(&["--max-connections", "200"]), Some(20));
+        assert_eq!(cap(&["--max-connections", "15"]), Some(2));
+        assert_eq!(cap(&["--max-connections", "1"]), Some(1));
+        assert_eq!(
+            cap(&[
+                "--max-connections",
+                "200",
+                "--max-connections-per-client",
+                "7"
+            ]),
+            Some(7)
+        );
+        assert_eq!(cap(&["--max-connections-per-client", "0"]), None);
     }
 
     #[test]
@@ -102,14 +169,20 @@ mod tests {
         let limits = parse(&[
             "--header-timeout",
             "250ms",
+            "--body-timeout",
+            "1m",
             "--max-connections",
             "3",
+            "--max-connections-per-client",
+            "2",
             "--shutdown-grace",
             "0s",
         ])
         .expect("valid");
         assert_eq!(limits.header_timeout, Duration::from_millis(250));
+        assert_eq!(limits.body_timeout, Duration::from_secs(60));
         assert_eq!(limits.max_connections.get(), 3);
+        assert_eq!(limits.max_connections_per_client, Some(2));
         assert_eq!(limits.shutdown_grace, Duration::ZERO);
     }
 
@@ -119,7 +192,18 @@ mod tests {
             (&["--header-timeout", "0s"][..], "--header-timeout"),
             (&["--header-timeout", "25h"][..], "--header-timeout"),
             (&["--header-timeout", "soon"][..], "--header-timeout"),
+            (&["--body-timeout", "0s"][..], "--body-timeout"),
+            (&["--body-timeout", "24h 1ms"][..], "--body-timeout"),
+            (&["--body-timeout", "soon"][..], "--body-timeout"),
             (&["--max-connections", "0"][..], "--max-connections"),
+            (
+                &["--max-connections-per-client=-1"][..],
+                "--max-connections-per-client",
+            ),
+            (
+                &["--max-connections-per-client", "99999999999"][..],
+                "--max-connections-per-client",
+            ),
             (&["--max-connections=-1"][..], "--max-connections"),
             (
                 &["--max-connections", "99999999999"][..],

@@ -8,6 +8,8 @@
 //! | `limits.rs` | [`ServerLimits`], the flags both services share, and their defaults |
 //! | `connection.rs` | hyper's HTTP/1 settings: header timeout, [`MAX_HEADER_BYTES`], [`MAX_HEADERS`] |
 //! | `accept.rs` | the connection cap, and retrying accept errors without spinning |
+//! | `per_client.rs` | each client address's share of the connections |
+//! | `request_guard.rs` | the `Host` check and the request body's timers, answered 400 and 408 |
 //! | `drain.rs` | the bounded graceful shutdown and [`Stopped`], its report |
 //!
 //! ```no_run
@@ -30,8 +32,11 @@ mod accept;
 mod connection;
 mod drain;
 mod limits;
+mod per_client;
+mod request_guard;
 
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::pin::pin;
 
 use axum::extract::ConnectInfo;
@@ -44,26 +49,33 @@ use tokio::task::JoinSet;
 use tower::{Layer, ServiceBuilder};
 use tower_http::metrics::InFlightRequestsLayer;
 use tower_http::metrics::in_flight_requests::InFlightRequestsCounter;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tracing::{debug, info};
 
 pub use accept::ACCEPT_BACKOFF;
 pub use connection::{MAX_HEADER_BYTES, MAX_HEADERS};
 pub use drain::Stopped;
 pub use limits::{
-    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE, ServerLimits,
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_PER_CLIENT_DIVISOR, DEFAULT_SHUTDOWN_GRACE, ServerLimits,
 };
+pub use request_guard::MISSING_HOST;
 
 use accept::Slots;
 use drain::Connections;
+use per_client::PerClient;
+use request_guard::RequestGuardLayer;
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets the
 /// requests in flight finish for at most `limits.shutdown_grace`, cuts what is left and
 /// returns how many requests it cut.
 ///
 /// While serving, every connection is held to `limits`: a client gets `header_timeout` to send
-/// each request head (and each piece of a body), at most `max_connections` are served at once,
-/// and a head is bounded by [`MAX_HEADER_BYTES`] and [`MAX_HEADERS`]. Accept errors are
+/// each request head (and each piece of a body) and `body_timeout` for a whole body (408
+/// past either), at most `max_connections` are served at once, at most
+/// [`per_client_cap`](ServerLimits::per_client_cap) of them from one client address (its next
+/// ones are closed at once), and a head is bounded by [`MAX_HEADER_BYTES`] and
+/// [`MAX_HEADERS`]. An HTTP/1.1 request without exactly one `Host` is answered 400
+/// ([`MISSING_HOST`]). Accept errors are
 /// retried after [`ACCEPT_BACKOFF`]; none ends the server. Every request carries its peer's
 /// address as axum's [`ConnectInfo`]`<SocketAddr>`, as with
 /// `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`.
@@ -75,7 +87,9 @@ pub async fn serve(
 ) -> Stopped {
     info!(
         header_timeout = %humantime::format_duration(limits.header_timeout),
+        body_timeout = %humantime::format_duration(limits.body_timeout),
         max_connections = limits.max_connections,
+        max_connections_per_client = limits.per_client_cap().map_or(0, NonZeroU32::get),
         shutdown_grace = %humantime::format_duration(limits.shutdown_grace),
         max_header_bytes = MAX_HEADER_BYTES,
         max_headers = MAX_HEADERS,
@@ -84,7 +98,10 @@ pub async fn serve(
     let in_flight = InFlightRequestsCounter::new();
     let service = ServiceBuilder::new()
         .layer(InFlightRequestsLayer::new(in_flight.clone()))
-        .layer(RequestBodyTimeoutLayer::new(limits.header_timeout))
+        .layer(RequestGuardLayer::new(
+            limits.header_timeout,
+            limits.body_timeout,
+        ))
         .service(app);
     let http = connection::builder(&limits);
     let mut connections = Connections {
@@ -93,13 +110,14 @@ pub async fn serve(
         in_flight,
         slots: Slots::new(limits.max_connections.get()),
     };
+    let per_client = PerClient::new(limits.per_client_cap());
 
     let mut shutdown = pin!(shutdown);
     loop {
-        let (stream, peer, slot) = tokio::select! {
+        let (stream, peer, held) = tokio::select! {
             biased;
             () = &mut shutdown => break,
-            next = accept::next(&listener, &connections.slots) => next,
+            next = accept::next(&listener, &connections.slots, &per_client) => next,
         };
         // Forget the connections that ended, so the set never holds more than the cap.
         while connections.tasks.try_join_next().is_some() {}
@@ -113,7 +131,7 @@ pub async fn serve(
             if let Err(err) = connection.await {
                 debug!(%err, "connection ended with an error");
             }
-            drop(slot);
+            drop(held);
         });
     }
     // Closing the listening socket refuses new connections during the grace.
