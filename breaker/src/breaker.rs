@@ -2,10 +2,15 @@
 //! how the call went, with an [`Outcome`]; [`CircuitBreaker::call`] does all three around an
 //! async closure.
 
-use crate::fast_path::{Shared, Stamp, Text};
-use crate::{Builder, Config, Error, Rejected, Snapshot, State};
+use crate::config::Config;
+use crate::error::{Error, Rejected};
+use crate::fast_path::Stamp;
+use crate::metrics::Snapshot;
+use crate::shell::Shared;
+use crate::vocabulary::{Outcome, State, default_classifier};
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,15 +25,6 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
-    /// Starts configuring a breaker called `name`. The defaults are those of the Python
-    /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
-    ///
-    /// The name is kept once for the life of the process, so that every rejection can carry it
-    /// for free: name breakers after backends, a bounded set.
-    pub fn builder(name: impl AsRef<str>) -> Builder {
-        Builder::new(name.as_ref())
-    }
-
     pub(crate) fn from_shared(shared: Shared) -> Self {
         Self {
             shared: Arc::new(shared),
@@ -39,20 +35,15 @@ impl CircuitBreaker {
     /// [`Rejected`] error saying why not and when to come back.
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, Rejected> {
-        self.shared.acquire()
+        let stamp = self.shared.acquire()?;
+        Ok(Permit(Held::new(&*self.shared, stamp)))
     }
 
     /// [`try_acquire`](Self::try_acquire) for a permit that owns a handle to the breaker, so it
     /// can move into a `'static` future. Costs one reference-count increment more.
     pub fn try_acquire_owned(&self) -> Result<OwnedPermit, Rejected> {
-        let permit = self.shared.acquire()?;
-        let stamp = permit.stamp;
-        // The permit's duty to settle moves to the owned one.
-        std::mem::forget(permit);
-        Ok(OwnedPermit {
-            breaker: self.clone(),
-            stamp,
-        })
+        let stamp = self.shared.acquire()?;
+        Ok(OwnedPermit(Held::new(Arc::clone(&self.shared), stamp)))
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.
@@ -159,194 +150,96 @@ impl fmt::Debug for CircuitBreaker {
 /// cancelled, the future dropped) releases any probe slot it held and counts as nothing, so a
 /// cancelled call can never leave the breaker stuck in HalfOpen.
 #[must_use = "settle the permit with success(), failure() or ignore(); dropping it counts as nothing"]
-pub struct Permit<'a> {
-    shared: &'a Shared,
+pub struct Permit<'a>(Held<&'a Shared>);
+
+/// A [`Permit`] that owns a handle to its breaker, for futures that must be `'static`
+/// (the tower middleware, spawned tasks). From [`CircuitBreaker::try_acquire_owned`].
+#[must_use = "settle the permit with success(), failure() or ignore(); dropping it counts as nothing"]
+pub struct OwnedPermit(Held<Arc<Shared>>);
+
+/// What both permits are: a breaker, borrowed or owned, and the stamp of the admission.
+struct Held<S: Deref<Target = Shared>> {
+    shared: S,
     /// Keeps its probe slot only until settled, so that `Drop` frees only what is still held.
     stamp: Stamp,
 }
 
-impl<'a> Permit<'a> {
-    pub(crate) fn new(shared: &'a Shared, stamp: Stamp) -> Self {
+impl<S: Deref<Target = Shared>> Held<S> {
+    #[inline]
+    fn new(shared: S, stamp: Stamp) -> Self {
         Self { shared, stamp }
     }
 
-    /// The call succeeded.
     #[inline]
-    pub fn success(mut self) {
+    fn success(&mut self) {
         self.shared.succeed(self.stamp);
         self.stamp = self.stamp.settled();
     }
 
-    /// The call failed; `cause` becomes the breaker's last failure.
-    pub fn failure(self, cause: impl fmt::Display) {
-        self.record(Outcome::failure(cause));
-    }
-
-    /// The call counts as neither success nor failure; a probe slot is freed.
-    pub fn ignore(self) {
-        self.record(Outcome::ignored());
-    }
-
-    /// Settles with a classifier's [`Outcome`].
-    pub fn record(mut self, outcome: Outcome) {
+    fn record(&mut self, outcome: Outcome) {
         self.shared.settle(self.stamp, outcome);
         self.stamp = self.stamp.settled();
     }
 
-    /// Whether this call is a HalfOpen probe.
-    pub fn is_probe(&self) -> bool {
-        self.stamp.is_probe()
+    fn debug(&self, f: &mut fmt::Formatter<'_>, kind: &str) -> fmt::Result {
+        f.debug_struct(kind)
+            .field("breaker", &self.shared.name.as_str())
+            .field("probe", &self.stamp.is_probe())
+            .finish()
     }
 }
 
-impl Drop for Permit<'_> {
+impl<S: Deref<Target = Shared>> Drop for Held<S> {
     #[inline]
     fn drop(&mut self) {
         self.shared.abandon(self.stamp);
     }
 }
 
-/// A [`Permit`] that owns a handle to its breaker, for futures that must be `'static`
-/// (the tower middleware, spawned tasks). From [`CircuitBreaker::try_acquire_owned`].
-#[must_use = "settle the permit with success(), failure() or ignore(); dropping it counts as nothing"]
-pub struct OwnedPermit {
-    breaker: CircuitBreaker,
-    stamp: Stamp,
+/// The one API of [`Permit`] and [`OwnedPermit`], written once for both.
+macro_rules! settle_api {
+    ($permit:ty) => {
+        impl $permit {
+            /// The call succeeded.
+            #[inline]
+            pub fn success(mut self) {
+                self.0.success();
+            }
+
+            /// The call failed; `cause` becomes the breaker's last failure.
+            pub fn failure(self, cause: impl fmt::Display) {
+                self.record(Outcome::failure(cause));
+            }
+
+            /// The call counts as neither success nor failure; a probe slot is freed.
+            pub fn ignore(self) {
+                self.record(Outcome::ignored());
+            }
+
+            /// Settles with a classifier's [`Outcome`].
+            pub fn record(mut self, outcome: Outcome) {
+                self.0.record(outcome);
+            }
+
+            /// Whether this call is a HalfOpen probe.
+            pub fn is_probe(&self) -> bool {
+                self.0.stamp.is_probe()
+            }
+        }
+    };
 }
 
-impl OwnedPermit {
-    /// The call succeeded.
-    pub fn success(mut self) {
-        self.breaker.shared.succeed(self.stamp);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// The call failed; `cause` becomes the breaker's last failure.
-    pub fn failure(self, cause: impl fmt::Display) {
-        self.record(Outcome::failure(cause));
-    }
-
-    /// The call counts as neither success nor failure; a probe slot is freed.
-    pub fn ignore(self) {
-        self.record(Outcome::ignored());
-    }
-
-    /// Settles with a classifier's [`Outcome`].
-    pub fn record(mut self, outcome: Outcome) {
-        self.breaker.shared.settle(self.stamp, outcome);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// Whether this call is a HalfOpen probe.
-    pub fn is_probe(&self) -> bool {
-        self.stamp.is_probe()
-    }
-}
-
-impl Drop for OwnedPermit {
-    fn drop(&mut self) {
-        self.breaker.shared.abandon(self.stamp);
-    }
-}
+settle_api!(Permit<'_>);
+settle_api!(OwnedPermit);
 
 impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit")
-            .field("breaker", &self.shared.name.as_str())
-            .field("probe", &self.is_probe())
-            .finish()
+        self.0.debug(f, "Permit")
     }
 }
 
 impl fmt::Debug for OwnedPermit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit")
-            .field("breaker", &self.breaker.name())
-            .field("probe", &self.is_probe())
-            .finish()
-    }
-}
-
-/// How a finished call ended: a success, a failure with its text, or neither. A classifier
-/// gives one to [`CircuitBreaker::call_with`], the tower middleware or [`Permit::record`].
-///
-/// ```
-/// use breaker::Outcome;
-///
-/// // An HTTP client error says nothing about the backend's health: ignore it.
-/// fn classify(status: u16) -> Outcome {
-///     match status {
-///         500.. => Outcome::failure(format_args!("HTTP {status}")),
-///         400..=499 => Outcome::ignored(),
-///         _ => Outcome::success(),
-///     }
-/// }
-/// assert!(classify(503).is_failure());
-/// assert_eq!(classify(503).cause(), Some("HTTP 503"));
-/// assert!(classify(404).is_ignored());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome(Ended);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Ended {
-    Success,
-    Failure(Text),
-    Ignored,
-}
-
-impl Outcome {
-    /// The call succeeded.
-    pub fn success() -> Self {
-        Outcome(Ended::Success)
-    }
-
-    /// The call failed; `cause` becomes the breaker's last failure. Texts up to 23 bytes are
-    /// stored inline, without allocating; texts over 256 bytes are cut on a character boundary
-    /// and end in `…`, since the last failure is quoted in every rejection.
-    pub fn failure(cause: impl fmt::Display) -> Self {
-        Outcome(Ended::Failure(Text::display(cause)))
-    }
-
-    /// The call counts as neither success nor failure (a client error says nothing about the
-    /// backend); a probe slot it held is freed.
-    pub fn ignored() -> Self {
-        Outcome(Ended::Ignored)
-    }
-
-    /// Whether this is a success.
-    pub fn is_success(&self) -> bool {
-        matches!(self.0, Ended::Success)
-    }
-
-    /// Whether this is a failure.
-    pub fn is_failure(&self) -> bool {
-        matches!(self.0, Ended::Failure(_))
-    }
-
-    /// Whether this is ignored.
-    pub fn is_ignored(&self) -> bool {
-        matches!(self.0, Ended::Ignored)
-    }
-
-    /// The failure's text, if this is a failure.
-    pub fn cause(&self) -> Option<&str> {
-        self.failure_text().map(Text::as_str)
-    }
-
-    pub(crate) fn failure_text(&self) -> Option<&Text> {
-        match &self.0 {
-            Ended::Failure(cause) => Some(cause),
-            _ => None,
-        }
-    }
-}
-
-/// The classifier [`CircuitBreaker::call`] uses: `Ok` is a success, `Err` a failure described
-/// by its `Display`. The tower middleware's default classifier, `ErrorIsFailure`, applies it.
-pub fn default_classifier<T, E: fmt::Display>(result: &Result<T, E>) -> Outcome {
-    match result {
-        Ok(_) => Outcome::success(),
-        Err(error) => Outcome::failure(error),
+        self.0.debug(f, "OwnedPermit")
     }
 }

@@ -1,14 +1,26 @@
 //! The builder: documented defaults, one validation, a typed error naming the field.
 
-use crate::clock::ClockSource;
-use crate::fast_path::{Name, Shared, intern};
-use crate::metrics::{Listener, Listeners};
-use crate::{
-    Backoff, CircuitBreaker, Clock, Config, ConfigError, Event, MonotonicClock, SlidingWindow,
-};
+use crate::breaker::CircuitBreaker;
+use crate::clock::{Clock, ClockSource, MonotonicClock};
+use crate::config::{Backoff, Config, SlidingWindow};
+use crate::error::ConfigError;
+use crate::metrics::{Event, Listener, Listeners};
+use crate::shell::Shared;
+use crate::text::{Name, intern};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+impl CircuitBreaker {
+    /// Starts configuring a breaker called `name`. The defaults are those of the Python
+    /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
+    ///
+    /// The name is kept once for the life of the process, so that every rejection can carry it
+    /// for free: name breakers after backends, a bounded set.
+    pub fn builder(name: impl AsRef<str>) -> Builder {
+        Builder::new(name.as_ref())
+    }
+}
 
 /// Configures a [`CircuitBreaker`]; from [`CircuitBreaker::builder`]. Nothing is checked until
 /// [`build`](Builder::build), which names the first invalid field.

@@ -1,6 +1,6 @@
 //! The settings of a breaker, their defaults, and their validation.
 
-use crate::ConfigError;
+use crate::error::ConfigError;
 use std::time::Duration;
 
 /// Which recent calls the failure-rate and slow-call-rate policies look at.

@@ -1,75 +1,9 @@
-//! Compact forms that make the hot path cheap: the state word, failure texts, interned names
-//! and the coarse clock.
+//! Texts and names, cheap to copy: a failure's text ([`Text`]) and a breaker's name
+//! ([`Name`]). Every rejection carries both, so their layout is chosen for the copy.
 
-use crate::State;
 use std::collections::HashMap;
 use std::fmt::{self, Write};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-
-// ----- The state word ---------------------------------------------------------------------------
-
-/// What the machine last published, in one `u64`, so that a call learns all it needs from one
-/// atomic load:
-///
-/// | bits  | field        | meaning                                                        |
-/// |-------|--------------|----------------------------------------------------------------|
-/// | 0-2   | state        | [`State`], for [`CircuitBreaker::state`](crate::CircuitBreaker::state) |
-/// | 3     | `ADMIT_ALL`  | every call may run without asking the machine                   |
-/// | 4     | `REJECT`     | every call is rejected until the published `reject_until`       |
-/// | 5     | `TIME_WINDOW`| calls admitted now go into the threads' time window             |
-/// | 6     | `QUIET`      | a plain success or ignored outcome need not reach the machine   |
-/// | 7     | `PROBE`      | in a permit's stamp only: the call holds a probe slot           |
-/// | 8-63  | generation   | grows at every transition                                      |
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Word(pub(crate) u64);
-
-impl Word {
-    pub(crate) const ADMIT_ALL: u64 = 0b0000_1000;
-    pub(crate) const REJECT: u64 = 0b0001_0000;
-    pub(crate) const TIME_WINDOW: u64 = 0b0010_0000;
-    pub(crate) const QUIET: u64 = 0b0100_0000;
-    pub(crate) const PROBE: u64 = 0b1000_0000;
-    const STATE: u64 = 0b0000_0111;
-    const GENERATION_SHIFT: u32 = 8;
-
-    pub(crate) fn new(state: State, generation: u64, flags: u64) -> Self {
-        let tag = match state {
-            State::Closed => 0,
-            State::Open => 1,
-            State::HalfOpen => 2,
-            State::ForcedOpen => 3,
-            State::Disabled => 4,
-        };
-        Self((generation << Self::GENERATION_SHIFT) | flags | tag)
-    }
-
-    pub(crate) fn state(self) -> State {
-        match self.0 & Self::STATE {
-            0 => State::Closed,
-            1 => State::Open,
-            2 => State::HalfOpen,
-            3 => State::ForcedOpen,
-            _ => State::Disabled,
-        }
-    }
-
-    pub(crate) fn generation(self) -> u64 {
-        self.0 >> Self::GENERATION_SHIFT
-    }
-
-    #[inline]
-    pub(crate) fn has(self, flag: u64) -> bool {
-        self.0 & flag != 0
-    }
-
-    /// Whether `other` is of the same generation.
-    #[inline]
-    pub(crate) fn same_generation(self, other: Word) -> bool {
-        (self.0 ^ other.0) >> Self::GENERATION_SHIFT == 0
-    }
-}
-
-// ----- Failure texts ----------------------------------------------------------------------------
 
 /// Bytes a text may have and still be held inline.
 const INLINE: usize = 23;
@@ -202,8 +136,6 @@ impl Write for Writer {
     }
 }
 
-// ----- Names ------------------------------------------------------------------------------------
-
 /// A breaker's name, interned: one thin pointer, so a rejection carries it in one word.
 ///
 /// A name is a label, like a metric name: a handful per process, living as long as the
@@ -242,76 +174,9 @@ pub(crate) fn intern(name: &str) -> Name {
     interned
 }
 
-// ----- The coarse clock -------------------------------------------------------------------------
-
-/// The operating system's monotonic clock, read two ways on one timeline: coarse (the kernel's
-/// last tick, through the vDSO, for deadlines and time windows) and precise (for timing slow
-/// calls). Elsewhere than Linux both read [`std::time::Instant`]. One set of functions with the
-/// platforms inside them, so that what the tests exercise on Linux is the code there is.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Origin(
-    #[cfg(target_os = "linux")] u64,
-    #[cfg(not(target_os = "linux"))] std::time::Instant,
-);
-
-impl Origin {
-    pub(crate) fn now() -> Self {
-        #[cfg(target_os = "linux")]
-        return Self(read(rustix::time::ClockId::Monotonic));
-        #[cfg(not(target_os = "linux"))]
-        return Self(std::time::Instant::now());
-    }
-
-    #[inline]
-    pub(crate) fn elapsed_coarse_nanos(&self) -> u64 {
-        // The coarse clock lags the precise one by up to a tick, so right after the origin was
-        // taken it may read before it: saturate instead of underflowing.
-        #[cfg(target_os = "linux")]
-        return read(rustix::time::ClockId::MonotonicCoarse).saturating_sub(self.0);
-        #[cfg(not(target_os = "linux"))]
-        return self.elapsed_precise_nanos();
-    }
-
-    pub(crate) fn elapsed_precise_nanos(&self) -> u64 {
-        #[cfg(target_os = "linux")]
-        return read(rustix::time::ClockId::Monotonic).saturating_sub(self.0);
-        #[cfg(not(target_os = "linux"))]
-        return crate::clock::nanos(self.0.elapsed());
-    }
-}
-
-#[cfg(target_os = "linux")]
-#[inline]
-fn read(id: rustix::time::ClockId) -> u64 {
-    let rustix::time::Timespec { tv_sec, tv_nsec } = rustix::time::clock_gettime(id);
-    // Both fields are non-negative for the monotonic clocks (time since boot).
-    (tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(tv_nsec as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_word_round_trips_every_state_flag_and_a_large_generation() {
-        for state in [
-            State::Closed,
-            State::Open,
-            State::HalfOpen,
-            State::ForcedOpen,
-            State::Disabled,
-        ] {
-            let word = Word::new(state, 1 << 55, Word::QUIET | Word::REJECT);
-            assert_eq!(word.state(), state);
-            assert_eq!(word.generation(), 1 << 55);
-            assert!(word.has(Word::QUIET) && word.has(Word::REJECT));
-            assert!(!word.has(Word::ADMIT_ALL) && !word.has(Word::PROBE));
-            assert!(word.same_generation(Word::new(State::Open, 1 << 55, Word::PROBE)));
-            assert!(!word.same_generation(Word::new(state, (1 << 55) + 1, 0)));
-        }
-    }
 
     #[test]
     fn short_texts_stay_inline_and_long_ones_are_shared_whole() {
