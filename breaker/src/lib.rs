@@ -79,23 +79,47 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # The floors
+//!
+//! Each file imports only from the floors below it, so the crate reads bottom up, or top down
+//! along one call, without a detour (`scripts/check-layers.sh` checks that no import goes
+//! round):
+//!
+//! | floor | files | what they hold |
+//! |---|---|---|
+//! | 1. vocabulary | `text.rs`, `vocabulary.rs` | failure texts and breaker names; [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print |
+//! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
+//! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
+//! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
+//! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
+//! | 6. handles | `breaker.rs`, `builder.rs`, `registry.rs`, `middleware.rs` | [`CircuitBreaker`] and its permits; [`Builder`]; [`Registry`]; the tower `Layer` |
+//!
+//! `fast_path/` changes how fast the breaker decides, never what it decides: a reader
+//! learning the pattern can skip it. `state_machine/tests.rs` has a test for each rule.
+//!
 //! # Following one call
 //!
-//! `cb.call(f)` crosses five files, in this order:
+//! Every step of `cb.call(f)` calls down a floor, never back up. A successful call while
+//! Closed, the common case, runs code in five files:
 //!
 //! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
-//!    result into an [`Outcome`] and settles the permit with it.
-//! 2. `fast_path/calls.rs`: the permit is granted or refused from what the state machine last
-//!    published, without a lock when it can be; the outcome is counted the same way.
-//! 3. `state_machine.rs`: everything else is decided here, under a lock: **start reading
-//!    here**. It holds every rule of the diagram above, with no atomics, clocks or threads.
-//! 4. `trip_policy.rs`: while Closed, the machine asks the trip policies whether to open.
-//! 5. `metrics.rs`: a transition is logged and told to the listeners.
+//!    result into an [`Outcome`] (`vocabulary.rs`) and settles the permit with it.
+//! 2. `shell.rs`: the shell asks the fast path first, for leave and then to count the
+//!    outcome, and needs nothing more:
+//! 3. `fast_path/mod.rs` reads what the machine last published (one atomic word) and
+//!    `fast_path/threads.rs` counts the success in the calling thread's own slot.
 //!
-//! The rest: `builder.rs` and `config.rs` (settings, defaults, validation), `error.rs` (the
-//! errors a caller sees), `metrics.rs` (also counts, snapshots, the registry), `clock.rs` (time
-//! is injected), `middleware.rs` (the tower `Layer`). `fast_path/` holds everything that is
-//! there only for speed and can be skipped by a reader learning the pattern.
+//! A call the fast path cannot settle alone (a failure, a probe, the first success after a
+//! failure) goes on from `shell.rs`, under the lock, to the rules:
+//!
+//! 4. `state_machine.rs`: the machine observes the time (`clock.rs`) and records the outcome;
+//! 5. `trip_policy.rs`: while Closed, it asks the trip policies whether to open.
+//!
+//! Then the shell publishes the machine's new state to the fast path (`fast_path/bounds.rs`
+//! reads what it may decide alone) and announces a transition (`metrics.rs`). A failure that
+//! opens the circuit thus runs code in eleven files: the five to read (`breaker.rs`,
+//! `vocabulary.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs`), the three of the fast
+//! path, and `text.rs` (its text), `clock.rs` (the time), `metrics.rs` (the log line).
 //!
 //! # Speed
 //!

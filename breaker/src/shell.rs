@@ -218,7 +218,7 @@ impl Shared {
             .map(|_| self.clock.now_precise_nanos().saturating_sub(stamp.started));
         let slow = matches!((elapsed, self.slow_call_duration), (Some(e), Some(t)) if e >= t);
         // The time is read only when something needs it: the time window or the machine.
-        let window_time = stamp.in_time_window().then(|| self.now());
+        let window_time = stamp.word.has(Word::TIME_WINDOW).then(|| self.now());
         let quiet = self.fast.settle_quietly(stamp, &outcome, slow, window_time);
         self.notify_outcome(&outcome, elapsed.map(Duration::from_nanos), slow);
         if !quiet {

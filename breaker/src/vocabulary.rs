@@ -82,7 +82,7 @@ pub struct Transition {
 }
 
 /// How a finished call ended: a success, a failure with its text, or neither. A classifier
-/// gives one to [`CircuitBreaker::call_with`], the tower middleware or [`Permit::record`].
+/// gives one to [`CircuitBreaker::call_with`](crate::CircuitBreaker::call_with), the tower middleware or [`Permit::record`](crate::Permit::record).
 ///
 /// ```
 /// use breaker::Outcome;
@@ -156,7 +156,7 @@ impl Outcome {
     }
 }
 
-/// The classifier [`CircuitBreaker::call`] uses: `Ok` is a success, `Err` a failure described
+/// The classifier [`CircuitBreaker::call`](crate::CircuitBreaker::call) uses: `Ok` is a success, `Err` a failure described
 /// by its `Display`. The tower middleware's default classifier, `ErrorIsFailure`, applies it.
 pub fn default_classifier<T, E: fmt::Display>(result: &Result<T, E>) -> Outcome {
     match result {

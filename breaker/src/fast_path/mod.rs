@@ -174,8 +174,8 @@ impl FastPath {
         false
     }
 
-    /// Counts how a call ended in this thread's slot and, with the time `now` when it was
-    /// admitted into the time window, in this thread's share of that window; true
+    /// Counts how a call ended in this thread's slot and, given the time `now` (for a call
+    /// admitted into the time window), in this thread's share of that window; true
     /// when the machine need not hear of it: it was admitted before the last transition (the
     /// machine would ignore it), or it is a plain success or ignored outcome the machine has
     /// said is quiet.
@@ -305,11 +305,6 @@ impl Stamp {
 
     pub(crate) fn is_probe(self) -> bool {
         self.word.has(Word::PROBE)
-    }
-
-    /// Whether the call was admitted into the threads' time window.
-    pub(crate) fn in_time_window(self) -> bool {
-        self.word.has(Word::TIME_WINDOW)
     }
 
     /// The same stamp without its probe slot: what a settled permit keeps, so that dropping it

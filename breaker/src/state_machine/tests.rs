@@ -547,7 +547,10 @@ fn reset_closes_from_anywhere_and_forgets_counts_windows_and_the_last_failure() 
     assert_eq!(m.generation(), generation + 1, "but a new generation");
     assert_eq!(m.failure_count(), 0);
     assert_eq!(m.last_failure(), None);
-    assert_eq!(m.window(|| unreachable!("a count window")).map(|w| w.calls), Some(0));
+    assert_eq!(
+        m.window(|| unreachable!("a count window")).map(|w| w.calls),
+        Some(0)
+    );
 
     for _ in 0..3 {
         call(&mut m, 0, failure());
