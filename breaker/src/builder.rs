@@ -6,7 +6,7 @@ use crate::config::{Backoff, Config, SlidingWindow};
 use crate::error::ConfigError;
 use crate::metrics::{Event, Listener, Listeners};
 use crate::shell::Shared;
-use crate::text::{Name, intern};
+use crate::vocabulary::{Name, intern};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The errors a caller sees: a bad setting at build time, a call the breaker refused
 //! ([`Rejected`]), or a call that ran and failed.
 
-use crate::text::{Name, Text};
+use crate::vocabulary::{Name, Text};
 use crate::vocabulary::{Reason, State};
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -263,7 +263,7 @@ fn whole_seconds_rounded_up(remaining: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::intern;
+    use crate::vocabulary::intern;
 
     fn open(remaining: Duration) -> Rejected {
         Rejected {

@@ -87,7 +87,7 @@
 //!
 //! | floor | files | what they hold |
 //! |---|---|---|
-//! | 1. vocabulary | `text.rs`, `vocabulary.rs` | failure texts and breaker names; [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print |
+//! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
 //! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
 //! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
@@ -99,27 +99,26 @@
 //!
 //! # Following one call
 //!
-//! Every step of `cb.call(f)` calls down a floor, never back up. A successful call while
-//! Closed, the common case, runs code in five files:
+//! Every step of `cb.call(f)` calls down a floor, never back up to a file it has left. A
+//! successful call while Closed, the common case, runs code in five files:
 //!
 //! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
-//!    result into an [`Outcome`] (`vocabulary.rs`) and settles the permit with it.
-//! 2. `shell.rs`: the shell asks the fast path first, for leave and then to count the
-//!    outcome, and needs nothing more:
-//! 3. `fast_path/mod.rs` reads what the machine last published (one atomic word) and
-//!    `fast_path/threads.rs` counts the success in the calling thread's own slot.
+//!    result into an [`Outcome`] and settles the permit with it;
+//! 2. `vocabulary.rs`: the [`Outcome`];
+//! 3. `shell.rs`: the shell asks the fast path, for leave and then to count the outcome;
+//! 4. `fast_path/mod.rs`: it answers both from what the machine last published (one atomic
+//!    word), without a lock;
+//! 5. `fast_path/threads.rs`: the success is counted in the calling thread's own slot.
 //!
 //! A call the fast path cannot settle alone (a failure, a probe, the first success after a
-//! failure) goes on from `shell.rs`, under the lock, to the rules:
-//!
-//! 4. `state_machine.rs`: the machine observes the time (`clock.rs`) and records the outcome;
-//! 5. `trip_policy.rs`: while Closed, it asks the trip policies whether to open.
-//!
-//! Then the shell publishes the machine's new state to the fast path (`fast_path/bounds.rs`
-//! reads what it may decide alone) and announces a transition (`metrics.rs`). A failure that
-//! opens the circuit thus runs code in eleven files: the five to read (`breaker.rs`,
-//! `vocabulary.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs`), the three of the fast
-//! path, and `text.rs` (its text), `clock.rs` (the time), `metrics.rs` (the log line).
+//! failure) goes on from `shell.rs`, under the lock, to the rules: `state_machine.rs` (the
+//! machine, handed the time from `clock.rs`) and `trip_policy.rs` (while Closed, whether to
+//! open); the shell then publishes the machine's new state through `fast_path/mod.rs` and
+//! announces a transition through `metrics.rs`. A failure that opens the circuit thus runs
+//! code in nine files: `breaker.rs`, `vocabulary.rs`, `shell.rs`, `fast_path/mod.rs`,
+//! `fast_path/threads.rs`, `clock.rs`, `state_machine.rs`, `trip_policy.rs`, `metrics.rs`
+//! (and `fast_path/bounds.rs` too with a time window). A learner reads five of them:
+//! `breaker.rs`, `vocabulary.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs`.
 //!
 //! # Speed
 //!
@@ -132,8 +131,7 @@
 
 // The floors, bottom up: a module imports only from the floors listed before it (see "The
 // floors" above); `scripts/check-layers.sh` checks that no import goes round.
-// 1. The vocabulary: texts and names, then the words written with them.
-mod text;
+// 1. The vocabulary: states, reasons, outcomes, texts and names.
 mod vocabulary;
 // 2. Time, with its reader of the operating system's clock.
 mod clock;

@@ -8,8 +8,8 @@
 
 use crate::clock::nanos;
 use crate::config::Config;
-use crate::text::Text;
 use crate::trip_policy::{Tally, TripPolicies};
+use crate::vocabulary::Text;
 use crate::vocabulary::{Outcome, Reason, State, Transition};
 use std::time::Duration;
 

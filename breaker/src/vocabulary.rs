@@ -1,10 +1,15 @@
 //! The words of the breaker, at the bottom of the crate: where a breaker stands ([`State`]), why
 //! it moved ([`Reason`], [`Transition`]) and how a call ended ([`Outcome`]), with the names logs,
-//! metrics and rejections print for them. Everything else is written in these words.
+//! metrics and rejections print for them; and the two texts every rejection carries, a failure's
+//! ([`Text`]) and the breaker's name ([`Name`]). Everything else is written in these words.
 
-use crate::text::Text;
-use std::fmt;
+use std::collections::HashMap;
+use std::fmt::{self, Write};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
+
+#[cfg(test)]
+mod tests;
 
 /// Where a breaker stands. The [crate docs](crate) have the table of what each state does.
 ///
@@ -223,4 +228,175 @@ impl fmt::Display for Transition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} -> {} ({})", self.from, self.to, self.reason)
     }
+}
+
+// ----- Failure texts and names, cheap to copy --------------------------------------------------
+
+/// Bytes a text may have and still be held inline.
+const INLINE: usize = 23;
+/// The longest text kept, in bytes: a failure's text is quoted in every rejection until the
+/// next failure, and its source (an error message, a URL with a client's query in it) is not
+/// ours to bound. A longer one is cut on a character boundary and ends in `…`.
+pub(crate) const MAX_TEXT: usize = 256;
+
+/// A failure's text: held inline when short, shared when long, cheap to copy either way.
+///
+/// Every rejection copies the last failure's text into the error it returns. The usual
+/// small-string layout (`smol_str`'s) packs the length into a one-byte tag in front of the
+/// buffer; a copy of it mixes byte and word stores, which wide loads of the copy then cannot
+/// forward. The inline buffer below is three whole words, so a copy moves whole words.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    Inline(Inline),
+    Shared(Arc<str>),
+}
+
+/// Up to 23 bytes of UTF-8 and their length, 8-byte aligned so that copies are whole words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct Inline {
+    bytes: [u8; INLINE],
+    len: u8,
+}
+
+impl Text {
+    /// The text `value` displays as, cut at [`MAX_TEXT`] bytes. Only a text longer than 23
+    /// bytes allocates.
+    pub(crate) fn display(value: impl fmt::Display) -> Self {
+        let mut writer = Writer::Inline(Inline {
+            bytes: [0; INLINE],
+            len: 0,
+        });
+        // Writing to a buffer or a String cannot fail, and a cut text reports an error only to
+        // stop the formatting; a Display impl that reports an error of its own leaves what it
+        // wrote so far.
+        let _ = write!(writer, "{value}");
+        match writer {
+            Writer::Inline(inline) => Text::Inline(inline),
+            Writer::Spilled(text) => Text::Shared(text.into()),
+            Writer::Cut(mut text) => {
+                text.push('…');
+                Text::Shared(text.into())
+            }
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Only whole `&str`s are ever written into the buffer, so this never falls back.
+            Text::Inline(inline) => {
+                std::str::from_utf8(&inline.bytes[..usize::from(inline.len)]).unwrap_or_default()
+            }
+            Text::Shared(text) => text,
+        }
+    }
+
+    /// A copy that shares nothing with `self`: a thread that keeps a long text for its own
+    /// rejections then counts references on a cache line no other thread writes.
+    pub(crate) fn unshared(&self) -> Self {
+        match self {
+            Text::Inline(inline) => Text::Inline(*inline),
+            Text::Shared(text) => Text::Shared(Arc::from(&**text)),
+        }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text::display(text)
+    }
+}
+
+/// Where `Text::display` is writing: the inline buffer until it would overflow, then a
+/// `String` until it reaches [`MAX_TEXT`].
+enum Writer {
+    Inline(Inline),
+    Spilled(String),
+    /// Full: whatever comes next is dropped.
+    Cut(String),
+}
+
+impl Write for Writer {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        match self {
+            Writer::Inline(inline) => {
+                let start = usize::from(inline.len);
+                let end = start + piece.len();
+                if end <= INLINE {
+                    inline.bytes[start..end].copy_from_slice(piece.as_bytes());
+                    // `end` is at most 23, so it fits the byte.
+                    inline.len = end as u8;
+                    return Ok(());
+                }
+                let mut text = String::with_capacity(end.clamp(64, MAX_TEXT + '…'.len_utf8()));
+                text.push_str(std::str::from_utf8(&inline.bytes[..start]).unwrap_or_default());
+                *self = Writer::Spilled(text);
+                self.write_str(piece)
+            }
+            Writer::Spilled(text) => {
+                if text.len() + piece.len() <= MAX_TEXT {
+                    text.push_str(piece);
+                    return Ok(());
+                }
+                let mut room = MAX_TEXT - text.len();
+                while !piece.is_char_boundary(room) {
+                    room -= 1;
+                }
+                text.push_str(&piece[..room]);
+                *self = Writer::Cut(std::mem::take(text));
+                Err(fmt::Error)
+            }
+            Writer::Cut(_) => Err(fmt::Error),
+        }
+    }
+}
+
+/// A breaker's name, interned: one thin pointer, so a rejection carries it in one word.
+///
+/// A name is a label, like a metric name: a handful per process, living as long as the
+/// process. Interned once, when the breaker is built, it rides in every rejection as a plain
+/// pointer, where an owned string would cost a clone per rejection. Only distinct names take
+/// memory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Name(&'static &'static str);
+
+impl Name {
+    pub(crate) fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// The one stored copy of `name`.
+pub(crate) fn intern(name: &str) -> Name {
+    static NAMES: OnceLock<Mutex<HashMap<&'static str, Name>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        // Nothing panics while this lock is held; a poisoned map is still a valid map.
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(interned) = names.get(name) {
+        return *interned;
+    }
+    let text: &'static str = Box::leak(name.into());
+    let interned = Name(Box::leak(Box::new(text)));
+    names.insert(text, interned);
+    interned
 }

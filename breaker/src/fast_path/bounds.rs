@@ -1,66 +1,6 @@
-//! What the fast path may decide without the machine: the shortcuts it publishes after every
-//! step, and the bounds that spare the rate policies a reading of the time window.
+//! The bounds that spare the rate policies a reading of the time window.
 
-use crate::state_machine::Machine;
 use crate::trip_policy::{Measure, Tally, Thresholds, percent};
-use crate::vocabulary::State;
-
-/// What the lock-free fast path may decide alone until the machine's next step. Every rule
-/// here is a consequence of the machine's rules, read from it after each step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shortcuts {
-    /// Every call may run: Closed and Disabled.
-    pub(crate) admit_all: bool,
-    /// Every call is rejected until this time: Open until it may half-open, ForcedOpen forever
-    /// (`u64::MAX`).
-    pub(crate) reject_until: Option<u64>,
-    /// Calls admitted now belong in the threads' time window (Closed, with a time window).
-    pub(crate) time_window: bool,
-    /// A success or ignored outcome of a plain call (not a probe, not slow) changes nothing the
-    /// machine keeps while the time window's epoch is at most this (`u64::MAX`: whatever it
-    /// is); `None`: it may change something, so the machine must hear of it.
-    pub(crate) quiet_until_epoch: Option<u64>,
-}
-
-impl Shortcuts {
-    /// What `machine` lets the fast path decide alone, `judge` being what is known of its time
-    /// window.
-    pub(crate) fn of(machine: &Machine, judge: &TimeJudge) -> Self {
-        let state = machine.state();
-        Shortcuts {
-            admit_all: matches!(state, State::Closed | State::Disabled),
-            reject_until: match state {
-                State::Open => machine.open_until(),
-                State::ForcedOpen => Some(u64::MAX),
-                _ => None,
-            },
-            time_window: state == State::Closed && machine.policies().has_time_window(),
-            quiet_until_epoch: match state {
-                State::Closed => Self::quiet_while_closed(machine, judge),
-                State::Disabled => Some(u64::MAX),
-                _ => None,
-            },
-        }
-    }
-
-    /// Up to which time-window epoch a plain success changes nothing while Closed: never while
-    /// a failure count is pending (the success resets it) or a count window must record it;
-    /// with a time window, until the epoch changes, once the window is known to hold
-    /// `minimum_calls`.
-    fn quiet_while_closed(machine: &Machine, judge: &TimeJudge) -> Option<u64> {
-        if machine.failure_count() > 0 {
-            return None;
-        }
-        let policies = machine.policies();
-        match policies.rate_thresholds() {
-            None => Some(u64::MAX),
-            Some(_) if !policies.has_time_window() => None,
-            Some(thresholds) => {
-                judge.quiet_until_epoch(machine.generation(), thresholds.minimum_calls)
-            }
-        }
-    }
-}
 
 /// What is known of a time window between two readings of it, so that the rate policies are
 /// handed a reading only when their verdict could change.
@@ -68,7 +8,7 @@ impl Shortcuts {
 /// Reading a time window means adding up every thread's buckets. Between readings the machine
 /// sees every failed and slow call, but not every success: once a reading finds the window
 /// holding `minimum_calls`, the threads count plain successes alone until the epoch changes
-/// (see [`Shortcuts::quiet_until_epoch`]). So between readings the judge works from bounds:
+/// (see [`Shortcuts::quiet_until_epoch`](super::Shortcuts::quiet_until_epoch)). So between readings the judge works from bounds:
 ///
 /// * each rate is at most (its calls at the reading + those seen since) / (all calls at the
 ///   reading + those seen since), because the successes it did not see only lower a rate;
@@ -159,7 +99,7 @@ impl TimeJudge {
 
     /// The epoch up to which plain successes are quiet, once a reading of `generation` found
     /// the window holding `minimum_calls`.
-    fn quiet_until_epoch(&self, generation: u64, minimum_calls: u32) -> Option<u64> {
+    pub(crate) fn quiet_until_epoch(&self, generation: u64, minimum_calls: u32) -> Option<u64> {
         self.epoch
             .filter(|_| generation == self.generation && self.read.calls >= minimum_calls)
     }

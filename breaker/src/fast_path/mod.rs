@@ -27,20 +27,20 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `mod.rs` | [`FastPath`]: the published [`Word`] and deadlines, the questions the shell asks; the [`Stamp`] a permit keeps |
-//! | `bounds.rs` | [`Shortcuts`] read from the machine, and the time window's bounds |
+//! | `mod.rs` | [`FastPath`]: the [`Shortcuts`] published in a [`Word`] and two deadlines, the questions the shell asks; the [`Stamp`] a permit keeps |
+//! | `bounds.rs` | [`TimeJudge`]: the time window's bounds |
 //! | `threads.rs` | what each thread keeps: counters, its share of a time window, trip cache |
 
 mod bounds;
 mod threads;
 
-pub(crate) use bounds::{Shortcuts, TimeJudge};
+pub(crate) use bounds::TimeJudge;
 
 use crate::config::Config;
 use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
-use crate::text::Text;
 use crate::trip_policy::Tally;
+use crate::vocabulary::Text;
 use crate::vocabulary::{Outcome, State};
 use std::ops::Deref;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
@@ -61,6 +61,63 @@ pub(crate) mod sync {
     pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
     #[cfg(not(loom))]
     pub(crate) use std::sync::{Mutex, MutexGuard};
+}
+
+/// What the lock-free fast path may decide alone until the machine's next step. Every rule
+/// here is a consequence of the machine's rules, read from it after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shortcuts {
+    /// Every call may run: Closed and Disabled.
+    pub(crate) admit_all: bool,
+    /// Every call is rejected until this time: Open until it may half-open, ForcedOpen forever
+    /// (`u64::MAX`).
+    pub(crate) reject_until: Option<u64>,
+    /// Calls admitted now belong in the threads' time window (Closed, with a time window).
+    pub(crate) time_window: bool,
+    /// A success or ignored outcome of a plain call (not a probe, not slow) changes nothing the
+    /// machine keeps while the time window's epoch is at most this (`u64::MAX`: whatever it
+    /// is); `None`: it may change something, so the machine must hear of it.
+    pub(crate) quiet_until_epoch: Option<u64>,
+}
+
+impl Shortcuts {
+    /// What `machine` lets the fast path decide alone, `judge` being what is known of its time
+    /// window.
+    pub(crate) fn of(machine: &Machine, judge: &TimeJudge) -> Self {
+        let state = machine.state();
+        Shortcuts {
+            admit_all: matches!(state, State::Closed | State::Disabled),
+            reject_until: match state {
+                State::Open => machine.open_until(),
+                State::ForcedOpen => Some(u64::MAX),
+                _ => None,
+            },
+            time_window: state == State::Closed && machine.policies().has_time_window(),
+            quiet_until_epoch: match state {
+                State::Closed => Self::quiet_while_closed(machine, judge),
+                State::Disabled => Some(u64::MAX),
+                _ => None,
+            },
+        }
+    }
+
+    /// Up to which time-window epoch a plain success changes nothing while Closed: never while
+    /// a failure count is pending (the success resets it) or a count window must record it;
+    /// with a time window, until the epoch changes, once the window is known to hold
+    /// `minimum_calls`.
+    fn quiet_while_closed(machine: &Machine, judge: &TimeJudge) -> Option<u64> {
+        if machine.failure_count() > 0 {
+            return None;
+        }
+        let policies = machine.policies();
+        match policies.rate_thresholds() {
+            None => Some(u64::MAX),
+            Some(_) if !policies.has_time_window() => None,
+            Some(thresholds) => {
+                judge.quiet_until_epoch(machine.generation(), thresholds.minimum_calls)
+            }
+        }
+    }
 }
 
 /// What the machine last published, and what each thread keeps, for one breaker.

@@ -10,9 +10,9 @@ use super::sync::{
 };
 use crate::config::SlidingWindow;
 use crate::metrics::CallCounts;
-use crate::text::Text;
 use crate::trip_policy::Tally;
 use crate::vocabulary::Reason;
+use crate::vocabulary::Text;
 use std::ops::{Deref, DerefMut};
 
 #[cfg(not(loom))]
