@@ -1,8 +1,7 @@
 //! The errors a caller sees: a bad setting at build time, a call the breaker refused
 //! ([`Rejected`]), or a call that ran and failed.
 
-use crate::vocabulary::{Name, Text};
-use crate::vocabulary::{Reason, State};
+use crate::vocabulary::{Name, Reason, State, Text};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::num::NonZeroU64;

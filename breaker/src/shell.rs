@@ -14,8 +14,7 @@ use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
 use crate::metrics::{EventKind, Listeners, Snapshot};
 use crate::state_machine::{Admission, Machine};
 use crate::trip_policy::Tally;
-use crate::vocabulary::Name;
-use crate::vocabulary::{Outcome, State, Transition};
+use crate::vocabulary::{Name, Outcome, State, Transition};
 use std::num::NonZeroU64;
 use std::time::{Duration, UNIX_EPOCH};
 

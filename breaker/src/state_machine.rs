@@ -9,8 +9,7 @@
 use crate::clock::nanos;
 use crate::config::Config;
 use crate::trip_policy::{Tally, TripPolicies};
-use crate::vocabulary::Text;
-use crate::vocabulary::{Outcome, Reason, State, Transition};
+use crate::vocabulary::{Outcome, Reason, State, Text, Transition};
 use std::time::Duration;
 
 #[cfg(test)]

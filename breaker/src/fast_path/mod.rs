@@ -3,17 +3,17 @@
 //! first, and hands the machine whatever it cannot answer.
 //!
 //! The [`Machine`] lives behind a mutex. Taking that mutex costs two locked instructions and
-//! makes every thread write one cache line, so a breaker that asked the machine about every call would be slower than
-//! its peers on one thread and far slower on several. Instead, after every step the shell
-//! publishes what may be decided without the machine ([`Shortcuts`], read from the machine)
-//! in one atomic word and two deadlines, and a call reads them:
+//! makes every thread write one cache line, so a breaker that asked the machine about every
+//! call would be slower than its peers on one thread and far slower on several. Instead, after
+//! every step the shell publishes what may be decided without the machine ([`Shortcuts`], read
+//! from the machine) in one atomic word and two deadlines, and a call reads them:
 //!
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
 //! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
-//!   the precise one) and a rejection built from what this thread cached when the circuit
-//!   opened: no lock.
+//!   the precise one) and a rejection built from what this thread remembers of the trip
+//!   (filled by its first rejection, which the machine decides): no lock.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
 //!   a policy could fire ([`TimeJudge`]).
 //!
@@ -40,8 +40,7 @@ use crate::config::Config;
 use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
 use crate::trip_policy::Tally;
-use crate::vocabulary::Text;
-use crate::vocabulary::{Outcome, State};
+use crate::vocabulary::{Outcome, State, Text};
 use std::ops::Deref;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use threads::{Threads, TimeGeometry, TripCache};

@@ -11,8 +11,7 @@ use super::sync::{
 use crate::config::SlidingWindow;
 use crate::metrics::CallCounts;
 use crate::trip_policy::Tally;
-use crate::vocabulary::Reason;
-use crate::vocabulary::Text;
+use crate::vocabulary::{Reason, Text};
 use std::ops::{Deref, DerefMut};
 
 #[cfg(not(loom))]
