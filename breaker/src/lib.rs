@@ -92,7 +92,7 @@
 //! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
 //! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
-//! | 6. handles | `breaker.rs`, `builder.rs`, `registry.rs`, `middleware.rs` | [`CircuitBreaker`] and its permits; [`Builder`]; [`Registry`]; the tower `Layer` |
+//! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer` |
 //!
 //! `fast_path/` changes how fast the breaker decides, never what it decides: a reader
 //! learning the pattern can skip it. `state_machine/tests.rs` has a test for each rule.
@@ -100,25 +100,27 @@
 //! # Following one call
 //!
 //! Every step of `cb.call(f)` calls down a floor, never back up to a file it has left. A
-//! successful call while Closed, the common case, runs code in five files:
+//! successful call while Closed, the common case, runs code in six files:
 //!
 //! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
 //!    result into an [`Outcome`] and settles the permit with it;
-//! 2. `vocabulary.rs`: the [`Outcome`];
-//! 3. `shell.rs`: the shell asks the fast path, for leave and then to count the outcome;
-//! 4. `fast_path/mod.rs`: it answers both from what the machine last published (one atomic
+//! 2. `permit.rs`: the [`Permit`], which settles once, or frees its probe slot when dropped;
+//! 3. `vocabulary.rs`: the [`Outcome`];
+//! 4. `shell.rs`: the shell asks the fast path, for leave and then to count the outcome;
+//! 5. `fast_path/mod.rs`: it answers both from what the machine last published (one atomic
 //!    word), without a lock;
-//! 5. `fast_path/threads.rs`: the success is counted in the calling thread's own slot.
+//! 6. `fast_path/threads.rs`: the success is counted in the calling thread's own slot.
 //!
 //! A call the fast path cannot settle alone (a failure, a probe, the first success after a
 //! failure) goes on from `shell.rs`, under the lock, to the rules: `state_machine.rs` (the
 //! machine, handed the time from `clock.rs`) and `trip_policy.rs` (while Closed, whether to
 //! open); the shell then publishes the machine's new state through `fast_path/mod.rs` and
 //! announces a transition through `metrics.rs`. A failure that opens the circuit thus runs
-//! code in nine files: `breaker.rs`, `vocabulary.rs`, `shell.rs`, `fast_path/mod.rs`,
-//! `fast_path/threads.rs`, `clock.rs`, `state_machine.rs`, `trip_policy.rs`, `metrics.rs`
-//! (and `fast_path/bounds.rs` too with a time window). A learner reads five of them:
-//! `breaker.rs`, `vocabulary.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs`.
+//! code in ten files: `breaker.rs`, `permit.rs`, `vocabulary.rs`, `shell.rs`,
+//! `fast_path/mod.rs`, `fast_path/threads.rs`, `clock.rs`, `state_machine.rs`,
+//! `trip_policy.rs`, `metrics.rs` (and `fast_path/bounds.rs` too with a time window). A learner
+//! reads five of them: `breaker.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs` and
+//! `vocabulary.rs` for the words.
 //!
 //! # Speed
 //!
@@ -149,18 +151,19 @@ mod state_machine;
 mod fast_path;
 // (the shell)
 mod shell;
-// 6. The handle and its permits, the builder, the registry, the tower middleware.
+// 6. The permits, then the handle and its builder, the registry, the tower middleware.
+mod permit;
+// (the handle and its builder)
 mod breaker;
-mod builder;
 #[cfg(feature = "tower")]
 pub mod middleware;
 mod registry;
 
-pub use breaker::{CircuitBreaker, OwnedPermit, Permit};
-pub use builder::Builder;
+pub use breaker::{Builder, CircuitBreaker};
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use config::{Backoff, Config, SlidingWindow};
 pub use error::{ConfigError, Error, Rejected};
 pub use metrics::{CallCounts, Event, EventKind, Snapshot};
+pub use permit::{OwnedPermit, Permit};
 pub use registry::Registry;
 pub use vocabulary::{Outcome, Reason, State, Transition, default_classifier};

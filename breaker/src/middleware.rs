@@ -29,8 +29,9 @@
 //! # }).unwrap();
 //! ```
 
-use crate::breaker::{CircuitBreaker, OwnedPermit};
+use crate::breaker::CircuitBreaker;
 use crate::error::Rejected;
+use crate::permit::OwnedPermit;
 use crate::vocabulary::Outcome;
 use pin_project_lite::pin_project;
 use std::fmt;

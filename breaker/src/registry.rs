@@ -1,8 +1,7 @@
 //! The registry: every named breaker with its snapshot, what the Python library's
 //! `CircuitBreakerMonitor` and Resilience4j's registry do.
 
-use crate::breaker::CircuitBreaker;
-use crate::builder::Builder;
+use crate::breaker::{Builder, CircuitBreaker};
 use crate::error::ConfigError;
 use crate::metrics::Snapshot;
 use std::collections::BTreeMap;
