@@ -36,15 +36,15 @@ impl CircuitBreaker {
     /// [`Rejected`] error saying why not and when to come back.
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, Rejected> {
-        let stamp = self.shared.acquire()?;
-        Ok(Permit::new(&self.shared, stamp))
+        self.shared
+            .acquire(|stamp| Permit::new(&self.shared, stamp))
     }
 
     /// [`try_acquire`](Self::try_acquire) for a permit that owns a handle to the breaker, so it
     /// can move into a `'static` future. Costs one reference-count increment more.
     pub fn try_acquire_owned(&self) -> Result<OwnedPermit, Rejected> {
-        let stamp = self.shared.acquire()?;
-        Ok(OwnedPermit::new(Arc::clone(&self.shared), stamp))
+        self.shared
+            .acquire(|stamp| OwnedPermit::new(Arc::clone(&self.shared), stamp))
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.

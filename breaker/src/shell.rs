@@ -100,13 +100,15 @@ impl Shared {
     /// Admits a call or rejects it. Every step below returns this same type from its last
     /// expression, so a rejection is written once, straight into the caller's slot: assembling
     /// one and copying it cost a store-forwarding stall per copy.
+    /// `permit` makes the caller's permit from the admission's stamp, so that the permit too
+    /// is written once, where the caller wants it.
     #[inline]
-    pub(crate) fn acquire(&self) -> Result<Stamp, Rejected> {
+    pub(crate) fn acquire<P>(&self, permit: impl FnOnce(Stamp) -> P) -> Result<P, Rejected> {
         let word = self.fast.load();
         if word.has(Word::ADMIT_ALL) {
-            return Ok(self.stamp(word));
+            return Ok(permit(self.stamp(word)));
         }
-        self.acquire_rejecting(word)
+        self.acquire_rejecting(word, permit)
     }
 
     #[inline]
@@ -119,25 +121,34 @@ impl Shared {
     }
 
     #[inline]
-    fn acquire_rejecting(&self, word: Word) -> Result<Stamp, Rejected> {
+    fn acquire_rejecting<P>(
+        &self,
+        word: Word,
+        permit: impl FnOnce(Stamp) -> P,
+    ) -> Result<P, Rejected> {
         if let Some(until) = self.fast.reject_until(word) {
             if until == u64::MAX {
-                return self.reject_fast(word, None);
+                return self.reject_fast(word, None, permit);
             }
             let now = self.now();
             if now < until {
-                return self.reject_fast(word, Some(self.deadline(now, until)));
+                return self.reject_fast(word, Some(self.deadline(now, until)), permit);
             }
         }
-        self.acquire_locked()
+        self.acquire_locked(permit)
     }
 
     /// A rejection while Open or ForcedOpen from what this thread knows of the trip, without
     /// the lock; decided by the machine instead when this thread knows another trip.
     #[inline]
-    fn reject_fast(&self, word: Word, deadline: Option<Deadline>) -> Result<Stamp, Rejected> {
+    fn reject_fast<P>(
+        &self,
+        word: Word,
+        deadline: Option<Deadline>,
+        permit: impl FnOnce(Stamp) -> P,
+    ) -> Result<P, Rejected> {
         let Some(trip) = self.fast.trip(word) else {
-            return self.acquire_locked();
+            return self.acquire_locked(permit);
         };
         let result = Err(Rejected {
             name: self.name,
@@ -155,7 +166,7 @@ impl Shared {
 
     /// The machine decides: it observes the time, then admits the call or not.
     #[cold]
-    fn acquire_locked(&self) -> Result<Stamp, Rejected> {
+    fn acquire_locked<P>(&self, permit: impl FnOnce(Stamp) -> P) -> Result<P, Rejected> {
         let mut locked = self.lock();
         let now = self.now();
         let machine = &mut locked.machine;
@@ -173,7 +184,7 @@ impl Shared {
         drop(locked);
         self.announce(observed);
         match result {
-            Ok(word) => Ok(self.stamp(word)),
+            Ok(word) => Ok(permit(self.stamp(word))),
             Err(rejected) => {
                 self.rejected(rejected.state);
                 Err(rejected)
