@@ -1,9 +1,15 @@
 //! The handle and one call through it: [`CircuitBreaker`] asks leave to call, a [`Permit`] says
 //! how the call went, with an [`Outcome`]; [`CircuitBreaker::call`] does all three around an
-//! async closure.
+//! async closure. Then the [`Builder`] that makes a breaker (beside it, since each names the
+//! other).
 
-use crate::fast_path::{Shared, Stamp, Text};
-use crate::{Builder, Config, Error, Rejected, Snapshot, State};
+use crate::clock::{Clock, ClockSource, MonotonicClock};
+use crate::config::{Backoff, Config, SlidingWindow};
+use crate::error::{ConfigError, Error, Rejected};
+use crate::metrics::{Event, Listener, Listeners, Snapshot};
+use crate::permit::{OwnedPermit, Permit};
+use crate::shell::Shared;
+use crate::vocabulary::{Name, Outcome, State, default_classifier, intern};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -20,15 +26,6 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
-    /// Starts configuring a breaker called `name`. The defaults are those of the Python
-    /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
-    ///
-    /// The name is kept once for the life of the process, so that every rejection can carry it
-    /// for free: name breakers after backends, a bounded set.
-    pub fn builder(name: impl AsRef<str>) -> Builder {
-        Builder::new(name.as_ref())
-    }
-
     pub(crate) fn from_shared(shared: Shared) -> Self {
         Self {
             shared: Arc::new(shared),
@@ -39,20 +36,15 @@ impl CircuitBreaker {
     /// [`Rejected`] error saying why not and when to come back.
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, Rejected> {
-        self.shared.acquire()
+        self.shared
+            .acquire(|stamp| Permit::new(&self.shared, stamp))
     }
 
     /// [`try_acquire`](Self::try_acquire) for a permit that owns a handle to the breaker, so it
     /// can move into a `'static` future. Costs one reference-count increment more.
     pub fn try_acquire_owned(&self) -> Result<OwnedPermit, Rejected> {
-        let permit = self.shared.acquire()?;
-        let stamp = permit.stamp;
-        // The permit's duty to settle moves to the owned one.
-        std::mem::forget(permit);
-        Ok(OwnedPermit {
-            breaker: self.clone(),
-            stamp,
-        })
+        self.shared
+            .acquire(|stamp| OwnedPermit::new(Arc::clone(&self.shared), stamp))
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.
@@ -152,201 +144,230 @@ impl fmt::Debug for CircuitBreaker {
     }
 }
 
-/// Leave to make one call, from [`CircuitBreaker::try_acquire`].
+// ----- The builder: documented defaults, one validation, a typed error naming the field -----
+
+impl CircuitBreaker {
+    /// Starts configuring a breaker called `name`. The defaults are those of the Python
+    /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
+    ///
+    /// The name is kept once for the life of the process, so that every rejection can carry it
+    /// for free: name breakers after backends, a bounded set.
+    pub fn builder(name: impl AsRef<str>) -> Builder {
+        Builder::new(name.as_ref())
+    }
+}
+
+/// Configures a [`CircuitBreaker`]; from [`CircuitBreaker::builder`]. Nothing is checked until
+/// [`build`](Builder::build), which names the first invalid field.
 ///
-/// Settle it with [`success`](Permit::success), [`failure`](Permit::failure),
-/// [`ignore`](Permit::ignore) or [`record`](Permit::record). Dropping it unsettled (the call was
-/// cancelled, the future dropped) releases any probe slot it held and counts as nothing, so a
-/// cancelled call can never leave the breaker stuck in HalfOpen.
-#[must_use = "settle the permit with success(), failure() or ignore(); dropping it counts as nothing"]
-pub struct Permit<'a> {
-    shared: &'a Shared,
-    /// Keeps its probe slot only until settled, so that `Drop` frees only what is still held.
-    stamp: Stamp,
+/// The table of settings and defaults is on [`Config`].
+#[derive(Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct Builder {
+    name: Name,
+    config: Config,
+    clock: Option<ClockSource>,
+    listeners: Vec<Listener>,
+    transition_listeners: Vec<Listener>,
 }
 
-impl<'a> Permit<'a> {
-    pub(crate) fn new(shared: &'a Shared, stamp: Stamp) -> Self {
-        Self { shared, stamp }
-    }
-
-    /// The call succeeded.
-    #[inline]
-    pub fn success(mut self) {
-        self.shared.succeed(self.stamp);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// The call failed; `cause` becomes the breaker's last failure.
-    pub fn failure(self, cause: impl fmt::Display) {
-        self.record(Outcome::failure(cause));
-    }
-
-    /// The call counts as neither success nor failure; a probe slot is freed.
-    pub fn ignore(self) {
-        self.record(Outcome::ignored());
-    }
-
-    /// Settles with a classifier's [`Outcome`].
-    pub fn record(mut self, outcome: Outcome) {
-        self.shared.settle(self.stamp, outcome);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// Whether this call is a HalfOpen probe.
-    pub fn is_probe(&self) -> bool {
-        self.stamp.is_probe()
-    }
-}
-
-impl Drop for Permit<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.shared.abandon(self.stamp);
-    }
-}
-
-/// A [`Permit`] that owns a handle to its breaker, for futures that must be `'static`
-/// (the tower middleware, spawned tasks). From [`CircuitBreaker::try_acquire_owned`].
-#[must_use = "settle the permit with success(), failure() or ignore(); dropping it counts as nothing"]
-pub struct OwnedPermit {
-    breaker: CircuitBreaker,
-    stamp: Stamp,
-}
-
-impl OwnedPermit {
-    /// The call succeeded.
-    pub fn success(mut self) {
-        self.breaker.shared.succeed(self.stamp);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// The call failed; `cause` becomes the breaker's last failure.
-    pub fn failure(self, cause: impl fmt::Display) {
-        self.record(Outcome::failure(cause));
-    }
-
-    /// The call counts as neither success nor failure; a probe slot is freed.
-    pub fn ignore(self) {
-        self.record(Outcome::ignored());
-    }
-
-    /// Settles with a classifier's [`Outcome`].
-    pub fn record(mut self, outcome: Outcome) {
-        self.breaker.shared.settle(self.stamp, outcome);
-        self.stamp = self.stamp.settled();
-    }
-
-    /// Whether this call is a HalfOpen probe.
-    pub fn is_probe(&self) -> bool {
-        self.stamp.is_probe()
-    }
-}
-
-impl Drop for OwnedPermit {
-    fn drop(&mut self) {
-        self.breaker.shared.abandon(self.stamp);
-    }
-}
-
-impl fmt::Debug for Permit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit")
-            .field("breaker", &self.shared.name.as_str())
-            .field("probe", &self.is_probe())
-            .finish()
-    }
-}
-
-impl fmt::Debug for OwnedPermit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit")
-            .field("breaker", &self.breaker.name())
-            .field("probe", &self.is_probe())
-            .finish()
-    }
-}
-
-/// How a finished call ended: a success, a failure with its text, or neither. A classifier
-/// gives one to [`CircuitBreaker::call_with`], the tower middleware or [`Permit::record`].
-///
-/// ```
-/// use breaker::Outcome;
-///
-/// // An HTTP client error says nothing about the backend's health: ignore it.
-/// fn classify(status: u16) -> Outcome {
-///     match status {
-///         500.. => Outcome::failure(format_args!("HTTP {status}")),
-///         400..=499 => Outcome::ignored(),
-///         _ => Outcome::success(),
-///     }
-/// }
-/// assert!(classify(503).is_failure());
-/// assert_eq!(classify(503).cause(), Some("HTTP 503"));
-/// assert!(classify(404).is_ignored());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome(Ended);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Ended {
-    Success,
-    Failure(Text),
-    Ignored,
-}
-
-impl Outcome {
-    /// The call succeeded.
-    pub fn success() -> Self {
-        Outcome(Ended::Success)
-    }
-
-    /// The call failed; `cause` becomes the breaker's last failure. Texts up to 23 bytes are
-    /// stored inline, without allocating; texts over 256 bytes are cut on a character boundary
-    /// and end in `…`, since the last failure is quoted in every rejection.
-    pub fn failure(cause: impl fmt::Display) -> Self {
-        Outcome(Ended::Failure(Text::display(cause)))
-    }
-
-    /// The call counts as neither success nor failure (a client error says nothing about the
-    /// backend); a probe slot it held is freed.
-    pub fn ignored() -> Self {
-        Outcome(Ended::Ignored)
-    }
-
-    /// Whether this is a success.
-    pub fn is_success(&self) -> bool {
-        matches!(self.0, Ended::Success)
-    }
-
-    /// Whether this is a failure.
-    pub fn is_failure(&self) -> bool {
-        matches!(self.0, Ended::Failure(_))
-    }
-
-    /// Whether this is ignored.
-    pub fn is_ignored(&self) -> bool {
-        matches!(self.0, Ended::Ignored)
-    }
-
-    /// The failure's text, if this is a failure.
-    pub fn cause(&self) -> Option<&str> {
-        self.failure_text().map(Text::as_str)
-    }
-
-    pub(crate) fn failure_text(&self) -> Option<&Text> {
-        match &self.0 {
-            Ended::Failure(cause) => Some(cause),
-            _ => None,
+impl Builder {
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            name: intern(name),
+            config: Config::default(),
+            clock: None,
+            listeners: Vec::new(),
+            transition_listeners: Vec::new(),
         }
     }
+
+    /// Consecutive failures that open the circuit (the article's policy). A success resets the
+    /// count. Default 5.
+    pub fn failure_threshold(mut self, failures: u32) -> Self {
+        self.config.failure_threshold = Some(failures);
+        self
+    }
+
+    /// Opens the circuit on the failure that makes `failures` failures within the last
+    /// `within`, successes in between or not: the article's "5 failures in 30 seconds" (Java's
+    /// Failsafe calls it a thresholding period). A failure exactly `within` old no longer counts.
+    /// Combines with every other policy; off by default.
+    ///
+    /// ```
+    /// use breaker::{CircuitBreaker, ManualClock, Reason, State};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::new();
+    /// let cb = CircuitBreaker::builder("inventory")
+    ///     .without_failure_threshold()
+    ///     .failures_within(3, Duration::from_secs(30))
+    ///     .clock(clock.clone())
+    ///     .build()?;
+    /// for _ in 0..3 {
+    ///     cb.try_acquire()?.success(); // successes do not reset the count
+    ///     cb.try_acquire()?.failure("timeout");
+    ///     clock.advance(Duration::from_secs(10));
+    /// }
+    /// assert_eq!(cb.state(), State::Open, "the third failure came 20 s after the first");
+    /// let rejected = cb.try_acquire().unwrap_err();
+    /// assert_eq!(rejected.reason(), Some(Reason::FailuresWithin {
+    ///     failures: 3,
+    ///     within: Duration::from_secs(30),
+    /// }));
+    /// assert!(rejected.to_string().contains("(3 failures within 30s, 20 sec remaining)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn failures_within(mut self, failures: u32, within: Duration) -> Self {
+        self.config.failures_within = Some((failures, within));
+        self
+    }
+
+    /// Turns the consecutive-failure policy off, so only the other policies trip the circuit.
+    pub fn without_failure_threshold(mut self) -> Self {
+        self.config.failure_threshold = None;
+        self
+    }
+
+    /// How long the circuit stays Open before a probe may pass. Default 30 s.
+    pub fn recovery_timeout(mut self, timeout: Duration) -> Self {
+        self.config.recovery_timeout = timeout;
+        self
+    }
+
+    /// Lets the open duration grow on repeated trips. Default: none.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.backoff = Some(backoff);
+        self
+    }
+
+    /// Probes that may run at the same time while HalfOpen. Default 1.
+    pub fn half_open_max_calls(mut self, probes: u32) -> Self {
+        self.config.half_open_max_calls = probes;
+        self
+    }
+
+    /// Successful probes that close the circuit. Default 1.
+    pub fn success_threshold(mut self, successes: u32) -> Self {
+        self.config.success_threshold = successes;
+        self
+    }
+
+    /// Opens the circuit again when probes have been out this long with none answering (from
+    /// the first probe admitted while none was out, or from the last answer), so that a probe
+    /// that never answers cannot hold HalfOpen forever; its late outcome is then ignored.
+    /// Resilience4j's `maxWaitDurationInHalfOpenState`. Default: none, wait as long as the
+    /// probe takes.
+    pub fn half_open_max_wait(mut self, wait: Duration) -> Self {
+        self.config.half_open_max_wait = Some(wait);
+        self
+    }
+
+    /// Opens the circuit when at least this percentage of the calls in the sliding window
+    /// failed, once it holds `minimum_calls`. In (0, 100].
+    pub fn failure_rate_threshold(mut self, percent: f64) -> Self {
+        self.config.failure_rate_threshold = Some(percent);
+        self
+    }
+
+    /// Calls that take at least this long count as slow (and are counted in the metrics).
+    pub fn slow_call_duration(mut self, duration: Duration) -> Self {
+        self.config.slow_call_duration = Some(duration);
+        self
+    }
+
+    /// Opens the circuit when at least this percentage of the calls in the sliding window were
+    /// slow, once it holds `minimum_calls`. In (0, 100]; needs `slow_call_duration`.
+    pub fn slow_call_rate_threshold(mut self, percent: f64) -> Self {
+        self.config.slow_call_rate_threshold = Some(percent);
+        self
+    }
+
+    /// The window both rates are computed over. Default: the last 100 calls.
+    pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
+        self.config.sliding_window = window;
+        self
+    }
+
+    /// Calls the sliding window must hold before a rate may trip the circuit. Default 10.
+    pub fn minimum_calls(mut self, calls: u32) -> Self {
+        self.config.minimum_calls = calls;
+        self
+    }
+
+    /// Replaces every setting with `config` (the name, clock and listeners stay).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The clock to read; default [`MonotonicClock`]. Tests pass a
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(ClockSource::Other(Arc::new(clock)));
+        self
+    }
+
+    /// Calls `listener` for every transition, outcome and rejection. Listeners run on the
+    /// caller's thread after the breaker's lock is released, so they may call back into the
+    /// breaker; keep them quick (forward to a channel for anything slow). For the same reason,
+    /// two transitions made by different threads a moment apart may reach a listener in either
+    /// order; [`Snapshot::transitions`](crate::Snapshot::transitions) counts them exactly.
+    pub fn on_event(mut self, listener: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Calls `listener` for every transition only (its events are all
+    /// [`EventKind::StateChanged`](crate::EventKind::StateChanged)), on the same terms as
+    /// [`on_event`](Self::on_event). Prefer it when transitions are all a listener wants: a
+    /// listener of every event makes each success tell it, where without one a success while
+    /// Closed is counted with no event built at all.
+    pub fn on_transition(mut self, listener: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.transition_listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Checks every setting and builds the breaker.
+    pub fn build(self) -> Result<CircuitBreaker, ConfigError> {
+        self.config.validate()?;
+        Ok(self.build_validated())
+    }
+
+    /// Builds from settings already validated (the registry validates its template once).
+    pub(crate) fn build_validated(self) -> CircuitBreaker {
+        let clock = self
+            .clock
+            .unwrap_or_else(|| ClockSource::Monotonic(MonotonicClock::new()));
+        CircuitBreaker::from_shared(Shared::new(
+            self.name,
+            self.config,
+            clock,
+            Listeners::new(self.listeners, self.transition_listeners),
+        ))
+    }
+
+    /// The same settings for a breaker with another name.
+    pub(crate) fn renamed(&self, name: &str) -> Self {
+        Self {
+            name: intern(name),
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.config.validate()
+    }
 }
 
-/// The classifier [`CircuitBreaker::call`] uses: `Ok` is a success, `Err` a failure described
-/// by its `Display`. The tower middleware's default classifier, `ErrorIsFailure`, applies it.
-pub fn default_classifier<T, E: fmt::Display>(result: &Result<T, E>) -> Outcome {
-    match result {
-        Ok(_) => Outcome::success(),
-        Err(error) => Outcome::failure(error),
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .field("listeners", &self.listeners.len())
+            .field("transition_listeners", &self.transition_listeners.len())
+            .finish()
     }
 }

@@ -5,7 +5,6 @@
 //! [`ManualClock`] and move time forward with [`ManualClock::advance`], so every timing rule is
 //! tested without sleeping.
 
-use crate::fast_path::Origin;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +85,54 @@ impl Clock for MonotonicClock {
     fn wall_origin(&self) -> SystemTime {
         self.wall_origin
     }
+}
+
+// ----- The operating system's clock -------------------------------------------------------------
+
+/// The operating system's monotonic clock, read two ways on one timeline: coarse (the kernel's
+/// last tick, through the vDSO, for deadlines and time windows) and precise (for timing slow
+/// calls). Elsewhere than Linux both read [`std::time::Instant`]. One set of functions with the
+/// platforms inside them, so that what the tests exercise on Linux is the code there is.
+#[derive(Debug, Clone, Copy)]
+struct Origin(
+    #[cfg(target_os = "linux")] u64,
+    #[cfg(not(target_os = "linux"))] std::time::Instant,
+);
+
+impl Origin {
+    fn now() -> Self {
+        #[cfg(target_os = "linux")]
+        return Self(read(rustix::time::ClockId::Monotonic));
+        #[cfg(not(target_os = "linux"))]
+        return Self(std::time::Instant::now());
+    }
+
+    #[inline]
+    fn elapsed_coarse_nanos(&self) -> u64 {
+        // The coarse clock lags the precise one by up to a tick, so right after the origin was
+        // taken it may read before it: saturate instead of underflowing.
+        #[cfg(target_os = "linux")]
+        return read(rustix::time::ClockId::MonotonicCoarse).saturating_sub(self.0);
+        #[cfg(not(target_os = "linux"))]
+        return self.elapsed_precise_nanos();
+    }
+
+    fn elapsed_precise_nanos(&self) -> u64 {
+        #[cfg(target_os = "linux")]
+        return read(rustix::time::ClockId::Monotonic).saturating_sub(self.0);
+        #[cfg(not(target_os = "linux"))]
+        return nanos(self.0.elapsed());
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[inline]
+fn read(id: rustix::time::ClockId) -> u64 {
+    let rustix::time::Timespec { tv_sec, tv_nsec } = rustix::time::clock_gettime(id);
+    // Both fields are non-negative for the monotonic clocks (time since boot).
+    (tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(tv_nsec as u64)
 }
 
 /// The clock a breaker reads: the default one called directly (it sits on the rejection path,

@@ -1,8 +1,7 @@
 //! The errors a caller sees: a bad setting at build time, a call the breaker refused
 //! ([`Rejected`]), or a call that ran and failed.
 
-use crate::fast_path::{Name, Text};
-use crate::{Reason, State};
+use crate::vocabulary::{Name, Reason, State, Text};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::num::NonZeroU64;
@@ -263,7 +262,7 @@ fn whole_seconds_rounded_up(remaining: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fast_path::intern;
+    use crate::vocabulary::intern;
 
     fn open(remaining: Duration) -> Rejected {
         Rejected {

@@ -79,23 +79,48 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # The floors
+//!
+//! Each file imports only from the floors below it, so the crate reads bottom up, or top down
+//! along one call, without a detour (`scripts/check-layers.sh` checks that no import goes
+//! round):
+//!
+//! | floor | files | what they hold |
+//! |---|---|---|
+//! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
+//! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
+//! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
+//! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
+//! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
+//! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer` |
+//!
+//! `fast_path/` changes how fast the breaker decides, never what it decides: a reader
+//! learning the pattern can skip it. `state_machine/tests.rs` has a test for each rule.
+//!
 //! # Following one call
 //!
-//! `cb.call(f)` crosses five files, in this order:
+//! Every step of `cb.call(f)` calls down a floor, never back up to a file it has left. A
+//! successful call while Closed, the common case, runs code in six files:
 //!
 //! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
-//!    result into an [`Outcome`] and settles the permit with it.
-//! 2. `fast_path/calls.rs`: the permit is granted or refused from what the state machine last
-//!    published, without a lock when it can be; the outcome is counted the same way.
-//! 3. `state_machine.rs`: everything else is decided here, under a lock: **start reading
-//!    here**. It holds every rule of the diagram above, with no atomics, clocks or threads.
-//! 4. `trip_policy.rs`: while Closed, the machine asks the trip policies whether to open.
-//! 5. `metrics.rs`: a transition is logged and told to the listeners.
+//!    result into an [`Outcome`] and settles the permit with it;
+//! 2. `permit.rs`: the [`Permit`], which settles once, or frees its probe slot when dropped;
+//! 3. `vocabulary.rs`: the [`Outcome`];
+//! 4. `shell.rs`: the shell asks the fast path, for leave and then to count the outcome;
+//! 5. `fast_path/mod.rs`: it answers both from what the machine last published (one atomic
+//!    word), without a lock;
+//! 6. `fast_path/threads.rs`: the success is counted in the calling thread's own slot.
 //!
-//! The rest: `builder.rs` and `config.rs` (settings, defaults, validation), `error.rs` (the
-//! errors a caller sees), `metrics.rs` (also counts, snapshots, the registry), `clock.rs` (time
-//! is injected), `middleware.rs` (the tower `Layer`). `fast_path/` holds everything that is
-//! there only for speed and can be skipped by a reader learning the pattern.
+//! A call the fast path cannot settle alone (a failure, a probe, the first success after a
+//! failure) goes on from `shell.rs`, under the lock, to the rules: `state_machine.rs` (the
+//! machine, handed the time from `clock.rs`) and `trip_policy.rs` (while Closed, whether to
+//! open); the shell then publishes the machine's new state through `fast_path/mod.rs` and
+//! announces a transition through `metrics.rs`. A failure that opens the circuit thus runs
+//! code in ten files: `breaker.rs`, `permit.rs`, `vocabulary.rs`, `shell.rs`,
+//! `fast_path/mod.rs`, `fast_path/threads.rs`, `clock.rs`, `state_machine.rs`,
+//! `trip_policy.rs`, `metrics.rs` (and `fast_path/bounds.rs` too with a time window). A learner
+//! reads five of them: `breaker.rs`, `shell.rs`, `state_machine.rs`, `trip_policy.rs` and
+//! `vocabulary.rs` for the words.
 //!
 //! # Speed
 //!
@@ -106,24 +131,42 @@
 
 #![deny(missing_docs)]
 
-mod breaker;
-mod builder;
+// The floors, bottom up: a module imports only from the floors listed before it (see "The
+// floors" above); `scripts/check-layers.sh` checks that no import goes round.
+// 1. The vocabulary: states, reasons, outcomes, texts and names.
+mod vocabulary;
+// 2. Time, with its reader of the operating system's clock.
 mod clock;
-mod config;
+// 3. Errors, settings, and what a breaker tells the world.
 mod error;
-mod fast_path;
+// (settings name their faults with `ConfigError`)
+mod config;
+// (counts, snapshot, events)
 mod metrics;
+// 4. The trip policies, then the pure machine that asks them.
+mod trip_policy;
+// (the machine)
+mod state_machine;
+// 5. What exists only for speed, then the shell that asks it.
+mod fast_path;
+// (the shell)
+mod shell;
+// 6. The permits, then the handle and its builder, the registry, the tower middleware.
+mod permit;
+// (the handle and its builder)
+mod breaker;
 #[cfg(feature = "tower")]
 pub mod middleware;
+mod registry;
+// (the JSON of a snapshot and a configuration, with the `serde` feature)
 #[cfg(feature = "serde")]
 mod serde_format;
-mod state_machine;
-mod trip_policy;
 
-pub use breaker::{CircuitBreaker, Outcome, OwnedPermit, Permit, default_classifier};
-pub use builder::Builder;
+pub use breaker::{Builder, CircuitBreaker};
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use config::{Backoff, Config, SlidingWindow};
 pub use error::{ConfigError, Error, Rejected};
-pub use metrics::{CallCounts, Event, EventKind, Registry, Snapshot};
-pub use state_machine::{Reason, State, Transition};
+pub use metrics::{CallCounts, Event, EventKind, Snapshot};
+pub use permit::{OwnedPermit, Permit};
+pub use registry::Registry;
+pub use vocabulary::{Outcome, Reason, State, Transition, default_classifier};

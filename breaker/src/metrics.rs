@@ -1,13 +1,10 @@
-//! What a breaker tells the world: events to its listeners and a `tracing` line per transition,
-//! call counts by outcome, the snapshot, and the registry that lists every named breaker with
-//! its snapshot (what the Python library's `CircuitBreakerMonitor` and Resilience4j's registry
-//! do).
+//! What a breaker tells the world: call counts by outcome, the snapshot, and events to its
+//! listeners with a `tracing` line per transition.
 
-use crate::{Builder, CircuitBreaker, Config, ConfigError, Reason, State, Transition};
-use std::collections::BTreeMap;
-use std::fmt;
+use crate::config::Config;
+use crate::vocabulary::{State, Transition};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Calls counted by outcome since the breaker was built.
@@ -27,7 +24,7 @@ pub struct CallCounts {
 }
 
 /// A breaker's state and counts at one moment: what `/breaker` endpoints, dashboards and the
-/// [`Registry`] show.
+/// [`Registry`](crate::Registry) show.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Snapshot {
@@ -50,6 +47,10 @@ pub struct Snapshot {
     pub transitions: u64,
     /// Probes running now (HalfOpen only).
     pub probes_in_flight: u32,
+    /// Probes of the current HalfOpen episode that succeeded, towards `success_threshold`
+    /// (Resilience4j reports the same as its half-open successful calls). 0 outside HalfOpen:
+    /// every transition starts the count afresh, and ignored probes do not count.
+    pub probe_successes: u32,
     /// When the Open circuit will let a probe through, as wall-clock time.
     pub open_until: Option<SystemTime>,
     /// How long until then.
@@ -58,82 +59,6 @@ pub struct Snapshot {
     pub last_failure: Option<String>,
     /// The configuration.
     pub config: Config,
-}
-
-/// A set of breakers by name, created on first use from a template.
-///
-/// A breaker stays in the registry, and its name in the process, for good: name breakers after
-/// backends from configuration, never after something a request carries, or an unbounded set of
-/// names becomes unbounded memory.
-///
-/// ```
-/// use breaker::{CircuitBreaker, Registry};
-///
-/// let registry = Registry::new(CircuitBreaker::builder("template").failure_threshold(3))?;
-/// let payments = registry.get_or_create("payments");
-/// assert_eq!(payments.name(), "payments");
-/// // The same name gives the same breaker.
-/// payments.force_open();
-/// assert_eq!(registry.get_or_create("payments").state(), breaker::State::ForcedOpen);
-/// assert_eq!(registry.snapshots().len(), 1);
-/// # Ok::<(), breaker::ConfigError>(())
-/// ```
-#[derive(Debug)]
-pub struct Registry {
-    template: Builder,
-    breakers: Mutex<BTreeMap<String, CircuitBreaker>>,
-}
-
-impl Registry {
-    /// A registry whose breakers take `template`'s settings, clock and listeners (not its
-    /// name). The template is validated here, once.
-    pub fn new(template: Builder) -> Result<Self, ConfigError> {
-        template.validate()?;
-        Ok(Self {
-            template,
-            breakers: Mutex::new(BTreeMap::new()),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, CircuitBreaker>> {
-        // Nothing panics while this lock is held; a poisoned map is still a valid map.
-        self.breakers.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The breaker called `name`, created from the template if it does not exist yet.
-    pub fn get_or_create(&self, name: &str) -> CircuitBreaker {
-        let mut breakers = self.lock();
-        if let Some(breaker) = breakers.get(name) {
-            return breaker.clone();
-        }
-        let breaker = self.template.renamed(name).build_validated();
-        breakers.insert(name.to_owned(), breaker.clone());
-        breaker
-    }
-
-    /// Adds a breaker built elsewhere (with its own settings), replacing any of the same name.
-    pub fn insert(&self, breaker: CircuitBreaker) {
-        self.lock().insert(breaker.name().to_owned(), breaker);
-    }
-
-    /// The breaker called `name`, if there is one.
-    pub fn get(&self, name: &str) -> Option<CircuitBreaker> {
-        self.lock().get(name).cloned()
-    }
-
-    /// Every breaker, sorted by name.
-    pub fn breakers(&self) -> Vec<CircuitBreaker> {
-        self.lock().values().cloned().collect()
-    }
-
-    /// A snapshot of every breaker, sorted by name. The registry's lock is not held while the
-    /// snapshots are taken.
-    pub fn snapshots(&self) -> Vec<Snapshot> {
-        self.breakers()
-            .iter()
-            .map(CircuitBreaker::snapshot)
-            .collect()
-    }
 }
 
 /// Something that happened to a breaker, passed to every listener registered with
@@ -248,65 +173,5 @@ fn call_each(listeners: &[Listener], event: &Event<'_>) {
             let breaker = event.breaker;
             tracing::error!(target: "breaker", "circuit {breaker}: an event listener panicked");
         }
-    }
-}
-
-// ----- The texts of states, reasons and transitions, as logs and rejections print them ------
-
-impl State {
-    /// The lower-case, snake-case name: `closed`, `open`, `half_open`, `forced_open`, `disabled`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            State::Closed => "closed",
-            State::Open => "open",
-            State::HalfOpen => "half_open",
-            State::ForcedOpen => "forced_open",
-            State::Disabled => "disabled",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            State::Closed => "CLOSED",
-            State::Open => "OPEN",
-            State::HalfOpen => "HALF_OPEN",
-            State::ForcedOpen => "FORCED_OPEN",
-            State::Disabled => "DISABLED",
-        })
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::ConsecutiveFailures(count) => write!(f, "{count} consecutive failures"),
-            Reason::FailureRate { rate, threshold } => {
-                write!(f, "failure rate {rate:.1}% >= {threshold}%")
-            }
-            Reason::SlowCallRate { rate, threshold } => {
-                write!(f, "slow-call rate {rate:.1}% >= {threshold}%")
-            }
-            Reason::FailuresWithin { failures, within } => {
-                write!(f, "{failures} failures within {within:?}")
-            }
-            Reason::RecoveryTimeoutElapsed => f.write_str("recovery timeout elapsed"),
-            Reason::ProbeFailed => f.write_str("half-open probe failed"),
-            Reason::ProbeTimedOut(after) => write!(f, "no probe answered within {after:?}"),
-            Reason::ProbesSucceeded(1) => f.write_str("half-open probe succeeded"),
-            Reason::ProbesSucceeded(count) => write!(f, "{count} half-open probes succeeded"),
-            Reason::ForcedOpen => f.write_str("forced open"),
-            Reason::ForcedOpenFor(lasting) => write!(f, "forced open for {lasting:?}"),
-            Reason::Disabled => f.write_str("disabled"),
-            Reason::Reset => f.write_str("reset"),
-        }
-    }
-}
-
-impl fmt::Display for Transition {
-    /// `CLOSED -> OPEN (3 consecutive failures)`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {} ({})", self.from, self.to, self.reason)
     }
 }

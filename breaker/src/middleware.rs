@@ -29,7 +29,10 @@
 //! # }).unwrap();
 //! ```
 
-use crate::{CircuitBreaker, Outcome, OwnedPermit, Rejected};
+use crate::breaker::CircuitBreaker;
+use crate::error::Rejected;
+use crate::permit::OwnedPermit;
+use crate::vocabulary::Outcome;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -163,7 +166,7 @@ pub struct ErrorIsFailure;
 
 impl<T, E: fmt::Display> Classify<T, E> for ErrorIsFailure {
     fn classify(&self, result: &Result<T, E>) -> Outcome {
-        crate::default_classifier(result)
+        crate::vocabulary::default_classifier(result)
     }
 }
 

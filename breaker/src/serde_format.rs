@@ -4,15 +4,17 @@
 //! A snapshot:
 //!
 //! ```json
-//! {"name":"call_service_b","state":"open","failure_count":3,
+//! {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 //!  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":9.5,
 //!  "calls":{"successful":0,"failed":3,"slow":0,"ignored":0,"rejected":1},
 //!  "failure_rate":100.0,"window":null,"transitions":1,"last_failure":"HTTP 500"}
 //! ```
 //!
-//! - `failure_count` is [`Snapshot::consecutive_failures`]; `failure_rate` is the percentage of
-//!   the calls that counted (successful + failed) since start that failed, `null` before the
-//!   first; `window` is the sliding window's calls and rates, `null` without a rate policy.
+//! - `failure_count` is [`Snapshot::consecutive_failures`]; `probe_successes` counts this
+//!   HalfOpen episode's successful probes, towards `success_threshold`; `failure_rate` is the
+//!   percentage of the calls that counted (successful + failed) since start that failed, `null`
+//!   before the first; `window` is the sliding window's calls and rates, `null` without a rate
+//!   policy.
 //! - `open_until` is UTC in the Python library's format; `remaining_seconds` is in whole
 //!   milliseconds, so readers see `1.92`, not float noise.
 //! - The configuration is not in it: a snapshot is sent often and the configuration never
@@ -39,6 +41,7 @@ struct SnapshotFormat<'a> {
     name: &'a str,
     state: State,
     failure_count: u32,
+    probe_successes: u32,
     open_until: Option<String>,
     remaining_seconds: Option<f64>,
     calls: CallCounts,
@@ -74,6 +77,7 @@ impl Serialize for Snapshot {
             name: &self.name,
             state: self.state,
             failure_count: self.consecutive_failures,
+            probe_successes: self.probe_successes,
             open_until: self.open_until.map(python_utc),
             remaining_seconds: self.remaining.map(|left| millis(left) as f64 / 1000.0),
             calls: self.calls,
@@ -159,6 +163,7 @@ mod tests {
                 "name": "call_service_b",
                 "state": "open",
                 "failure_count": 1,
+                "probe_successes": 0,
                 "open_until": "2026-11-26 16:56:45.622681+00:00",
                 "remaining_seconds": 7.5,
                 "calls": {"successful": 1, "failed": 1, "slow": 0, "ignored": 0, "rejected": 1},
@@ -168,6 +173,24 @@ mod tests {
                 "last_failure": "HTTP 500"
             })
         );
+    }
+
+    #[test]
+    fn a_half_open_snapshot_counts_the_episodes_successful_probes() {
+        let clock = ManualClock::new();
+        let cb = CircuitBreaker::builder("b")
+            .failure_threshold(1)
+            .success_threshold(2)
+            .recovery_timeout(Duration::from_secs(10))
+            .clock(clock.clone())
+            .build()
+            .expect("valid");
+        cb.try_acquire().expect("closed").failure("HTTP 500");
+        clock.advance(Duration::from_secs(10));
+        cb.try_acquire().expect("a probe").success();
+        let json = serde_json::to_value(cb.snapshot()).expect("serializes");
+        assert_eq!(json["state"], "half_open");
+        assert_eq!(json["probe_successes"], 1);
     }
 
     #[test]

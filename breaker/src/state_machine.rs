@@ -2,97 +2,18 @@
 //! [crate docs](crate).
 //!
 //! It is pure: it decides from its own state, how a call ended and the time it is handed. No
-//! clock, no atomics, no threads. [`CircuitBreaker`](crate::CircuitBreaker) keeps one behind a
-//! mutex; the lock-free `fast_path` in front of it answers the common cases alone, from what
-//! the machine tells it after every step ([`Machine::shortcuts`]), and brings it everything else.
+//! clock, no atomics, no threads, nothing there only for speed. The shell (`shell.rs`) keeps
+//! one behind a mutex and hands it every step with the time; `state_machine/tests.rs` drives
+//! it directly, one test per rule.
 
 use crate::clock::nanos;
-use crate::fast_path::Text;
+use crate::config::Config;
 use crate::trip_policy::{Tally, TripPolicies};
-use crate::{Config, Outcome};
+use crate::vocabulary::{Outcome, Reason, State, Text, Transition};
 use std::time::Duration;
 
-/// Where a breaker stands. The [crate docs](crate) have the table of what each state does.
-///
-/// `Display` gives the upper-case names the Python `circuitbreaker` library prints (`OPEN`,
-/// `HALF_OPEN`); [`State::as_str`] gives the lower-case names used in JSON and metrics. The
-/// texts of states, reasons and transitions are written beside the log that prints them, in
-/// `metrics.rs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum State {
-    /// Calls flow; a trip policy may open the circuit.
-    Closed,
-    /// Calls are rejected without running, until the open duration passes.
-    Open,
-    /// Up to `half_open_max_calls` probes may run at once; the rest are rejected.
-    HalfOpen,
-    /// Manually opened: every call is rejected until `reset`.
-    ForcedOpen,
-    /// Manually disabled: every call flows and nothing trips until `reset`.
-    Disabled,
-}
-
-/// Why the breaker changed state.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum Reason {
-    /// This many failures in a row reached `failure_threshold`.
-    ConsecutiveFailures(u32),
-    /// The failure rate over the window reached `failure_rate_threshold`.
-    FailureRate {
-        /// The rate measured, in percent.
-        rate: f64,
-        /// The configured threshold, in percent.
-        threshold: f64,
-    },
-    /// The slow-call rate over the window reached `slow_call_rate_threshold`.
-    SlowCallRate {
-        /// The rate measured, in percent.
-        rate: f64,
-        /// The configured threshold, in percent.
-        threshold: f64,
-    },
-    /// `failures` failures fell within `within`, the `failures_within` policy.
-    FailuresWithin {
-        /// The configured number of failures.
-        failures: u32,
-        /// The configured period.
-        within: Duration,
-    },
-    /// The open duration passed: probes may now test the backend.
-    RecoveryTimeoutElapsed,
-    /// A probe failed (or was slow while a slow-call policy is on): open again.
-    ProbeFailed,
-    /// Probes stayed out this long (`half_open_max_wait`) with none answering: open again.
-    ProbeTimedOut(Duration),
-    /// This many probes succeeded, reaching `success_threshold`.
-    ProbesSucceeded(u32),
-    /// [`CircuitBreaker::force_open`](crate::CircuitBreaker::force_open) was called.
-    ForcedOpen,
-    /// [`CircuitBreaker::force_open_for`](crate::CircuitBreaker::force_open_for) was called
-    /// with this duration.
-    ForcedOpenFor(Duration),
-    /// [`CircuitBreaker::disable`](crate::CircuitBreaker::disable) was called.
-    Disabled,
-    /// [`CircuitBreaker::reset`](crate::CircuitBreaker::reset) was called.
-    Reset,
-}
-
-/// One change of state.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Transition {
-    /// The state before.
-    pub from: State,
-    /// The state after.
-    pub to: State,
-    /// Why.
-    pub reason: Reason,
-}
+#[cfg(test)]
+mod tests;
 
 /// The machine's answer to a call that asks to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,22 +24,6 @@ pub(crate) enum Admission {
     Probe,
     /// Do not run it.
     Rejected,
-}
-
-/// What the lock-free fast path may decide alone until the machine's next step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shortcuts {
-    /// Every call may run: Closed and Disabled.
-    pub(crate) admit_all: bool,
-    /// Every call is rejected until this time: Open until `open_until`, ForcedOpen forever
-    /// (`u64::MAX`).
-    pub(crate) reject_until: Option<u64>,
-    /// Calls admitted now belong in the threads' time window (Closed, with a time window).
-    pub(crate) time_window: bool,
-    /// A success or ignored outcome of a plain call (not a probe, not slow) changes nothing the
-    /// machine keeps while the time window's epoch is at most this (`u64::MAX`: whatever it
-    /// is); `None`: it may change something, so the machine must hear of it.
-    pub(crate) quiet_until_epoch: Option<u64>,
 }
 
 /// The state machine of one breaker.
@@ -219,8 +124,9 @@ impl Machine {
     // ----- A call ended ---------------------------------------------------------------------
 
     /// Records how a call admitted in `generation` ended. `slow` says it took at least
-    /// `slow_call_duration`; `time_tally` reads the threads' time window (which already holds
-    /// this call), when the breaker keeps one.
+    /// `slow_call_duration`; `time_window` gives what the threads' time window holds (this
+    /// call included), when the breaker keeps one, or `None` when no rate could fire on it
+    /// (see [`TripPolicies::record`]).
     pub(crate) fn record(
         &mut self,
         generation: u64,
@@ -228,7 +134,7 @@ impl Machine {
         outcome: &Outcome,
         slow: bool,
         now: u64,
-        time_tally: impl FnOnce() -> Tally,
+        time_window: impl FnOnce() -> Option<Tally>,
     ) -> Option<Transition> {
         if generation != self.generation {
             // Admitted before the last transition: it says nothing about the backend as the
@@ -236,7 +142,7 @@ impl Machine {
             return None;
         }
         match self.state {
-            State::Closed => self.record_closed(outcome, slow, now, time_tally),
+            State::Closed => self.record_closed(outcome, slow, now, time_window),
             State::HalfOpen if probe => self.record_probe(outcome, slow, now),
             _ => None,
         }
@@ -249,7 +155,7 @@ impl Machine {
         outcome: &Outcome,
         slow: bool,
         now: u64,
-        time_tally: impl FnOnce() -> Tally,
+        time_window: impl FnOnce() -> Option<Tally>,
     ) -> Option<Transition> {
         if outcome.is_ignored() {
             return None;
@@ -259,7 +165,7 @@ impl Machine {
         }
         let reason = self
             .policies
-            .record(outcome.is_failure(), slow, now, time_tally)?;
+            .record(outcome.is_failure(), slow, now, time_window)?;
         Some(self.trip(reason, now))
     }
 
@@ -377,26 +283,6 @@ impl Machine {
 
     // ----- What the rest of the crate reads -------------------------------------------------
 
-    /// What the fast path may decide alone until the next step. Every rule here is a
-    /// consequence of the rules above, stated once for the fast path.
-    pub(crate) fn shortcuts(&self) -> Shortcuts {
-        let closed = self.state == State::Closed;
-        Shortcuts {
-            admit_all: matches!(self.state, State::Closed | State::Disabled),
-            reject_until: match self.state {
-                State::Open => Some(self.open_until),
-                State::ForcedOpen => Some(u64::MAX),
-                _ => None,
-            },
-            time_window: closed && self.policies.has_time_window(),
-            quiet_until_epoch: match self.state {
-                State::Closed => self.policies.quiet_until_epoch(),
-                State::Disabled => Some(u64::MAX),
-                _ => None,
-            },
-        }
-    }
-
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
@@ -415,6 +301,16 @@ impl Machine {
 
     pub(crate) fn probes_in_flight(&self) -> u32 {
         self.probes.in_flight
+    }
+
+    /// Probes of this HalfOpen episode that succeeded; 0 in any other state.
+    pub(crate) fn probe_successes(&self) -> u32 {
+        self.probes.succeeded
+    }
+
+    /// The trip policies, for what the fast path reads of them.
+    pub(crate) fn policies(&self) -> &TripPolicies {
+        &self.policies
     }
 
     pub(crate) fn last_failure(&self) -> Option<&Text> {

@@ -5,13 +5,12 @@
 //!   in a ring; it fires when the oldest of them is younger than `t`. Successes do not reset it.
 //! * **Failure rate and slow-call rate** over a sliding window, judged once the window holds
 //!   `minimum_calls`. A count window (the last N calls) is a ring kept here, exact after every
-//!   call. A time window (the last T seconds) is kept by the threads themselves, lock-free (see
-//!   `fast_path`); reading it means adding up every thread's buckets, so the policy reads it only
-//!   when its verdict could change, and otherwise works from a bound (see [`TimeJudge`]).
+//!   call. A time window (the last T seconds) is kept by the calling threads (`fast_path`
+//!   holds it); the policies are handed what it holds.
 
 use crate::clock::nanos;
-use crate::state_machine::Reason;
-use crate::{Config, SlidingWindow};
+use crate::config::{Config, SlidingWindow};
+use crate::vocabulary::Reason;
 
 /// What a window holds: how many calls, and how many of them failed or were slow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,7 +52,7 @@ impl Tally {
     }
 }
 
-fn percent(part: u32, whole: u32) -> Option<f64> {
+pub(crate) fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
 }
 
@@ -81,13 +80,14 @@ impl TripPolicies {
     }
 
     /// Counts a Closed call that succeeded or failed, and returns the policy that fires, if one
-    /// does. `time_tally` reads the threads' time window.
+    /// does. `time_window` gives what the time window holds (this call included), when the
+    /// rates keep one: see [`Rates::record`].
     pub(crate) fn record(
         &mut self,
         failed: bool,
         slow: bool,
         now: u64,
-        time_tally: impl FnOnce() -> Tally,
+        time_window: impl FnOnce() -> Option<Tally>,
     ) -> Option<Reason> {
         if failed {
             self.count_failure();
@@ -108,7 +108,7 @@ impl TripPolicies {
         }
         self.rates
             .as_mut()?
-            .record(Tally::one(failed, slow), now, time_tally)
+            .record(Tally::one(failed, slow), time_window)
     }
 
     /// A success ends a run of failures (a successful probe does too).
@@ -141,31 +141,14 @@ impl TripPolicies {
         self.clear_windows();
     }
 
+    /// Whether the rates keep a time window (which the calling threads record into).
     pub(crate) fn has_time_window(&self) -> bool {
-        matches!(
-            &self.rates,
-            Some(Rates {
-                window: Window::Time(_),
-                ..
-            })
-        )
+        matches!(&self.rates, Some(rates) if matches!(rates.window, Window::Time))
     }
 
-    /// Up to which time-window epoch a plain success changes nothing here (see
-    /// [`Shortcuts`](crate::state_machine::Shortcuts)): never while a failure count is pending
-    /// (the success resets it) or a count window must record it; with a time window, until the
-    /// epoch changes, once the window is known to hold `minimum_calls`.
-    pub(crate) fn quiet_until_epoch(&self) -> Option<u64> {
-        if self.consecutive > 0 {
-            return None;
-        }
-        match &self.rates {
-            None => Some(u64::MAX),
-            Some(rates) => match &rates.window {
-                Window::Count(_) => None,
-                Window::Time(judge) => judge.quiet_until_epoch(rates.thresholds.minimum_calls),
-            },
-        }
+    /// When the rates open the circuit, if a rate policy is on.
+    pub(crate) fn rate_thresholds(&self) -> Option<Thresholds> {
+        self.rates.as_ref().map(|rates| rates.thresholds)
     }
 
     /// What the rate window holds, if a rate policy keeps one.
@@ -173,7 +156,7 @@ impl TripPolicies {
         let rates = self.rates.as_ref()?;
         Some(match &rates.window {
             Window::Count(ring) => ring.total,
-            Window::Time(_) => time_tally(),
+            Window::Time => time_tally(),
         })
     }
 }
@@ -187,16 +170,17 @@ struct Rates {
 
 /// When the rates open the circuit.
 #[derive(Debug, Clone, Copy)]
-struct Thresholds {
+pub(crate) struct Thresholds {
     failure_rate: Option<f64>,
     slow_rate: Option<f64>,
-    minimum_calls: u32,
+    pub(crate) minimum_calls: u32,
 }
 
 #[derive(Debug)]
 enum Window {
     Count(CountWindow),
-    Time(TimeJudge),
+    /// Kept by the calling threads, outside the machine.
+    Time,
 }
 
 impl Rates {
@@ -206,7 +190,7 @@ impl Rates {
         }
         let window = match config.sliding_window {
             SlidingWindow::Count { size } => Window::Count(CountWindow::new(size)),
-            time => Window::Time(TimeJudge::new(time.bucket_nanos().unwrap_or(1))),
+            SlidingWindow::Time { .. } => Window::Time,
         };
         Some(Self {
             thresholds: Thresholds {
@@ -218,40 +202,37 @@ impl Rates {
         })
     }
 
+    /// Adds `call` to the window and judges it. A count window is kept here. A time window
+    /// is kept by the calling threads, and `time_window` gives what it holds; it may give
+    /// `None` instead, when the shell has proved that no rate could reach its threshold (the
+    /// fast path's bounds, which save adding up every thread's buckets): then nothing fires.
     fn record(
         &mut self,
         call: Tally,
-        now: u64,
-        time_tally: impl FnOnce() -> Tally,
+        time_window: impl FnOnce() -> Option<Tally>,
     ) -> Option<Reason> {
-        let thresholds = self.thresholds;
         let tally = match &mut self.window {
             Window::Count(ring) => {
                 ring.record(call);
                 ring.total
             }
-            Window::Time(judge) => {
-                judge.saw(call);
-                if !judge.must_read(now, thresholds) {
-                    return None;
-                }
-                judge.read(now, time_tally())
-            }
+            Window::Time => time_window()?,
         };
-        thresholds.verdict(Measure::of(tally))
+        self.thresholds.verdict(Measure::of(tally))
     }
 
+    /// Empties the window. A time window needs nothing: its buckets belong to one generation
+    /// of the machine, and every trip or close starts a new one.
     fn clear(&mut self) {
-        match &mut self.window {
-            Window::Count(ring) => ring.clear(),
-            Window::Time(judge) => *judge = TimeJudge::new(judge.width),
+        if let Window::Count(ring) = &mut self.window {
+            ring.clear();
         }
     }
 }
 
 impl Thresholds {
     /// The policy that fires on `measure`, if any.
-    fn verdict(self, measure: Measure) -> Option<Reason> {
+    pub(crate) fn verdict(self, measure: Measure) -> Option<Reason> {
         if measure.calls < self.minimum_calls {
             return None;
         }
@@ -313,91 +294,12 @@ impl CountWindow {
     }
 }
 
-/// What the rate policies know of a time window between two readings of it.
-///
-/// Reading a time window means adding up every thread's buckets. Between readings the machine
-/// sees every failed and slow call, but not every success: once a reading finds the window
-/// holding `minimum_calls`, the threads count plain successes alone until the epoch changes
-/// (see [`TripPolicies::quiet_until_epoch`]). So between readings the machine judges bounds:
-///
-/// * each rate is at most (its calls at the reading + those seen since) / (all calls at the
-///   reading + those seen since), because the successes it did not see only lower a rate;
-/// * the count is at most the calls at the reading + all calls seen since, because while the
-///   window is short of `minimum_calls` every call is brought to the machine.
-///
-/// A verdict on the bounds fires whenever the true one could, and only then is the window read.
-/// It is also read when a bucket has slid out (the epoch changed), which can raise a rate with
-/// no new failure, and when a window that was short of `minimum_calls` may have reached it.
-#[derive(Debug)]
-struct TimeJudge {
-    /// Bucket width, in nanoseconds: the window slides by one bucket per epoch.
-    width: u64,
-    /// The epoch of the last reading; `None` before the first.
-    epoch: Option<u64>,
-    read: Tally,
-    seen: Tally,
-}
-
-impl TimeJudge {
-    fn new(width: u64) -> Self {
-        Self {
-            width,
-            epoch: None,
-            read: Tally::default(),
-            seen: Tally::default(),
-        }
-    }
-
-    fn saw(&mut self, call: Tally) {
-        self.seen.add(call);
-    }
-
-    /// Whether the window must be read now: before the first reading; once the epoch has
-    /// changed; when the bound says a policy could fire; and when the window may have reached
-    /// `minimum_calls` since a reading that found it short (so that successes become quiet).
-    fn must_read(&self, now: u64, thresholds: Thresholds) -> bool {
-        if self.epoch != Some(now / self.width) {
-            return true;
-        }
-        let bound = self.bound();
-        let cold = self.read.calls < thresholds.minimum_calls;
-        (cold && bound.calls >= thresholds.minimum_calls) || thresholds.verdict(bound).is_some()
-    }
-
-    /// The bound described above.
-    fn bound(&self) -> Measure {
-        Measure {
-            calls: self.read.calls.saturating_add(self.seen.calls),
-            failure_rate: percent(
-                self.read.failures.saturating_add(self.seen.failures),
-                self.read.calls.saturating_add(self.seen.failures),
-            ),
-            slow_rate: percent(
-                self.read.slow.saturating_add(self.seen.slow),
-                self.read.calls.saturating_add(self.seen.slow),
-            ),
-        }
-    }
-
-    /// Takes an exact reading of the window at `now`.
-    fn read(&mut self, now: u64, tally: Tally) -> Tally {
-        self.epoch = Some(now / self.width);
-        self.read = tally;
-        self.seen = Tally::default();
-        tally
-    }
-
-    fn quiet_until_epoch(&self, minimum_calls: u32) -> Option<u64> {
-        self.epoch.filter(|_| self.read.calls >= minimum_calls)
-    }
-}
-
 /// A window's call count and rates, exact or bounded, as the rate policies judge them.
 #[derive(Debug, Clone, Copy)]
-struct Measure {
-    calls: u32,
-    failure_rate: Option<f64>,
-    slow_rate: Option<f64>,
+pub(crate) struct Measure {
+    pub(crate) calls: u32,
+    pub(crate) failure_rate: Option<f64>,
+    pub(crate) slow_rate: Option<f64>,
 }
 
 impl Measure {

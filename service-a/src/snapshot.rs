@@ -14,7 +14,7 @@ use crate::upstream::{ServiceB, millis};
 /// `GET /breaker`.
 ///
 /// ```json
-/// {"name":"call_service_b","state":"open","failure_count":3,
+/// {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 ///  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":9.5,
 ///  "calls":{"successful":0,"failed":3,"slow":0,"ignored":0,"rejected":1},
 ///  "failure_rate":100.0,"window":null,"transitions":1,

@@ -171,6 +171,7 @@ async fn the_breaker_endpoint_shows_the_snapshot() {
             "name": "call_service_b",
             "state": "open",
             "failure_count": 3,
+            "probe_successes": 0,
             "open_until": OPEN_UNTIL,
             "remaining_seconds": 7.5,
             "calls": {"successful": 0, "failed": 3, "slow": 0, "ignored": 0, "rejected": 1},

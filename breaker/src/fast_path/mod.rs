@@ -1,20 +1,21 @@
 //! The lock-free fast path in front of the state machine. A learner can skip this module: it
-//! changes how fast the breaker decides, never what it decides.
+//! changes how fast the breaker decides, never what it decides. The shell (`shell.rs`) asks it
+//! first, and hands the machine whatever it cannot answer.
 //!
 //! The [`Machine`] lives behind a mutex. Taking that mutex costs two locked instructions and
-//! makes every thread write one cache line, so a breaker that asked the machine about every call would be slower than its
-//! peers on one thread and far slower on several. Instead, after every step the machine says
-//! what may be decided without it ([`Shortcuts`](crate::state_machine::Shortcuts)); that is published in one atomic word and
-//! two deadlines, and a call reads them:
+//! makes every thread write one cache line, so a breaker that asked the machine about every
+//! call would be slower than its peers on one thread and far slower on several. Instead, after
+//! every step the shell publishes what may be decided without the machine ([`Shortcuts`], read
+//! from the machine) in one atomic word and two deadlines, and a call reads them:
 //!
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
 //! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
-//!   the precise one) and a rejection built from what this thread cached when the circuit
-//!   opened: no lock.
-//! * **A time window**: each thread records into its own buckets; the machine reads them all
-//!   only when a policy could fire.
+//!   the precise one) and a rejection built from what this thread remembers of the trip
+//!   (filled by its first rejection, which the machine decides): no lock.
+//! * **A time window**: each thread records into its own buckets; they are all read only when
+//!   a policy could fire ([`TimeJudge`]).
 //!
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
 //! takes the lock and asks the machine.
@@ -26,29 +27,23 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `mod.rs` | [`Shared`]: publishing the machine's shortcuts; state, commands, snapshots |
-//! | `calls.rs` | one call: admitting or rejecting it, then settling its outcome |
+//! | `mod.rs` | [`FastPath`]: the [`Shortcuts`] published in a [`Word`] and two deadlines, the questions the shell asks; the [`Stamp`] a permit keeps |
+//! | `bounds.rs` | [`TimeJudge`]: the time window's bounds |
 //! | `threads.rs` | what each thread keeps: counters, its share of a time window, trip cache |
-//! | `compact.rs` | the state word's bits, inline failure texts, interned names, the coarse clock |
 
-mod calls;
-mod compact;
+mod bounds;
 mod threads;
 
-pub(crate) use compact::{Name, Origin, Text, intern};
-pub(crate) use threads::TimeGeometry;
+pub(crate) use bounds::TimeJudge;
 
-use crate::clock::ClockSource;
-use crate::clock::nanos;
-use crate::error::Deadline;
-use crate::metrics::{EventKind, Listeners};
+use crate::config::Config;
+use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
-use crate::{Config, Outcome, Snapshot, State, Transition};
-use compact::Word;
-use std::num::NonZeroU64;
-use std::time::{Duration, UNIX_EPOCH};
-use sync::{AtomicU64, Mutex, MutexGuard, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-use threads::Threads;
+use crate::trip_policy::Tally;
+use crate::vocabulary::{Outcome, State, Text};
+use std::ops::Deref;
+use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use threads::{Threads, TimeGeometry, TripCache};
 
 /// The atomics, lock and spin hint the fast path uses: loom's under `--cfg loom`, so that its model
 /// checker can explore every interleaving of them, the standard library's otherwise.
@@ -67,33 +62,66 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Mutex, MutexGuard};
 }
 
-/// What a permit remembers of its admission: the word it was admitted under (with `PROBE` set
-/// for a probe) and, when slow calls are timed, when it started.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stamp {
-    word: Word,
-    started: u64,
+/// What the lock-free fast path may decide alone until the machine's next step. Every rule
+/// here is a consequence of the machine's rules, read from it after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shortcuts {
+    /// Every call may run: Closed and Disabled.
+    pub(crate) admit_all: bool,
+    /// Every call is rejected until this time: Open until it may half-open, ForcedOpen forever
+    /// (`u64::MAX`).
+    pub(crate) reject_until: Option<u64>,
+    /// Calls admitted now belong in the threads' time window (Closed, with a time window).
+    pub(crate) time_window: bool,
+    /// A success or ignored outcome of a plain call (not a probe, not slow) changes nothing the
+    /// machine keeps while the time window's epoch is at most this (`u64::MAX`: whatever it
+    /// is); `None`: it may change something, so the machine must hear of it.
+    pub(crate) quiet_until_epoch: Option<u64>,
 }
 
-impl Stamp {
-    pub(crate) fn is_probe(self) -> bool {
-        self.word.has(Word::PROBE)
+impl Shortcuts {
+    /// What `machine` lets the fast path decide alone, `judge` being what is known of its time
+    /// window.
+    pub(crate) fn of(machine: &Machine, judge: &TimeJudge) -> Self {
+        let state = machine.state();
+        Shortcuts {
+            admit_all: matches!(state, State::Closed | State::Disabled),
+            reject_until: match state {
+                State::Open => machine.open_until(),
+                State::ForcedOpen => Some(u64::MAX),
+                _ => None,
+            },
+            time_window: state == State::Closed && machine.policies().has_time_window(),
+            quiet_until_epoch: match state {
+                State::Closed => Self::quiet_while_closed(machine, judge),
+                State::Disabled => Some(u64::MAX),
+                _ => None,
+            },
+        }
     }
 
-    /// The same stamp without its probe slot: what a settled permit keeps, so that dropping it
-    /// frees nothing.
-    pub(crate) fn settled(self) -> Stamp {
-        Stamp {
-            word: Word(self.word.0 & !Word::PROBE),
-            ..self
+    /// Up to which time-window epoch a plain success changes nothing while Closed: never while
+    /// a failure count is pending (the success resets it) or a count window must record it;
+    /// with a time window, until the epoch changes, once the window is known to hold
+    /// `minimum_calls`.
+    fn quiet_while_closed(machine: &Machine, judge: &TimeJudge) -> Option<u64> {
+        if machine.failure_count() > 0 {
+            return None;
+        }
+        let policies = machine.policies();
+        match policies.rate_thresholds() {
+            None => Some(u64::MAX),
+            Some(_) if !policies.has_time_window() => None,
+            Some(thresholds) => {
+                judge.quiet_until_epoch(machine.generation(), thresholds.minimum_calls)
+            }
         }
     }
 }
 
-/// One breaker's state, shared by all its clones. (`CircuitBreaker` and the permits print
-/// what matters of it in their own `Debug`.)
-pub(crate) struct Shared {
-    pub(crate) name: Name,
+/// What the machine last published, and what each thread keeps, for one breaker.
+#[derive(Debug)]
+pub(crate) struct FastPath {
     word: AtomicU64,
     /// `Shortcuts::reject_until`, while `REJECT` is set.
     reject_until: AtomicU64,
@@ -102,69 +130,40 @@ pub(crate) struct Shared {
     /// Whether a quiet success needs nothing but its counter: no start time to compare, no
     /// listener to tell.
     bare_successes: bool,
-    slow_call_duration: Option<u64>,
-    machine: Mutex<Machine>,
     threads: Threads,
-    clock: ClockSource,
-    /// The wall-clock time at the clock's origin, in nanoseconds since the Unix epoch.
-    wall_origin: u64,
-    pub(crate) listeners: Listeners,
 }
 
-impl Shared {
-    pub(crate) fn new(
-        name: Name,
-        config: Config,
-        clock: ClockSource,
-        listeners: Listeners,
-    ) -> Self {
+impl FastPath {
+    /// The fast path of a breaker with `config`; `listening` says whether anyone hears every
+    /// outcome. Nothing is published until [`FastPath::publish`].
+    pub(crate) fn new(config: &Config, listening: bool) -> Self {
         let time_window = (config.failure_rate_threshold.is_some()
             || config.slow_call_rate_threshold.is_some())
         .then(|| TimeGeometry::of(config.sliding_window))
         .flatten();
-        let slow_call_duration = config.slow_call_duration.map(nanos);
-        let shared = Self {
-            name,
+        Self {
             word: AtomicU64::new(0),
             reject_until: AtomicU64::new(0),
             quiet_until_epoch: AtomicU64::new(0),
-            bare_successes: slow_call_duration.is_none() && !listeners.any(),
-            slow_call_duration,
-            machine: Mutex::new(Machine::new(config)),
+            bare_successes: config.slow_call_duration.is_none() && !listening,
             threads: Threads::new(time_window),
-            wall_origin: clock
-                .wall_origin()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, nanos),
-            clock,
-            listeners,
-        };
-        shared.publish(&shared.lock());
-        shared
+        }
+    }
+
+    /// A judge for the time window of a breaker with `config`.
+    pub(crate) fn judge(config: &Config) -> TimeJudge {
+        TimeJudge::new(config.sliding_window.bucket_nanos().unwrap_or(1))
     }
 
     #[inline]
-    fn now(&self) -> u64 {
-        self.clock.now_nanos()
-    }
-
-    #[inline]
-    fn load(&self) -> Word {
+    pub(crate) fn load(&self) -> Word {
         Word(self.word.load(Acquire))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Machine> {
-        // The machine never panics while locked (listeners run after the lock is released); a
-        // poisoned one is still consistent, and serving beats failing every caller.
-        self.machine
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Publishes the machine's state and shortcuts; the word last (Release), so a reader that
     /// sees the word sees the deadlines that go with it.
-    fn publish(&self, machine: &Machine) -> Word {
-        let shortcuts = machine.shortcuts();
+    pub(crate) fn publish(&self, machine: &Machine, judge: &TimeJudge) -> Word {
+        let shortcuts = Shortcuts::of(machine, judge);
         let flag = |on: bool, flag: u64| if on { flag } else { 0 };
         let flags = flag(shortcuts.admit_all, Word::ADMIT_ALL)
             | flag(shortcuts.reject_until.is_some(), Word::REJECT)
@@ -179,112 +178,221 @@ impl Shared {
         word
     }
 
-    /// When an Open circuit reaching `until` lets a probe through, seen at `now`.
-    fn deadline(&self, now: u64, until: u64) -> Deadline {
-        Deadline {
-            // Zero would be 1970-01-01 with the circuit open since before it: one nanosecond
-            // later says the same.
-            wall_until: NonZeroU64::new(self.wall_origin.saturating_add(until))
-                .unwrap_or(NonZeroU64::MIN),
-            remaining: until.saturating_sub(now),
+    // ----- Admitting ----------------------------------------------------------------------------
+
+    /// Until when every call is rejected, if `word` says so.
+    #[inline]
+    pub(crate) fn reject_until(&self, word: Word) -> Option<u64> {
+        word.has(Word::REJECT)
+            .then(|| self.reject_until.load(Relaxed))
+    }
+
+    /// What this thread knows of the trip `word` belongs to, to reject without the lock; `None`
+    /// when it knows another generation (the shell then asks the machine, which refills it).
+    /// A rejection must not pair one trip's state with another's reason or failure.
+    #[inline]
+    pub(crate) fn trip(&self, word: Word) -> Option<impl Deref<Target = TripCache> + '_> {
+        let cache = self.threads.trip();
+        (cache.generation == word.generation()).then_some(cache)
+    }
+
+    /// Fills this thread's trip cache from the machine, while Open or ForcedOpen: while such a
+    /// generation lasts, nothing changes the failure count, the reason or the last failure.
+    pub(crate) fn remember_trip(&self, machine: &Machine) {
+        if !matches!(machine.state(), State::Open | State::ForcedOpen) {
+            return;
         }
+        let mut cache = self.threads.trip();
+        cache.generation = machine.generation();
+        cache.failures = machine.failure_count();
+        cache.opened_by = machine.opened_by();
+        cache.last_failure = machine.last_failure().map(Text::unshared);
     }
 
-    // ----- State, snapshots and commands ------------------------------------------------------
-
-    /// The state last published, without looking at the clock (for `Debug`, which must not
-    /// make transitions).
-    pub(crate) fn published_state(&self) -> State {
-        self.load().state()
+    /// Counts a rejection in this thread's slot.
+    #[inline]
+    pub(crate) fn count_rejected(&self) {
+        self.threads.slot().rejected();
     }
 
-    /// The state, after the moves that time alone causes.
-    pub(crate) fn state(&self) -> State {
-        let word = self.load();
-        match word.state() {
-            State::Open | State::HalfOpen => self.command(|_, _| None).0,
-            state => state,
+    // ----- Settling -----------------------------------------------------------------------------
+
+    /// Counts a success alone, with one atomic load and a counter in the thread's own slot,
+    /// when the machine has said plain successes are quiet; false, counting nothing, when the
+    /// success must be settled in full.
+    #[inline]
+    pub(crate) fn succeed_quietly(&self, stamp: Stamp) -> bool {
+        let plain = stamp.word.0 & (Word::QUIET | Word::TIME_WINDOW | Word::PROBE) == Word::QUIET;
+        if plain && self.bare_successes && self.load() == stamp.word {
+            self.threads.slot().successful();
+            return true;
         }
+        false
     }
 
-    /// Runs `command` on the machine after letting it observe the time, then publishes and
-    /// announces what changed.
-    pub(crate) fn command(
+    /// Counts how a call ended in this thread's slot and, given the time `now` (for a call
+    /// admitted into the time window), in this thread's share of that window; true
+    /// when the machine need not hear of it: it was admitted before the last transition (the
+    /// machine would ignore it), or it is a plain success or ignored outcome the machine has
+    /// said is quiet.
+    pub(crate) fn settle_quietly(
         &self,
-        command: impl FnOnce(&mut Machine, u64) -> Option<Transition>,
-    ) -> (State, Option<Transition>) {
-        let mut machine = self.lock();
-        let now = self.now();
-        let observed = machine.observe(now);
-        let commanded = command(&mut machine, now);
-        self.publish(&machine);
-        let state = machine.state();
-        drop(machine);
-        self.announce(observed);
-        self.announce(commanded);
-        (state, commanded)
-    }
-
-    pub(crate) fn config(&self) -> Config {
-        self.lock().config().clone()
-    }
-
-    pub(crate) fn snapshot(&self) -> Snapshot {
-        let mut machine = self.lock();
-        let now = self.now();
-        let observed = machine.observe(now);
-        self.publish(&machine);
-        let generation = machine.generation();
-        let window = machine.window(|| self.threads.time_tally(generation, now));
-        let deadline = machine.open_until().map(|until| self.deadline(now, until));
-        let snapshot = Snapshot {
-            name: self.name.as_str().to_string(),
-            state: machine.state(),
-            consecutive_failures: machine.failure_count(),
-            calls: self.threads.counts(),
-            window_calls: window.map(|tally| tally.calls),
-            failure_rate: window.and_then(|tally| tally.failure_rate()),
-            slow_call_rate: window.and_then(|tally| tally.slow_rate()),
-            transitions: machine.transitions(),
-            probes_in_flight: machine.probes_in_flight(),
-            open_until: deadline.map(Deadline::retry_at),
-            remaining: deadline.map(Deadline::remaining),
-            last_failure: machine.last_failure().map(ToString::to_string),
-            config: machine.config().clone(),
-        };
-        drop(machine);
-        self.announce(observed);
-        snapshot
-    }
-
-    // ----- Telling listeners ------------------------------------------------------------------
-
-    fn announce(&self, transition: Option<Transition>) {
-        if let Some(transition) = transition {
-            self.listeners.transition(self.name.as_str(), transition);
+        stamp: Stamp,
+        outcome: &Outcome,
+        slow: bool,
+        now: Option<u64>,
+    ) -> bool {
+        let slot = self.threads.slot();
+        if slow {
+            slot.slow();
         }
+        if outcome.is_failure() {
+            slot.failed();
+        } else if outcome.is_ignored() {
+            slot.ignored();
+        } else {
+            slot.successful();
+        }
+        let mut epoch = None;
+        if let (Some(now), false, Some(window)) = (now, outcome.is_ignored(), slot.window()) {
+            epoch = Some(window.record(stamp.generation(), now, outcome.is_failure(), slow));
+        }
+        let word = self.load();
+        if !word.same_generation(stamp.word) {
+            return true;
+        }
+        // A probe's outcome is never quiet: probes are admitted while HalfOpen, whose word is
+        // never `QUIET`, and the generation is still the probe's.
+        word.has(Word::QUIET)
+            && !slow
+            && !outcome.is_failure()
+            && epoch.is_none_or(|epoch| epoch <= self.quiet_until_epoch.load(Relaxed))
+    }
+
+    // ----- Reading ------------------------------------------------------------------------------
+
+    /// Calls by outcome, from every thread.
+    pub(crate) fn counts(&self) -> CallCounts {
+        self.threads.counts()
+    }
+
+    /// The time window's calls of `generation` up to `now`, from every thread.
+    pub(crate) fn time_tally(&self, generation: u64, now: u64) -> Tally {
+        self.threads.time_tally(generation, now)
+    }
+}
+
+// ----- The state word ---------------------------------------------------------------------------
+
+/// What the machine last published, in one `u64`, so that a call learns all it needs from one
+/// atomic load:
+///
+/// | bits  | field        | meaning                                                        |
+/// |-------|--------------|----------------------------------------------------------------|
+/// | 0-2   | state        | [`State`], for [`CircuitBreaker::state`](crate::CircuitBreaker::state) |
+/// | 3     | `ADMIT_ALL`  | every call may run without asking the machine                   |
+/// | 4     | `REJECT`     | every call is rejected until the published `reject_until`       |
+/// | 5     | `TIME_WINDOW`| calls admitted now go into the threads' time window             |
+/// | 6     | `QUIET`      | a plain success or ignored outcome need not reach the machine   |
+/// | 7     | `PROBE`      | in a permit's stamp only: the call holds a probe slot           |
+/// | 8-63  | generation   | grows at every transition                                      |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Word(pub(crate) u64);
+
+impl Word {
+    pub(crate) const ADMIT_ALL: u64 = 0b0000_1000;
+    pub(crate) const REJECT: u64 = 0b0001_0000;
+    pub(crate) const TIME_WINDOW: u64 = 0b0010_0000;
+    pub(crate) const QUIET: u64 = 0b0100_0000;
+    pub(crate) const PROBE: u64 = 0b1000_0000;
+    const STATE: u64 = 0b0000_0111;
+    const GENERATION_SHIFT: u32 = 8;
+
+    pub(crate) fn new(state: State, generation: u64, flags: u64) -> Self {
+        let tag = match state {
+            State::Closed => 0,
+            State::Open => 1,
+            State::HalfOpen => 2,
+            State::ForcedOpen => 3,
+            State::Disabled => 4,
+        };
+        Self((generation << Self::GENERATION_SHIFT) | flags | tag)
+    }
+
+    pub(crate) fn state(self) -> State {
+        match self.0 & Self::STATE {
+            0 => State::Closed,
+            1 => State::Open,
+            2 => State::HalfOpen,
+            3 => State::ForcedOpen,
+            _ => State::Disabled,
+        }
+    }
+
+    pub(crate) fn generation(self) -> u64 {
+        self.0 >> Self::GENERATION_SHIFT
     }
 
     #[inline]
-    fn notify(&self, kind: EventKind<'_>) {
-        if self.listeners.any() {
-            self.listeners.emit(self.name.as_str(), kind);
-        }
+    pub(crate) fn has(self, flag: u64) -> bool {
+        self.0 & flag != 0
     }
 
-    fn notify_outcome(&self, outcome: &Outcome, elapsed: Option<Duration>, slow: bool) {
-        if !self.listeners.any() {
-            return;
+    /// Whether `other` is of the same generation.
+    #[inline]
+    pub(crate) fn same_generation(self, other: Word) -> bool {
+        (self.0 ^ other.0) >> Self::GENERATION_SHIFT == 0
+    }
+}
+
+/// What a permit remembers of its admission: the word it was admitted under (with `PROBE` set
+/// for a probe) and, when slow calls are timed, when it started.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    pub(crate) word: Word,
+    pub(crate) started: u64,
+}
+
+impl Stamp {
+    /// The generation of the machine that admitted the call.
+    pub(crate) fn generation(self) -> u64 {
+        self.word.generation()
+    }
+
+    pub(crate) fn is_probe(self) -> bool {
+        self.word.has(Word::PROBE)
+    }
+
+    /// The same stamp without its probe slot: what a settled permit keeps, so that dropping it
+    /// frees nothing.
+    pub(crate) fn settled(self) -> Stamp {
+        Stamp {
+            word: Word(self.word.0 & !Word::PROBE),
+            ..self
         }
-        let kind = match outcome.failure_text() {
-            Some(cause) => EventKind::Failed {
-                cause: cause.as_str(),
-                elapsed,
-                slow,
-            },
-            None if outcome.is_ignored() => EventKind::Ignored,
-            None => EventKind::Succeeded { elapsed, slow },
-        };
-        self.listeners.emit(self.name.as_str(), kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_round_trips_every_state_flag_and_a_large_generation() {
+        for state in [
+            State::Closed,
+            State::Open,
+            State::HalfOpen,
+            State::ForcedOpen,
+            State::Disabled,
+        ] {
+            let word = Word::new(state, 1 << 55, Word::QUIET | Word::REJECT);
+            assert_eq!(word.state(), state);
+            assert_eq!(word.generation(), 1 << 55);
+            assert!(word.has(Word::QUIET) && word.has(Word::REJECT));
+            assert!(!word.has(Word::ADMIT_ALL) && !word.has(Word::PROBE));
+            assert!(word.same_generation(Word::new(State::Open, 1 << 55, Word::PROBE)));
+            assert!(!word.same_generation(Word::new(state, (1 << 55) + 1, 0)));
+        }
     }
 }

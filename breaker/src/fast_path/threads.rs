@@ -5,12 +5,13 @@
 //! its own slot, with a plain load and store, which costs a fifth of one locked instruction on
 //! this project's machine (`breaker/BENCHMARKS.md`, `primitives`). Readers (snapshots, the time window's readings) add every thread's slot up.
 
-use super::Text;
 use super::sync::{
     AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, fence, spin_loop,
 };
+use crate::config::SlidingWindow;
+use crate::metrics::CallCounts;
 use crate::trip_policy::Tally;
-use crate::{CallCounts, Reason, SlidingWindow};
+use crate::vocabulary::{Reason, Text};
 use std::ops::{Deref, DerefMut};
 
 #[cfg(not(loom))]

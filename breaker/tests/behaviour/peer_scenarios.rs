@@ -223,3 +223,87 @@ fn success_threshold_successes_are_needed_to_close() {
     succeed(&cb);
     assert_eq!(cb.state(), State::Closed);
 }
+
+/// A breaker that half-opens with room for 4 probes, 4 of which must succeed to close it, as
+/// Resilience4j's state-machine tests set it up (`permittedNumberOfCallsInHalfOpenState(4)`).
+fn half_open_with_four_probes() -> CircuitBreaker {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("resilience4j")
+            .half_open_max_calls(4)
+            .success_threshold(4),
+    );
+    // Resilience4j's `transitionToOpenState()` then `transitionToHalfOpenState()`.
+    cb.force_open_for(SECOND);
+    clock.advance(SECOND);
+    assert_eq!(cb.state(), State::HalfOpen);
+    cb
+}
+
+/// Resilience4j's `shouldIgnoreExceptionsAndThenTransitionToClosed`: an ignored probe counts
+/// for nothing, and the probes that succeed are counted until enough close the circuit.
+#[test]
+fn ignored_probes_count_for_nothing_and_successful_ones_close_the_circuit() {
+    let cb = half_open_with_four_probes();
+    cb.try_acquire().expect("a probe").ignore();
+    assert_eq!(cb.state(), State::HalfOpen);
+    let snapshot = cb.snapshot();
+    assert_eq!(
+        (snapshot.probe_successes, snapshot.probes_in_flight),
+        (0, 0)
+    );
+    assert_eq!(snapshot.calls.ignored, 1);
+    for succeeded in 1..4 {
+        succeed(&cb);
+        assert_eq!(cb.state(), State::HalfOpen);
+        assert_eq!(cb.snapshot().probe_successes, succeeded);
+    }
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+    assert_eq!(cb.snapshot().probe_successes, 0, "0 outside HalfOpen");
+}
+
+/// Resilience4j's `shouldReleasePermissionWhenExceptionIgnored`: with every probe slot taken a
+/// call is refused; an ignored outcome gives its slot back, for exactly one more probe.
+#[test]
+fn an_ignored_probe_gives_its_slot_back() {
+    let cb = half_open_with_four_probes();
+    let mut probes: Vec<_> = (0..4).map(|_| cb.try_acquire().expect("a probe")).collect();
+    assert!(is_rejected(&cb), "every slot taken");
+    probes.pop().expect("four probes").ignore();
+    let fifth = cb.try_acquire().expect("the slot given back");
+    assert!(is_rejected(&cb));
+    let snapshot = cb.snapshot();
+    assert_eq!(
+        (snapshot.probes_in_flight, snapshot.probe_successes),
+        (4, 0)
+    );
+    assert_eq!(snapshot.calls.ignored, 1);
+    fifth.success();
+    assert_eq!(cb.snapshot().probe_successes, 1);
+    for probe in probes {
+        probe.success();
+    }
+    assert_eq!(cb.state(), State::Closed);
+}
+
+/// A new HalfOpen episode starts its count of successful probes from nothing.
+#[test]
+fn probe_successes_start_afresh_in_each_half_open_episode() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("episodes")
+            .failure_threshold(1)
+            .success_threshold(3)
+            .recovery_timeout(SECOND),
+    );
+    assert_eq!(cb.snapshot().probe_successes, 0);
+    fail(&cb, "down");
+    clock.advance(SECOND);
+    succeed(&cb);
+    succeed(&cb);
+    assert_eq!(cb.snapshot().probe_successes, 2);
+    fail(&cb, "down again");
+    assert_eq!(cb.snapshot().probe_successes, 0, "Open");
+    clock.advance(SECOND);
+    succeed(&cb);
+    assert_eq!(cb.snapshot().probe_successes, 1);
+}

@@ -11,6 +11,7 @@ const MEANING = {
 // The countdown is redrawn this often between snapshots, from the time the last one gave.
 const TICK_MS = 100;
 
+let successThreshold = 1; // probes that must succeed to close the circuit, from GET /breaker
 let openUntil = null; // performance.now() when a probe may pass, while Open
 let openFor = null; // the longest remaining time seen in this open period, for the bar
 let ticking = null;
@@ -27,6 +28,7 @@ function humanDuration(ms) {
 export function showSettings(view) {
   document.getElementById("breaker-name").textContent = view.name;
   const config = view.config;
+  successThreshold = config.success_threshold;
   const trips = [];
   if (config.failure_threshold !== null) trips.push(`${config.failure_threshold} consecutive failures`);
   if (config.failure_rate_threshold !== null) trips.push(`${config.failure_rate_threshold} % failures`);
@@ -72,8 +74,12 @@ export function showState(snapshot, timeline) {
   const name = document.getElementById("state-name");
   if (name.textContent !== state.toUpperCase()) {
     name.textContent = state.toUpperCase();
-    document.getElementById("state-meaning").textContent = MEANING[state] ?? "";
   }
+  // While HalfOpen, the probes of this episode that succeeded, towards the threshold.
+  const progress = state === "half_open"
+    ? ` Probes succeeded: ${snapshot.probe_successes} of ${successThreshold}.`
+    : "";
+  document.getElementById("state-meaning").textContent = (MEANING[state] ?? "") + progress;
   for (const node of document.querySelectorAll(".node")) {
     node.classList.toggle("lit", node.dataset.state === state);
   }
