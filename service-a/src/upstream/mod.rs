@@ -172,10 +172,10 @@ fn api_url(base: &Url) -> Result<Url, SetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use crate::Settings;
 
     fn service(base: &str) -> ServiceB {
-        let settings = Config::default().client_settings().expect("defaults");
+        let settings = Settings::default().client().clone();
         ServiceB::new(
             &Url::parse(base).expect("test URL"),
             settings,
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_url_that_cannot_take_a_path_is_refused() {
         let base = Url::parse("mailto:b@example.com").expect("test URL");
-        let settings = Config::default().client_settings().expect("defaults");
+        let settings = Settings::default().client().clone();
         assert!(matches!(
             ServiceB::new(&base, settings, None, Jitter::random()),
             Err(SetupError::NotABase(_))
