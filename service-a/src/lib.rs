@@ -26,7 +26,7 @@
 //! 1. Words: [`flag_value`] (percentages, bounded counts and `none` on the command line),
 //!    [`profile`] (the `article` and `production` defaults), [`cache`] (the last good answer).
 //! 2. The client stack, [`upstream`]: its settings ([`ClientSettings`], [`BREAKER_NAME`]),
-//!    [`metrics::call_durations`] (what its timing layer records), its layers, [`ServiceB`], and
+//!    [`metrics::call_durations`] (what its breaker layer times), its layers, [`ServiceB`], and
 //!    [`CallError`], everything that can go wrong with a call and what it says about B.
 //! 3. What is shown of it: [`metrics`] (what `/metrics` shows, and where each number comes
 //!    from) and [`layers_view`] (the `layers` of `/breaker`).
