@@ -80,13 +80,13 @@ newcomer() {
   heading "newcomer: 127.0.0.2 holds 600 connections to B (--max-connections 200)"
   start_service service-b "$WORK/newcomer.service-b.log" "$BIN_DIR/service-b" \
     --max-connections 200
-  local b=$STARTED_ADDR waits=() i wait
+  local b=$STARTED_ADDR waits=() wait
   wait_healthy service-b "http://$b/health"
   say "\$ hostile-attacks.py hold $b 600 15 &   # and curl --interface 127.0.0.3 once a second"
   timeout 120 "$PYTHON" "$ATTACKS" hold "$b" 600 15 >"$WORK/hold.json" &
   local holder=$!
   sleep 2
-  for i in {1..10}; do
+  for _ in {1..10}; do
     wait=$(curl -sS -o /dev/null -w '%{time_total}' --interface 127.0.0.3 --max-time 12 \
       "http://$b/health") || wait=unanswered
     waits+=("$wait")
@@ -101,7 +101,7 @@ import json, statistics, sys
 waits = sys.argv[1:]
 answered = [float(w) for w in waits if w != "unanswered"]
 print(json.dumps({"probes": len(waits), "unanswered": len(waits) - len(answered),
-                  "median_s": statistics.median(answered) if answered else None,
+                  "median_s": round(statistics.median(answered), 4) if answered else None,
                   "max_s": max(answered) if answered else None}))' "${waits[@]}")
   local unanswered most
   unanswered=$(field unanswered)

@@ -114,7 +114,7 @@ pub struct ClientFlags {
 #[error("invalid value for {flag}: {reason}")]
 pub struct FlagError {
     /// The flag named first.
-    pub flag: &'static str,
+    pub flag: String,
     /// Why, naming the other flag where two disagree.
     pub reason: String,
 }
@@ -191,7 +191,7 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
         && deadline <= attempt
     {
         return Err(FlagError {
-            flag: "--call-deadline",
+            flag: "--call-deadline".to_owned(),
             reason: format!(
                 "{} must be longer than one attempt (--request-timeout {})",
                 human(deadline),
@@ -202,7 +202,7 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
     let retry = settings.retry;
     if retry.backoff_max < retry.backoff {
         return Err(FlagError {
-            flag: "--retry-backoff-max",
+            flag: "--retry-backoff-max".to_owned(),
             reason: format!(
                 "{} is shorter than the first backoff (--retry-backoff {})",
                 human(retry.backoff_max),
@@ -217,7 +217,7 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
     // or one hung call outlives a whole open period.
     if attempt >= breaker.recovery_timeout {
         return Err(FlagError {
-            flag: "--request-timeout",
+            flag: "--request-timeout".to_owned(),
             reason: format!(
                 "{} must be shorter than the recovery timeout (--recovery-timeout {})",
                 human(attempt),
@@ -233,22 +233,13 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
         .map_err(|err| breaker_flag_error(&err))
 }
 
-/// Turns a breaker setting error into one naming the command-line flag.
+/// A breaker setting error in the flags' words. Each flag is named as the breaker's field
+/// (`failure_rate_threshold` is `--failure-rate-threshold`) but one: the breaker's
+/// `slow_call_duration` is `--slow-call-threshold`.
 fn breaker_flag_error(err: &ConfigError) -> FlagError {
     let flag = match err.field() {
-        "failure_threshold" => "--failure-threshold",
-        "failure_rate_threshold" => "--failure-rate-threshold",
-        "slow_call_rate_threshold" => "--slow-call-rate-threshold",
-        "sliding_window" => "--sliding-window",
-        // The flags' own parsers and `check` refuse every other setting the breaker would (a
-        // zero recovery timeout, slow-call duration, minimum or probe limit), so none reaches
-        // here; the breaker's own message names the field all the same.
-        _ => {
-            return FlagError {
-                flag: "a circuit breaker setting",
-                reason: err.to_string(),
-            };
-        }
+        "slow_call_duration" => "--slow-call-threshold".to_owned(),
+        field => format!("--{}", field.replace('_', "-")),
     };
     FlagError {
         flag,

@@ -31,8 +31,8 @@ pub const DEFAULT_SERVICE_B_URL: &str = "http://127.0.0.1:5001";
 /// use service_a::Config;
 /// use std::time::Duration;
 ///
-/// let config = Config::try_parse_checked_from(["service-a", "--recovery-timeout", "30s"])?;
-/// let breaker = config.client_settings()?.breaker.expect("the breaker is on");
+/// let settings = Config::try_parse_checked_from(["service-a", "--recovery-timeout", "30s"])?;
+/// let breaker = settings.client().breaker.expect("the breaker is on");
 /// assert_eq!(breaker.recovery_timeout, Duration::from_secs(30));
 /// assert_eq!(breaker.failure_threshold, Some(3));
 ///
@@ -105,12 +105,8 @@ impl Default for Config {
 impl Config {
     /// Parses the process's arguments and checks them; on error prints clap's message and exits
     /// with code 2.
-    pub fn parse_checked() -> Self {
-        let config = Self::parse();
-        if let Err(err) = config.check() {
-            err.exit();
-        }
-        config
+    pub fn parse_checked() -> Settings {
+        Settings::check(Self::parse()).unwrap_or_else(|err| err.exit())
     }
 
     /// [`parse_checked`](Self::parse_checked) for given arguments, returning the error instead
@@ -118,35 +114,54 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// Clap's error for an unparsable flag, or one from [`check`](Self::check).
-    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Self, clap::Error>
+    /// Clap's error for an unparsable flag, or one from [`Settings::check`].
+    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Settings, clap::Error>
     where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let config = Self::try_parse_from(args)?;
-        config.check()?;
-        Ok(config)
+        Settings::check(Self::try_parse_from(args)?)
     }
+}
 
-    /// Checks the client settings the way the client stack and the breaker will, so a bad
-    /// value is reported as a usage error naming its flag (exit code 2) rather than failing
-    /// later at start-up.
+/// A [`Config`] whose flags have been checked, with the client stack's settings resolved from
+/// them: what [`AppState`](crate::AppState) is built from. [`Settings::check`] is its only
+/// constructor, so holding one means the flags work together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    config: Config,
+    client: ClientSettings,
+}
+
+impl Settings {
+    /// Checks `config` the way the client stack and the breaker will, so a bad value is
+    /// reported as a usage error naming its flag (exit code 2) rather than failing later at
+    /// start-up.
     ///
     /// # Errors
     ///
     /// A `ValueValidation` clap error naming the flag, or both flags, at fault.
-    pub fn check(&self) -> Result<(), clap::Error> {
-        self.client_settings().map(drop)
+    pub fn check(config: Config) -> Result<Self, clap::Error> {
+        let client = config.client.resolve().map_err(|err| usage_error(&err))?;
+        Ok(Self { config, client })
+    }
+
+    /// The flags as given.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Every layer's settings: the flags given and the profile's defaults for the rest.
-    ///
-    /// # Errors
-    ///
-    /// As [`check`](Self::check).
-    pub fn client_settings(&self) -> Result<ClientSettings, clap::Error> {
-        self.client.resolve().map_err(|err| usage_error(&err))
+    pub fn client(&self) -> &ClientSettings {
+        &self.client
+    }
+}
+
+impl Default for Settings {
+    /// [`Config::default`], checked.
+    fn default() -> Self {
+        // `defaults_match_the_article` proves the defaults pass the check.
+        Self::check(Config::default()).expect("the default flags are valid")
     }
 }
 
@@ -190,13 +205,13 @@ mod tests {
     use crate::profile::Profile;
     use crate::upstream::{BREAKER_NAME, BreakerSettings, BulkheadSettings, RetrySettings};
 
-    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
         Config::try_parse_checked_from(std::iter::once("service-a").chain(args.iter().copied()))
     }
 
     fn settings(args: &[&str]) -> ClientSettings {
         parse(args)
-            .and_then(|config| config.client_settings())
+            .map(|settings| settings.client().clone())
             .unwrap_or_else(|err| panic!("{args:?}: {err}"))
     }
 
@@ -210,8 +225,9 @@ mod tests {
 
     #[test]
     fn defaults_match_the_article() {
-        let config = parse(&[]).expect("no flags is valid");
-        assert_eq!(config, Config::default());
+        let checked = parse(&[]).expect("no flags is valid");
+        assert_eq!(checked, Settings::default());
+        let config = checked.config();
         assert_eq!(config.listen.to_string(), "127.0.0.1:5000");
         assert_eq!(config.service_b_url.as_str(), "http://127.0.0.1:5001/");
         let settings = settings(&[]);

@@ -26,14 +26,14 @@
 //! 1. Words: [`flag_value`] (percentages, bounded counts and `none` on the command line),
 //!    [`profile`] (the `article` and `production` defaults), [`cache`] (the last good answer).
 //! 2. The client stack, [`upstream`]: its settings ([`ClientSettings`], [`BREAKER_NAME`]),
-//!    [`metrics::call_durations`] (what its timing layer records), its layers, [`ServiceB`], and
+//!    [`metrics::call_durations`] (what its breaker layer times), its layers, [`ServiceB`], and
 //!    [`CallError`], everything that can go wrong with a call and what it says about B.
 //! 3. What is shown of it: [`metrics`] (what `/metrics` shows, and where each number comes
 //!    from) and [`layers_view`] (the `layers` of `/breaker`).
 //! 4. Flags: [`client_flags`] (the client stack's flags, resolved into [`ClientSettings`]),
 //!    `admin::token` ([`admin::AdminFlags`], the token kept and compared), `dashboard::hub`
 //!    ([`dashboard::DashboardFlags`], the event streams' hub); then [`config`], the command
-//!    line, parsed and checked once ([`Config`]).
+//!    line ([`Config`]), parsed and checked once into [`Settings`].
 //! 5. [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
 //! 6. Answers: [`error`] ([`AppError`], A's own errors as JSON bodies; the refusals both
 //!    services share are `service_kit`'s), [`snapshot`] ([`BreakerView`], the JSON of
@@ -49,8 +49,9 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! let config = service_a::Config::default();
-//! let state = service_a::AppState::new(&config)?;
+//! let settings = service_a::Settings::default();
+//! let state = service_a::AppState::new(&settings)?;
+//! let config = settings.config();
 //! let listener = tokio::net::TcpListener::bind(config.listen).await?;
 //! let stopped = service_a::run(listener, state, config.server, async {
 //!     let _ = tokio::signal::ctrl_c().await;
@@ -83,7 +84,7 @@ pub mod upstream;
 
 pub use call::CallReply;
 pub use client_flags::ClientFlags;
-pub use config::Config;
+pub use config::{Config, Settings};
 pub use error::AppError;
 pub use profile::Profile;
 pub use routes::app;
@@ -91,5 +92,5 @@ pub use server::run;
 pub use service_kit::error_body::ErrorBody;
 pub use service_kit::server::{ServerLimits, Stopped};
 pub use snapshot::BreakerView;
-pub use state::{AppState, StartError};
-pub use upstream::{BREAKER_NAME, CallError, ClientSettings, ServiceB, classify};
+pub use state::AppState;
+pub use upstream::{BREAKER_NAME, CallError, ClientSettings, ServiceB, SetupError, classify};

@@ -25,12 +25,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Exits with code 2 and clap's message for any bad flag, breaker settings included.
-    let config = Config::parse_checked();
+    let settings = Config::parse_checked();
+    let config = settings.config();
     service_kit::logging::init(config.log.log_format);
     let shutdown =
         service_kit::shutdown::signal_received().context("installing the SIGTERM handler")?;
 
-    let state = AppState::new(&config).context("setting up")?;
+    let state = AppState::new(&settings).context("setting up")?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -86,11 +86,11 @@ mod tests {
 
     /// Service A's client with `args`, its breaker on `clock`.
     fn client(args: &[&str], clock: &ManualClock) -> (ServiceB, CircuitBreaker) {
-        let config = Config::try_parse_checked_from(
+        let checked = Config::try_parse_checked_from(
             std::iter::once("service-a").chain(args.iter().copied()),
         )
         .expect("valid flags");
-        let settings = config.client_settings().expect("valid");
+        let settings = checked.client().clone();
         let cb = settings
             .breaker
             .expect("on")

@@ -1,15 +1,14 @@
-//! What every handler shares, and how it is built from the configuration.
+//! What every handler shares, and how it is built from the checked settings.
 
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use breaker::{CircuitBreaker, Clock, ConfigError, MonotonicClock};
+use breaker::{CircuitBreaker, Clock, MonotonicClock};
 
 use crate::admin::token::AdminToken;
 use crate::cache::LastGood;
-use crate::client_flags::FlagError;
-use crate::config::Config;
+use crate::config::Settings;
 use crate::dashboard::hub::EventHub;
 use crate::metrics::{Metrics, Transitions};
 use crate::upstream::{Jitter, ServiceB, SetupError};
@@ -39,30 +38,16 @@ struct Shared {
     admin_token: Option<AdminToken>,
 }
 
-/// Why the state could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// Client flags that cannot work together; [`Config::check`] reports these as usage errors
-    /// first.
-    #[error(transparent)]
-    Flags(#[from] FlagError),
-    /// A breaker setting the breaker refuses; checked by [`Config::check`] too.
-    #[error(transparent)]
-    Breaker(#[from] ConfigError),
-    /// The client for service B could not be set up.
-    #[error(transparent)]
-    ServiceB(#[from] SetupError),
-}
-
 impl AppState {
     /// The production state: the breaker reads the operating system's monotonic clock, and
     /// backoffs draw fresh randomness.
     ///
     /// # Errors
     ///
-    /// See [`StartError`].
-    pub fn new(config: &Config) -> Result<Self, StartError> {
-        Self::with_clock(config, MonotonicClock::new())
+    /// If the HTTP client for B cannot be built ([`SetupError`]); the settings themselves were
+    /// checked by [`Settings::check`].
+    pub fn new(settings: &Settings) -> Result<Self, SetupError> {
+        Self::with_clock(settings, MonotonicClock::new())
     }
 
     /// The state with a breaker reading `clock`: tests pass a
@@ -71,36 +56,37 @@ impl AppState {
     ///
     /// # Errors
     ///
-    /// See [`StartError`].
-    pub fn with_clock(config: &Config, clock: impl Clock) -> Result<Self, StartError> {
-        Self::with_parts(config, clock, Jitter::random())
+    /// As [`new`](Self::new).
+    pub fn with_clock(settings: &Settings, clock: impl Clock) -> Result<Self, SetupError> {
+        Self::with_parts(settings, clock, Jitter::random())
     }
 
     /// [`with_clock`](Self::with_clock) whose retry backoffs draw from `jitter`.
     ///
     /// # Errors
     ///
-    /// See [`StartError`].
+    /// As [`new`](Self::new).
     pub fn with_parts(
-        config: &Config,
+        settings: &Settings,
         clock: impl Clock,
         jitter: Jitter,
-    ) -> Result<Self, StartError> {
-        let settings = config.client.resolve()?;
+    ) -> Result<Self, SetupError> {
+        let config = settings.config();
+        let client = settings.client().clone();
         let transitions = Transitions::default();
         let events = EventHub::new(config.dashboard.max_event_streams as usize);
-        let breaker = settings
-            .breaker
-            .map(|breaker| {
-                breaker
-                    .builder()
-                    .clock(clock)
-                    .on_transition(transitions.listener())
-                    .on_transition(events.listener())
-                    .build()
-            })
-            .transpose()?;
-        let service_b = ServiceB::new(&config.service_b_url, settings, breaker.clone(), jitter)?;
+        let breaker = client.breaker.map(|breaker| {
+            breaker
+                .builder()
+                .clock(clock)
+                .on_transition(transitions.listener())
+                .on_transition(events.listener())
+                .build()
+                // The clock and the listeners are not settings: the breaker validates these
+                // settings alone, as `Settings::check` did when it built one from them.
+                .expect("breaker settings checked by Settings::check")
+        });
+        let service_b = ServiceB::new(&config.service_b_url, client, breaker.clone(), jitter)?;
         let max_calls_in_flight = config.server.max_connections.get() as usize;
         Ok(Self {
             shared: Arc::new(Shared {

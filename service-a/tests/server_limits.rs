@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 use service_a::{AppState, ServerLimits};
-use support::{PATIENCE, ServiceA, ServiceB, config_for};
+use support::{PATIENCE, ServiceA, ServiceB, checked, config_for};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 
@@ -80,7 +80,7 @@ async fn shutdown_with_a_hung_b_cuts_the_call_once_the_grace_is_over() {
         shutdown_grace: Duration::from_millis(200),
         ..config.server
     };
-    let state = AppState::new(&config).expect("state builds");
+    let state = AppState::new(&checked(config)).expect("state builds");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/call", listener.local_addr().expect("address"));
     let (stop, stopped) = oneshot::channel::<()>();

@@ -3,7 +3,7 @@
 //!
 //! The breaker's own events carry a call's duration only when a slow-call threshold is set,
 //! so the time is measured where the call is made instead: by a layer of the client stack
-//! just outside the breaker (`upstream::timing`). There it sees every attempt the breaker sees,
+//! around the breaker (`upstream::guard`). There it sees every attempt the breaker sees,
 //! retries included, and rejections too, which take microseconds: that gap, next to a failed
 //! call's seconds, is what the breaker buys. Its `_count` by outcome matches
 //! `circuit_breaker_calls_total`; an attempt cut short by the call's deadline counts in

@@ -1,6 +1,8 @@
-//! [`EachAttemptLayer`]: the one hand-written layer of the client stack, which sees each attempt
-//! start and end. The stack uses it twice, with [`NameFailures`] and
-//! [`TimeAttempts`](super::timing::TimeAttempts): what differs is only the [`AttemptHook`].
+//! [`LimitLayer`]: a time limit that ends in a [`CallError`] naming the URL. The stack uses it
+//! twice: around one attempt (`timed out after 3s calling <url>`, which the breaker records
+//! and the retry may retry) and around the whole call (`call deadline of 5s exceeded calling
+//! <url>`). tower's own `Timeout` answers a bare `Elapsed` in a boxed error, which every layer
+//! above would have to open again to know what happened.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,95 +10,147 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use reqwest::Url;
-use tower::{BoxError, Layer, Service};
+use tower::{Layer, Service};
 
 use super::error::CallError;
 
-/// What an attempt's result goes through.
-pub(crate) type AttemptResult = Result<String, BoxError>;
-
-/// What is done as each attempt starts, and with its result when it ends. An attempt whose
-/// future is dropped first (the call's deadline passed) never reaches [`end`](Self::end).
-pub(crate) trait AttemptHook: Clone {
-    /// What `start` keeps for `end`.
-    type Started: Send + 'static;
-    /// At the start of the attempt on `url`.
-    fn start(&self, url: &Url) -> Self::Started;
-    /// At its end: the result passed on.
-    fn end(started: Self::Started, result: AttemptResult) -> AttemptResult;
+/// Which limit: what the [`CallError`] says when it passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// One attempt, from connecting to the body's last byte: [`CallError::Timeout`].
+    Attempt(Duration),
+    /// The whole call, retries and backoffs included: [`CallError::Deadline`].
+    Call(Duration),
 }
 
-/// Runs `H` around each attempt of the service it wraps. Clones share what `H` shares.
-#[derive(Debug, Clone)]
-pub(crate) struct EachAttemptLayer<H> {
-    hook: H,
-}
-
-impl<H> EachAttemptLayer<H> {
-    /// A layer running `hook` around each attempt.
-    pub(crate) fn new(hook: H) -> Self {
-        Self { hook }
+impl Limit {
+    fn after(self) -> Duration {
+        match self {
+            Limit::Attempt(after) | Limit::Call(after) => after,
+        }
     }
-}
 
-impl<S, H: Clone> Layer<S> for EachAttemptLayer<H> {
-    type Service = EachAttempt<S, H>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        EachAttempt {
-            inner,
-            hook: self.hook.clone(),
+    fn passed(self, url: Url) -> CallError {
+        match self {
+            Limit::Attempt(after) => CallError::Timeout { after, url },
+            Limit::Call(after) => CallError::Deadline { after, url },
         }
     }
 }
 
-/// See [`EachAttemptLayer`].
-#[derive(Debug, Clone)]
-pub(crate) struct EachAttempt<S, H> {
-    inner: S,
-    hook: H,
+/// Ends each call of the service it wraps at `limit`. Holds no shared state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LimitLayer {
+    limit: Limit,
 }
 
-impl<S, H> Service<Url> for EachAttempt<S, H>
+impl LimitLayer {
+    /// A layer ending each call at `limit`.
+    pub(crate) fn new(limit: Limit) -> Self {
+        Self { limit }
+    }
+}
+
+impl<S> Layer<S> for LimitLayer {
+    type Service = Limited<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Limited {
+            inner,
+            limit: self.limit,
+        }
+    }
+}
+
+/// See [`LimitLayer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Limited<S> {
+    inner: S,
+    limit: Limit,
+}
+
+impl<S> Service<Url> for Limited<S>
 where
-    S: Service<Url, Response = String, Error = BoxError>,
+    S: Service<Url, Response = String, Error = CallError>,
     S::Future: Send + 'static,
-    H: AttemptHook,
 {
     type Response = String;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = AttemptResult> + Send>>;
+    type Error = CallError;
+    type Future = Pin<Box<dyn Future<Output = Result<String, CallError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, url: Url) -> Self::Future {
-        let started = self.hook.start(&url);
-        let answer = self.inner.call(url);
-        Box::pin(async move { H::end(started, answer.await) })
+        let limit = self.limit;
+        // The timer starts here, as tower's `Timeout` starts it: a wait inside counts.
+        let answer = tokio::time::timeout(limit.after(), self.inner.call(url.clone()));
+        Box::pin(async move { answer.await.unwrap_or_else(|_| Err(limit.passed(url))) })
     }
 }
 
-/// The hook between the breaker and the bulkhead: whatever one attempt failed with (B's own
-/// failure, the bulkhead's refusal, the per-attempt timeout) becomes one [`CallError`] naming
-/// the URL, so the breaker records, and the client reads, `timed out after 3s calling <url>`
-/// rather than tower's bare `request timed out`. The error it passes on is a boxed
-/// [`CallError`], always.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NameFailures {
-    /// The per-attempt timeout below it.
-    pub(crate) timeout: Duration,
-}
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+    use tower::{ServiceExt, service_fn};
 
-impl AttemptHook for NameFailures {
-    type Started = (Url, Duration);
+    use super::*;
 
-    fn start(&self, url: &Url) -> Self::Started {
-        (url.clone(), self.timeout)
+    fn api() -> Url {
+        Url::parse("http://127.0.0.1:5001/api").expect("test URL")
     }
 
-    fn end((url, timeout): Self::Started, result: AttemptResult) -> AttemptResult {
-        result.map_err(|err| Box::new(CallError::from_attempt(err, &url, timeout)) as BoxError)
+    /// A service answering `answer` after `delay`.
+    fn after(
+        delay: Duration,
+        answer: Result<String, CallError>,
+    ) -> impl Service<Url, Response = String, Error = CallError, Future: Send> {
+        service_fn(move |_url: Url| {
+            let answer = answer.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                answer
+            }
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_past_its_limit_is_a_timeout_naming_the_url() {
+        let after_limit = Duration::from_millis(250);
+        let limited = LimitLayer::new(Limit::Attempt(after_limit))
+            .layer(after(Duration::from_secs(60), Ok("late".to_owned())));
+        assert_eq!(
+            limited.oneshot(api()).await,
+            Err(CallError::Timeout {
+                after: after_limit,
+                url: api()
+            })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_past_its_limit_is_a_deadline_naming_the_url() {
+        let limited = LimitLayer::new(Limit::Call(Duration::from_secs(5)))
+            .layer(after(Duration::from_secs(60), Ok("late".to_owned())));
+        let err = limited.oneshot(api()).await.expect_err("too late");
+        assert_eq!(
+            err.to_string(),
+            "call deadline of 5s exceeded calling http://127.0.0.1:5001/api"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_within_the_limit_passes_unchanged() {
+        let refused = CallError::Status {
+            status: StatusCode::NOT_FOUND,
+            url: api(),
+        };
+        let limited = LimitLayer::new(Limit::Attempt(Duration::from_secs(1)))
+            .layer(after(Duration::from_millis(999), Err(refused.clone())));
+        assert_eq!(limited.oneshot(api()).await, Err(refused));
+        let limited = LimitLayer::new(Limit::Call(Duration::from_secs(1)))
+            .layer(after(Duration::ZERO, Ok("fine".to_owned())));
+        assert_eq!(limited.oneshot(api()).await.as_deref(), Ok("fine"));
     }
 }

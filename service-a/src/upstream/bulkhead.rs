@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tower::{BoxError, Layer, Service, ServiceExt};
+use tower::{Layer, Service, ServiceExt};
 
 use super::counters::ClientCounters;
 use super::settings::BulkheadSettings;
@@ -124,12 +124,12 @@ impl<S, Request> Service<Request> for Bulkhead<S>
 where
     S: Service<Request> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: Into<BoxError> + Send,
+    S::Error: From<BulkheadFull> + Send,
     Request: Send + 'static,
 {
     type Response = S::Response;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // The place is taken in `call`, where the wait for it can be bounded.
@@ -142,12 +142,11 @@ where
         Box::pin(async move {
             let Some(_place) = layer.place().await else {
                 layer.counters.bulkhead_rejected();
-                return Err(Box::new(BulkheadFull::new(
-                    layer.settings.max_concurrent,
-                    layer.settings.wait,
-                )) as BoxError);
+                return Err(
+                    BulkheadFull::new(layer.settings.max_concurrent, layer.settings.wait).into(),
+                );
             };
-            inner.oneshot(request).await.map_err(Into::into)
+            inner.oneshot(request).await
         })
     }
 }
@@ -156,7 +155,7 @@ where
 mod tests {
     use super::*;
     use tokio::sync::watch;
-    use tower::service_fn;
+    use tower::{BoxError, service_fn};
 
     /// A service whose calls last until `true` is sent on the gate.
     fn held(

@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use breaker::{Outcome, Rejected};
 use reqwest::{StatusCode, Url};
-use tower::BoxError;
-use tower::timeout::error::Elapsed;
 
 use service_kit::cut::Quoted;
 
@@ -111,52 +109,6 @@ impl CallError {
         }
     }
 
-    /// What an attempt failed with, below the breaker: B's own failure, the bulkhead's refusal,
-    /// or the per-attempt timeout (`after`) running out.
-    pub(crate) fn from_attempt(err: BoxError, url: &Url, after: Duration) -> Self {
-        let err = match err.downcast::<CallError>() {
-            Ok(call_error) => return *call_error,
-            Err(err) => err,
-        };
-        let err = match err.downcast::<BulkheadFull>() {
-            Ok(full) => return CallError::BulkheadFull(*full),
-            Err(err) => err,
-        };
-        if err.is::<Elapsed>() {
-            return CallError::Timeout {
-                after,
-                url: url.clone(),
-            };
-        }
-        CallError::Other {
-            url: url.clone(),
-            reason: err.to_string(),
-        }
-    }
-
-    /// What the whole stack failed with: an attempt's failure, the breaker's rejection, or the
-    /// call deadline (`after`) running out.
-    pub(crate) fn from_stack(err: BoxError, url: &Url, after: Option<Duration>) -> Self {
-        let err = match err.downcast::<CallError>() {
-            Ok(call_error) => return *call_error,
-            Err(err) => err,
-        };
-        let err = match err.downcast::<Rejected>() {
-            Ok(rejected) => return CallError::Rejected(*rejected),
-            Err(err) => err,
-        };
-        match after {
-            Some(after) if err.is::<Elapsed>() => CallError::Deadline {
-                after,
-                url: url.clone(),
-            },
-            _ => CallError::Other {
-                url: url.clone(),
-                reason: err.to_string(),
-            },
-        }
-    }
-
     /// The breaker's verdict on an attempt that failed this way (see the table above).
     pub fn outcome(&self) -> Outcome {
         match self {
@@ -206,15 +158,17 @@ fn status_is_ignored(status: StatusCode) -> bool {
 }
 
 /// The breaker's classifier: a good answer is a success, a failure is judged by
-/// [`CallError::outcome`], and anything that is not a `CallError` (nothing below the breaker
-/// makes one) is a failure.
-pub fn classify(result: &Result<String, BoxError>) -> Outcome {
+/// [`CallError::outcome`].
+pub fn classify(result: &Result<String, CallError>) -> Outcome {
     match result {
         Ok(_) => Outcome::success(),
-        Err(err) => match err.downcast_ref::<CallError>() {
-            Some(call_error) => call_error.outcome(),
-            None => Outcome::failure(err),
-        },
+        Err(err) => err.outcome(),
+    }
+}
+
+impl From<BulkheadFull> for CallError {
+    fn from(full: BulkheadFull) -> Self {
+        CallError::BulkheadFull(full)
     }
 }
 
@@ -439,45 +393,9 @@ mod tests {
     }
 
     #[test]
-    fn errors_from_the_layers_become_call_errors_naming_the_url() {
-        let after = Duration::from_millis(250);
-        let timeout = CallError::from_attempt(Box::new(Elapsed::new()), &api(), after);
-        assert_eq!(timeout, CallError::Timeout { after, url: api() });
-        let full = CallError::from_attempt(
-            Box::new(BulkheadFull::new(2, Duration::ZERO)),
-            &api(),
-            after,
-        );
-        assert!(full.is_bulkhead_full());
-        let own = CallError::from_attempt(Box::new(status(503)), &api(), after);
-        assert_eq!(own, status(503));
-
-        let deadline = CallError::from_stack(
-            Box::new(Elapsed::new()),
-            &api(),
-            Some(Duration::from_secs(5)),
-        );
-        assert_eq!(
-            deadline.to_string(),
-            "call deadline of 5s exceeded calling http://127.0.0.1:5001/api"
-        );
-        let passed_up = CallError::from_stack(Box::new(status(404)), &api(), None);
-        assert_eq!(passed_up, status(404));
-        // Only the deadline's own timer is a deadline, whatever else fails with one set.
-        let other = CallError::from_stack("the stack broke".into(), &api(), Some(after));
-        assert_eq!(
-            other,
-            CallError::Other {
-                url: api(),
-                reason: "the stack broke".to_owned()
-            }
-        );
-    }
-
-    #[test]
-    fn the_classifier_reads_call_errors_inside_boxed_errors() {
+    fn the_classifier_judges_a_call_error_by_its_outcome() {
         assert!(classify(&Ok("Service B: Success".to_owned())).is_success());
-        assert!(classify(&Err(Box::new(status(404)))).is_ignored());
-        assert!(classify(&Err(Box::new(status(429)))).is_failure());
+        assert!(classify(&Err(status(404))).is_ignored());
+        assert!(classify(&Err(status(429))).is_failure());
     }
 }

@@ -6,12 +6,12 @@
 //! | `stack` | the tower layers in their order, each with why it sits there |
 //! | `error` | [`CallError`], its texts, the breaker's verdict and which failures are retried |
 //! | `http` | the innermost service: reqwest, no redirects, the body capped |
-//! | `attempt` | one attempt's failure named with its URL, below the breaker |
+//! | `attempt` | the attempt timeout and the call deadline, each ending in a `CallError` naming the URL |
+//! | `guard` | the breaker around each attempt, and each attempt's duration by its verdict, for `/metrics` |
 //! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
 //! | `retry_after` | B's `Retry-After` on a 503 or 429, read as a wait |
 //! | `bulkhead` | calls in flight to B bounded, the excess refused |
 //! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
-//! | `timing` | each attempt's duration by the breaker's verdict, for `/metrics` |
 //! | `settings` | every layer's settings, resolved from the flags |
 
 mod attempt;
@@ -19,19 +19,19 @@ mod backoff;
 mod bulkhead;
 mod counters;
 mod error;
+mod guard;
 mod http;
 mod retry;
 mod retry_after;
 mod settings;
 mod stack;
-mod timing;
 
 use std::sync::Arc;
 
 use breaker::CircuitBreaker;
 use reqwest::Url;
+use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
-use tower::{BoxError, ServiceExt};
 
 pub use backoff::{FullJitter, Jitter};
 pub use bulkhead::BulkheadFull;
@@ -50,7 +50,7 @@ use http::HttpCall;
 /// share everything: the connection pool, the breaker, the bulkhead, the budget, the counters.
 #[derive(Debug, Clone)]
 pub struct ServiceB {
-    stack: BoxCloneSyncService<Url, String, BoxError>,
+    stack: BoxCloneSyncService<Url, String, CallError>,
     api: Url,
     settings: Arc<ClientSettings>,
     bulkhead: Option<BulkheadLayer>,
@@ -148,11 +148,7 @@ impl ServiceB {
     ///
     /// A [`CallError`]: B's failure, a refusal by the breaker or the bulkhead, or the deadline.
     pub async fn call(&self, url: Url) -> Result<String, CallError> {
-        self.stack
-            .clone()
-            .oneshot(url.clone())
-            .await
-            .map_err(|err| CallError::from_stack(err, &url, self.settings.call_deadline))
+        self.stack.clone().oneshot(url).await
     }
 }
 
@@ -172,10 +168,10 @@ fn api_url(base: &Url) -> Result<Url, SetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use crate::Settings;
 
     fn service(base: &str) -> ServiceB {
-        let settings = Config::default().client_settings().expect("defaults");
+        let settings = Settings::default().client().clone();
         ServiceB::new(
             &Url::parse(base).expect("test URL"),
             settings,
@@ -219,7 +215,7 @@ mod tests {
     #[test]
     fn a_url_that_cannot_take_a_path_is_refused() {
         let base = Url::parse("mailto:b@example.com").expect("test URL");
-        let settings = Config::default().client_settings().expect("defaults");
+        let settings = Settings::default().client().clone();
         assert!(matches!(
             ServiceB::new(&base, settings, None, Jitter::random()),
             Err(SetupError::NotABase(_))

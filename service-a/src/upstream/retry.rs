@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use reqwest::Url;
 use tokio::time::{Instant, Sleep};
-use tower::BoxError;
 use tower::retry::Policy;
 use tower::retry::budget::{Budget, TpsBudget};
 
@@ -94,10 +93,10 @@ impl RetryPolicy {
     }
 }
 
-impl Policy<Url, String, BoxError> for RetryPolicy {
+impl Policy<Url, String, CallError> for RetryPolicy {
     type Future = Sleep;
 
-    fn retry(&mut self, _url: &mut Url, result: &mut Result<String, BoxError>) -> Option<Sleep> {
+    fn retry(&mut self, _url: &mut Url, result: &mut Result<String, CallError>) -> Option<Sleep> {
         if !std::mem::replace(&mut self.deposited, true)
             && let Some(budget) = &self.budget
         {
@@ -106,12 +105,10 @@ impl Policy<Url, String, BoxError> for RetryPolicy {
         let Err(err) = result else {
             return None;
         };
-        let call_error = err.downcast_ref::<CallError>();
-        let retryable = call_error.is_some_and(CallError::is_retryable);
-        if !retryable || self.retries_left == 0 {
+        if !err.is_retryable() || self.retries_left == 0 {
             return None;
         }
-        let asked = call_error.and_then(CallError::retry_after);
+        let asked = err.retry_after();
         if asked.is_some_and(|wait| self.passes_deadline(wait)) {
             self.counters.retry_skipped_for_retry_after();
             return None;
@@ -143,6 +140,7 @@ impl Policy<Url, String, BoxError> for RetryPolicy {
 mod tests {
     use super::*;
     use crate::flag_value::Percent;
+    use crate::upstream::BulkheadFull;
     use reqwest::StatusCode;
 
     fn api() -> Url {
@@ -158,11 +156,11 @@ mod tests {
         }
     }
 
-    fn failed(status: u16) -> Result<String, BoxError> {
-        Err(Box::new(CallError::Status {
+    fn failed(status: u16) -> Result<String, CallError> {
+        Err(CallError::Status {
             status: StatusCode::from_u16(status).expect("status"),
             url: api(),
-        }))
+        })
     }
 
     /// Runs the policy over a call whose every attempt fails with `status`: the retries made.
@@ -201,13 +199,8 @@ mod tests {
                 .retry(&mut api(), &mut Ok("fine".to_owned()))
                 .is_none()
         );
-        let rejected: BoxError = "not a CallError, as the breaker's Rejected".into();
-        assert!(
-            policy
-                .clone()
-                .retry(&mut api(), &mut Err(rejected))
-                .is_none()
-        );
+        let full = CallError::BulkheadFull(BulkheadFull::new(32, Duration::ZERO));
+        assert!(policy.clone().retry(&mut api(), &mut Err(full)).is_none());
         assert_eq!(counters.snapshot().retries, 0);
     }
 
@@ -233,12 +226,12 @@ mod tests {
         assert_eq!(counters.snapshot().retries_refused_by_budget, 0);
     }
 
-    fn throttled(status: u16, seconds: u64) -> Result<String, BoxError> {
-        Err(Box::new(CallError::Throttled {
+    fn throttled(status: u16, seconds: u64) -> Result<String, CallError> {
+        Err(CallError::Throttled {
             status: StatusCode::from_u16(status).expect("status"),
             url: api(),
             retry_after: Duration::from_secs(seconds),
-        }))
+        })
     }
 
     /// A policy for one call under `deadline`, as tower's `Retry` sets it up: `clone_request`

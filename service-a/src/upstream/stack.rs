@@ -5,34 +5,31 @@
 //! a call to B
 //!  └▶ deadline              the whole call, retries and backoffs included
 //!      └▶ retry             only transient failures; full-jitter backoff; a budget
-//!          └▶ timing        each attempt's duration, by the breaker's verdict (metrics)
-//!              breaker      counts every attempt; refuses while Open
-//!              └▶ name failures      one CallError naming the URL, for the breaker
-//!                  └▶ bulkhead       a bounded number of calls in flight to B
-//!                      └▶ attempt timeout    one attempt, body included
-//!                          └▶ HTTP ─▶ B      no redirects; the body capped
+//!          └▶ breaker       counts every attempt; refuses while Open; times each attempt
+//!              └▶ bulkhead           a bounded number of calls in flight to B
+//!                  └▶ attempt timeout        one attempt, body included
+//!                      └▶ HTTP ─▶ B          no redirects; the body capped
 //! ```
 //!
 //! A layer that is off (`none`, or one attempt) is left out; the order of the others holds.
+//! Every layer passes on the same error, a [`CallError`], from the HTTP call up.
 
 use std::sync::Arc;
 
 use breaker::CircuitBreaker;
-use breaker::middleware::CircuitBreakerLayer;
 use reqwest::Url;
 use tower::retry::RetryLayer;
-use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
-use tower::{BoxError, Service, ServiceBuilder};
+use tower::{Service, ServiceBuilder};
 
-use super::attempt::{EachAttemptLayer, NameFailures};
+use super::attempt::{Limit, LimitLayer};
 use super::backoff::Jitter;
 use super::bulkhead::BulkheadLayer;
 use super::counters::ClientCounters;
-use super::error::{CallError, classify};
+use super::error::CallError;
+use super::guard::GuardLayer;
 use super::retry::RetryPolicy;
 use super::settings::ClientSettings;
-use super::timing::TimeAttempts;
 use crate::metrics::call_durations::CallDurations;
 
 /// What the stack is built from besides the settings.
@@ -55,7 +52,7 @@ pub(crate) fn build<S>(
     http: S,
     settings: &ClientSettings,
     parts: Parts,
-) -> BoxCloneSyncService<Url, String, BoxError>
+) -> BoxCloneSyncService<Url, String, CallError>
 where
     S: Service<Url, Response = String, Error = CallError> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
@@ -66,41 +63,35 @@ where
                 .with_call_deadline(settings.call_deadline),
         )
     });
-    let breaker = parts.breaker.map(|cb| {
-        CircuitBreakerLayer::new(cb)
-            .with_classifier(classify as fn(&Result<String, BoxError>) -> breaker::Outcome)
-    });
     let stack = ServiceBuilder::new()
         // Outermost: the caller's whole wait, retries and backoffs included, is bounded. Inside
         // it, a retry would extend the call without limit.
-        .option_layer(settings.call_deadline.map(TimeoutLayer::new))
+        .option_layer(
+            settings
+                .call_deadline
+                .map(|after| LimitLayer::new(Limit::Call(after))),
+        )
         // Outside the breaker, so every attempt asks the breaker first: once the circuit opens,
         // the next retry is rejected at once instead of hitting a failing B (no retry storm),
         // and the policy never retries a rejection. Inside the deadline, so retries stop
         // with it.
         .option_layer(retry)
-        // Right outside the breaker, so it times each attempt the breaker sees, rejections
-        // included, and labels it with the breaker's verdict.
+        // Counts every attempt's outcome, and refuses calls while Open without touching the
+        // layers below; times each attempt it sees, rejections included. Above the bulkhead,
+        // so a full bulkhead is seen, and ignored: it says nothing about B's health.
         .option_layer(
             parts
-                .durations
-                .map(|durations| EachAttemptLayer::new(TimeAttempts { durations })),
+                .breaker
+                .map(|breaker| GuardLayer::new(breaker, parts.durations)),
         )
-        // Counts every attempt's outcome, and refuses calls while Open without touching the
-        // layers below. Above the bulkhead, so a full bulkhead is seen, and ignored: it says
-        // nothing about B's health.
-        .option_layer(breaker)
-        // Below the breaker, so the failure it records names the URL, as the client's does.
-        .layer(EachAttemptLayer::new(NameFailures {
-            timeout: settings.request_timeout,
-        }))
         // Limits calls in flight to B, not calls waiting on the breaker or a backoff: a
         // rejection or a sleeping retry takes no place. Outside the attempt timeout, so a
         // wait for a place does not eat into the attempt's time.
         .option_layer(parts.bulkhead)
         // Innermost: bounds one attempt, connection and body included, so a hung B frees its
-        // place in the bulkhead, is recorded by the breaker as a failure, and can be retried.
-        .layer(TimeoutLayer::new(settings.request_timeout))
+        // place in the bulkhead, is recorded by the breaker as a failure naming the URL, and
+        // can be retried.
+        .layer(LimitLayer::new(Limit::Attempt(settings.request_timeout)))
         .service(http);
     BoxCloneSyncService::new(stack)
 }

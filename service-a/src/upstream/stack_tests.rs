@@ -104,19 +104,14 @@ fn status(code: u16) -> CallError {
 }
 
 struct Built {
-    stack: BoxCloneSyncService<Url, String, BoxError>,
+    stack: BoxCloneSyncService<Url, String, CallError>,
     breaker: Option<CircuitBreaker>,
     counters: Arc<ClientCounters>,
-    settings: ClientSettings,
 }
 
 impl Built {
     async fn call(&self) -> Result<String, CallError> {
-        self.stack
-            .clone()
-            .oneshot(api())
-            .await
-            .map_err(|err| CallError::from_stack(err, &api(), self.settings.call_deadline))
+        self.stack.clone().oneshot(api()).await
     }
 
     fn breaker(&self) -> &CircuitBreaker {
@@ -146,7 +141,6 @@ fn build_with(fake: &FakeB, settings: ClientSettings, jitter: Jitter) -> Built {
         stack: build(fake.service(), &settings, parts),
         breaker,
         counters,
-        settings,
     }
 }
 

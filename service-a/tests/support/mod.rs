@@ -15,7 +15,7 @@ use breaker::{Clock, ManualClock, MonotonicClock};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use service_a::upstream::Jitter;
-use service_a::{AppState, Config};
+use service_a::{AppState, Config, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -185,13 +185,20 @@ pub fn config_for(service_b_url: &str) -> Config {
     config_with(service_b_url, &[])
 }
 
-/// A configuration of A calling `service_b_url`, with `flags`.
+/// A configuration of A calling `service_b_url`, with `flags`. Tests may change it before
+/// [`checked`] checks it, as the command line is.
 pub fn config_with(service_b_url: &str, flags: &[&str]) -> Config {
     let args = ["service-a", "--service-b-url", service_b_url]
         .into_iter()
         .chain(flags.iter().copied());
-    Config::try_parse_checked_from(args)
-        .unwrap_or_else(|err| panic!("invalid test configuration {flags:?}: {err}"))
+    let settings = Config::try_parse_checked_from(args)
+        .unwrap_or_else(|err| panic!("invalid test configuration {flags:?}: {err}"));
+    settings.config().clone()
+}
+
+/// `config` checked as the command line is.
+pub fn checked(config: Config) -> Settings {
+    Settings::check(config).unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
 }
 
 /// Real service A, its breaker on a [`ManualClock`].
@@ -215,25 +222,25 @@ impl ServiceA {
         let clock = ManualClock::with_wall_origin(
             SystemTime::UNIX_EPOCH + Duration::from_micros(WALL_ORIGIN_MICROS),
         );
-        Self::serve(&config, clock.clone(), clock).await
+        Self::serve(&checked(config), clock.clone(), clock).await
     }
 
     /// A with `config` whose breaker reads the real monotonic clock, for slow calls (the
     /// `clock` field is then unused).
     pub async fn with_real_clock(config: Config) -> Self {
-        Self::serve(&config, MonotonicClock::new(), ManualClock::new()).await
+        Self::serve(&checked(config), MonotonicClock::new(), ManualClock::new()).await
     }
 
-    async fn serve(config: &Config, breaker_clock: impl Clock, clock: ManualClock) -> Self {
+    async fn serve(settings: &Settings, breaker_clock: impl Clock, clock: ManualClock) -> Self {
         // No jitter: a retry follows at once, so tests wait on nothing random.
-        let state =
-            AppState::with_parts(config, breaker_clock, Jitter::fixed(0.0)).expect("state builds");
+        let state = AppState::with_parts(settings, breaker_clock, Jitter::fixed(0.0))
+            .expect("state builds");
         let (listener, address) = bind().await;
         let (stop, shutdown) = shutdown_signal();
         let task = tokio::spawn(service_a::run(
             listener,
             state.clone(),
-            config.server,
+            settings.config().server,
             shutdown,
         ));
         Self {
