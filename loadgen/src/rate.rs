@@ -293,6 +293,65 @@ mod tests {
         );
     }
 
+    /// Over real HTTP on loopback, against a server that answers every request `200 ok`.
+    #[tokio::test]
+    async fn run_http_sends_the_schedule_to_a_loopback_server_and_reads_each_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let address = listener.local_addr().expect("address");
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    // GETs without a body: one request per header block; a read buffer of a
+                    // few KiB bounds what a connection may hold.
+                    let mut buffer = vec![0; 4096];
+                    let mut filled = 0;
+                    loop {
+                        let Ok(read) = stream.read(&mut buffer[filled..]).await else {
+                            return;
+                        };
+                        if read == 0 {
+                            return;
+                        }
+                        filled += read;
+                        while let Some(end) =
+                            buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n")
+                        {
+                            buffer.copy_within(end + 4..filled, 0);
+                            filled -= end + 4;
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                        if filled == buffer.len() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let url = Url::parse(&format!("http://{address}/api")).expect("URL");
+        let schedule = Schedule::new(50, Some(20), None).expect("valid");
+        let outcomes = run_http(&url, schedule, 10, Duration::from_secs(5))
+            .await
+            .expect("client");
+        server.abort();
+        assert_eq!(outcomes.sent.len(), 20);
+        assert!(outcomes.dropped.is_empty());
+        assert!(
+            outcomes.sent.iter().all(|sent| sent.status == Some(200)),
+            "{:?}",
+            outcomes.sent
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_slot_freed_by_an_answer_is_used_by_the_next_request_due() {
         let (at_once, most) = counters();
