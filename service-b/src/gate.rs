@@ -62,11 +62,11 @@ impl CapacityGate {
                 Overloaded
             })?;
         counters.queued.fetch_add(1, Ordering::Relaxed);
+        counters.waiting.fetch_add(1, Ordering::Relaxed);
         let place = Waiting {
             gate: &self.waiting,
             counters,
         };
-        counters.waiting.fetch_add(1, Ordering::Relaxed);
         // The semaphore is never closed, so acquiring can only wait, not fail.
         let permit = self
             .slots
@@ -327,7 +327,10 @@ mod tests {
             Arc::ptr_eq(&first, &gates.gate(slower)),
             "service time is per call"
         );
-        assert!(!Arc::ptr_eq(&first, &gates.gate(two)));
+        let second = gates.gate(two);
+        assert!(!Arc::ptr_eq(&first, &second));
+        let longer_queue = Capacity::new(2, SERVICE_TIME, 65).expect("valid");
+        assert!(!Arc::ptr_eq(&second, &gates.gate(longer_queue)));
     }
 
     #[test]
