@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn a_schedule_is_bounded_by_requests_or_duration_whichever_is_first() {
         let hundred = Schedule::new(100, None, Some(Duration::from_secs(1))).expect("valid");
-        assert_eq!(hundred.count(), 100);
+        assert_eq!((hundred.rate(), hundred.count()), (100, 100));
         assert_eq!(hundred.due(0), Duration::ZERO);
         assert_eq!(hundred.due(99), ms(990));
         assert_eq!(

@@ -77,7 +77,9 @@ fn series(sent: &[Sent], dropped: &[Duration]) -> Vec<Second> {
     let Some(last) = last else {
         return Vec::new();
     };
-    let seconds = usize::try_from(last.as_secs()).unwrap_or(usize::MAX - 1) + 1;
+    // A schedule holds at most a million requests, at least one a second: as many seconds at
+    // most, so the casts to an index are lossless.
+    let seconds = last.as_secs() as usize + 1;
     let mut buckets: Vec<(Second, Vec<Duration>)> = (0..seconds)
         .map(|second| {
             let second = Second {
