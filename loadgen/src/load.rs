@@ -64,7 +64,7 @@ async fn worker(client: &Client, url: &Url, next: &AtomicU32, requests: u32) -> 
 /// Reads the body so the connection can be reused and the time is the whole answer's; chunk by
 /// chunk and kept by none, so any body size costs one chunk of memory (the client's timeout
 /// bounds its time). `None` when the body broke off.
-async fn drain(mut response: reqwest::Response) -> Option<u16> {
+pub(crate) async fn drain(mut response: reqwest::Response) -> Option<u16> {
     let status = response.status().as_u16();
     loop {
         match response.chunk().await {

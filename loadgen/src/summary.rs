@@ -6,9 +6,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::load::Outcome;
+use crate::series::RateReport;
 
 /// `{"requests":100,"seconds":2.01,"statuses":{"200":90,"503":10},"latency_ms":{...},
-/// "by_status":{"503":{"p50":0.4,...}}}`; the key `error` counts requests with no answer.
+/// "by_status":{"503":{"p50":0.4,...}}}`; the key `error` counts requests with no answer. With
+/// `--rate`, [`RateReport`]'s fields follow: the rate, requests dropped, and a series by second.
 #[derive(Debug, Serialize)]
 pub(crate) struct Summary {
     requests: usize,
@@ -16,6 +18,8 @@ pub(crate) struct Summary {
     statuses: BTreeMap<String, usize>,
     latency_ms: Latency,
     by_status: BTreeMap<String, Latency>,
+    #[serde(flatten)]
+    rate: Option<RateReport>,
 }
 
 /// Latency percentiles, in milliseconds (nearest rank).
@@ -47,6 +51,15 @@ impl Summary {
                 .into_iter()
                 .map(|(key, times)| (key, Latency::of(times)))
                 .collect(),
+            rate: None,
+        }
+    }
+
+    /// This summary with an open-loop run's report after it.
+    pub(crate) fn with_rate(self, report: RateReport) -> Self {
+        Self {
+            rate: Some(report),
+            ..self
         }
     }
 }
@@ -58,9 +71,7 @@ impl Latency {
             if times.is_empty() {
                 return 0.0;
             }
-            // Nearest rank: the smallest time at or above `percent` % of the others.
-            let rank = (percent * times.len()).div_ceil(100).max(1);
-            round(times[rank - 1].as_secs_f64() * 1000.0, 10.0)
+            nearest_rank_ms(&times, percent)
         };
         Self {
             p50: at(50),
@@ -71,7 +82,15 @@ impl Latency {
     }
 }
 
-fn round(value: f64, per_unit: f64) -> f64 {
+/// The smallest of `sorted` (not empty) at or above `percent` % of the others, in milliseconds
+/// to a tenth.
+pub(crate) fn nearest_rank_ms(sorted: &[Duration], percent: usize) -> f64 {
+    let rank = (percent * sorted.len()).div_ceil(100).max(1);
+    round(sorted[rank - 1].as_secs_f64() * 1000.0, 10.0)
+}
+
+/// `value` rounded to the nearest `1 / per_unit`.
+pub(crate) fn round(value: f64, per_unit: f64) -> f64 {
     (value * per_unit).round() / per_unit
 }
 

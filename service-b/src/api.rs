@@ -17,6 +17,9 @@ pub const SUCCESS_BODY: &str = "Service B: Success";
 pub const FAILURE_BODY: &str = "Service B: Internal Error";
 /// The body of a `flaky` call's transient failure, sent with status 503.
 pub const UNAVAILABLE_BODY: &str = "Service B: Unavailable";
+/// The body of a `capacity` call refused because every slot and the queue were full, sent
+/// with status 503.
+pub const OVERLOADED_BODY: &str = "Service B: Overloaded";
 
 /// The query of `/api`. Other parameters are ignored, as in the article.
 #[derive(Debug, Deserialize)]
@@ -33,6 +36,8 @@ pub(crate) enum Answer {
     InternalError,
     /// 503 [`UNAVAILABLE_BODY`].
     Unavailable,
+    /// 503 [`OVERLOADED_BODY`].
+    Overloaded,
 }
 
 impl Answer {
@@ -41,6 +46,7 @@ impl Answer {
             Answer::Success => (StatusCode::OK, SUCCESS_BODY),
             Answer::InternalError => (StatusCode::INTERNAL_SERVER_ERROR, FAILURE_BODY),
             Answer::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_BODY),
+            Answer::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, OVERLOADED_BODY),
         }
     }
 }
@@ -57,7 +63,8 @@ pub(crate) struct Plan {
 /// combination is tested without a runtime.
 ///
 /// `slow` adds its delay in front of the normal behaviour, so `fail=true` in `slow` waits the
-/// mode's delay plus `fail_delay`.
+/// mode's delay plus `fail_delay`; `capacity` adds its service time the same way (the call
+/// holds its slot for the whole wait; admission is the gate's, in [`api`]).
 pub(crate) fn plan(
     setting: ModeSetting,
     fail_requested: bool,
@@ -91,6 +98,13 @@ pub(crate) fn plan(
             answer: Answer::Unavailable,
         },
         Mode::Flaky => normal,
+        Mode::Capacity => Plan {
+            wait: setting
+                .limits()
+                .map_or(Duration::ZERO, |limits| limits.service_time())
+                .saturating_add(normal.wait),
+            ..normal
+        },
     }
 }
 
@@ -102,6 +116,19 @@ pub(crate) async fn api(
     let fail_requested = query.fail.as_deref() == Some("true");
     // The mode is read once, on arrival: a change during the wait does not alter this call.
     let setting = state.mode().current(Instant::now());
+    // In `capacity`, the call waits for a slot first and holds it until answered; a full
+    // queue refuses it at once.
+    let _slot = match setting.limits() {
+        Some(limits) => match state
+            .capacity_gate(limits)
+            .enter(state.stats().capacity())
+            .await
+        {
+            Ok(slot) => Some(slot),
+            Err(_) => return Answer::Overloaded.response(),
+        },
+        None => None,
+    };
     let plan = plan(setting, fail_requested, state.fail_delay(), || {
         state.random_fraction()
     });
@@ -177,6 +204,26 @@ mod tests {
         );
         assert_eq!(
             plan_of(slow, true),
+            Plan {
+                wait: MODE_DELAY + FAIL_DELAY,
+                answer: Answer::InternalError
+            }
+        );
+    }
+
+    #[test]
+    fn capacity_adds_its_service_time_in_front_of_the_normal_behaviour() {
+        let limits = crate::capacity::Capacity::new(8, MODE_DELAY, 64).expect("valid");
+        let capacity = ModeSetting::capacity(limits, None).expect("valid");
+        assert_eq!(
+            plan_of(capacity, false),
+            Plan {
+                wait: MODE_DELAY,
+                answer: Answer::Success
+            }
+        );
+        assert_eq!(
+            plan_of(capacity, true),
             Plan {
                 wait: MODE_DELAY + FAIL_DELAY,
                 answer: Answer::InternalError

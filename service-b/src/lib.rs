@@ -2,8 +2,9 @@
 //!
 //! `GET /api?fail=true` waits `--fail-delay` (2 s), then answers 500 `Service B: Internal Error`;
 //! any other call answers 200 `Service B: Success`. For recovery walkthroughs and experiments,
-//! `POST /mode` makes every call fail or slow down for a while, or fail at random with 503
-//! (`flaky`), without the client changing its URL, and `GET /stats` counts the calls that
+//! `POST /mode` makes every call fail or slow down for a while, fail at random with 503
+//! (`flaky`), or go through a server of limited capacity that queues and then refuses with 503
+//! (`capacity`), without the client changing its URL, and `GET /stats` counts the calls that
 //! reached this service and how many it served at once.
 //!
 //! # Module map
@@ -12,15 +13,17 @@
 //! --lib --acyclic -p service-b` checks it).
 //!
 //! 1. [`config`]: the command line (`--listen`, `--fail-delay`, the shared connection limits),
-//!    parsed once by clap; [`mode`]: outage modes and their expiry, a pure core that takes `now`
-//!    as an argument; [`stats`]: atomic counters of `/api` calls, failures and calls in flight.
-//! 2. [`mode_request`]: the JSON body of `POST /mode` and its validation into a
+//!    parsed once by clap; [`capacity`]: the `capacity` mode's limits, checked.
+//! 2. [`mode`]: outage modes and their expiry, a pure core that takes `now` as an argument;
+//!    [`gate`]: the `capacity` mode at run time, slots and a bounded queue, and its counters.
+//! 3. [`stats`]: atomic counters of `/api` calls, failures and calls in flight;
+//!    [`mode_request`]: the JSON body of `POST /mode` and its validation into a
 //!    [`ModeSetting`]; [`switch`]: the mode shared by all requests, behind a lock.
-//! 3. [`state`]: [`AppState`], what every handler shares.
-//! 4. [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
+//! 4. [`state`]: [`AppState`], what every handler shares.
+//! 5. [`error`]: [`AppError`], `POST /mode`'s refusals as 4xx JSON bodies (the refusals both
 //!    services share, and the JSON body itself, are in `service_kit`); `api` (private): the
 //!    `/api` handler and the pure decision behind it.
-//! 5. [`routes`]: [`app`], the router, and the middleware that counts `/api` calls;
+//! 6. [`routes`]: [`app`], the router, and the middleware that counts `/api` calls;
 //!    [`server`]: [`run`], serving a listener until shutdown, with `service_kit`'s limits.
 //!
 //! # Example
@@ -40,8 +43,10 @@
 #![warn(missing_docs)]
 
 mod api;
+pub mod capacity;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod mode;
 pub mod mode_request;
 pub mod routes;
@@ -50,7 +55,7 @@ pub mod state;
 pub mod stats;
 pub mod switch;
 
-pub use api::{FAILURE_BODY, SUCCESS_BODY, UNAVAILABLE_BODY};
+pub use api::{FAILURE_BODY, OVERLOADED_BODY, SUCCESS_BODY, UNAVAILABLE_BODY};
 pub use config::Config;
 pub use error::AppError;
 pub use mode::{Mode, ModeSetting, ModeSnapshot};

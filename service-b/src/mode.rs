@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::capacity::{Capacity, CapacityError};
+
 /// The longest `for` or `delay` a mode accepts.
 ///
 /// A simulated outage longer than a day is a typo, and the cap keeps `now + for` far from
@@ -31,11 +33,22 @@ pub enum Mode {
     /// failure rate, and otherwise as in [`Mode::Healthy`]: a transient fault, what retries
     /// are for.
     Flaky,
+    /// At most the mode's `concurrency` calls are served at once, each holding its slot for
+    /// the `service_time` before answering as in [`Mode::Healthy`]; up to `queue` more wait
+    /// in arrival order; the rest are answered 503 `Service B: Overloaded` at once
+    /// ([`capacity`](crate::capacity)).
+    Capacity,
 }
 
 impl Mode {
     /// Every mode, in the order error messages list them.
-    pub const ALL: [Mode; 4] = [Mode::Healthy, Mode::Fail, Mode::Slow, Mode::Flaky];
+    pub const ALL: [Mode; 5] = [
+        Mode::Healthy,
+        Mode::Fail,
+        Mode::Slow,
+        Mode::Flaky,
+        Mode::Capacity,
+    ];
 
     /// The lowercase name used in JSON and logs.
     pub fn as_str(self) -> &'static str {
@@ -44,6 +57,7 @@ impl Mode {
             Mode::Fail => "fail",
             Mode::Slow => "slow",
             Mode::Flaky => "flaky",
+            Mode::Capacity => "capacity",
         }
     }
 }
@@ -70,7 +84,7 @@ impl FromStr for Mode {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModeError {
     /// `mode` is not one of the known names.
-    #[error("`mode` must be one of healthy, fail, slow, flaky (got {0:?})")]
+    #[error("`mode` must be one of healthy, fail, slow, flaky, capacity (got {0:?})")]
     UnknownMode(String),
     /// A duration field could not be parsed.
     #[error("`{field}` must be a duration like 30s or 250ms (got {value:?}: {reason})")]
@@ -110,6 +124,9 @@ pub enum ModeError {
     /// A `failure_rate` that is not a probability.
     #[error("`failure_rate` must be a number from 0 to 1 (got {0})")]
     BadFailureRate(String),
+    /// A `capacity` setting with a missing or out-of-range number.
+    #[error(transparent)]
+    Capacity(#[from] CapacityError),
 }
 
 /// A validated mode: what `/api` should do and for how long.
@@ -123,6 +140,8 @@ pub struct ModeSetting {
     lasts: Option<Duration>,
     /// In [0, 1]; zero except in `flaky`.
     failure_rate: f64,
+    /// Only in `capacity`.
+    capacity: Option<Capacity>,
 }
 
 impl ModeSetting {
@@ -133,6 +152,7 @@ impl ModeSetting {
             delay: Duration::ZERO,
             lasts: None,
             failure_rate: 0.0,
+            capacity: None,
         }
     }
 
@@ -158,6 +178,9 @@ impl ModeSetting {
         if mode == Mode::Flaky {
             return Err(ModeError::MissingFailureRate);
         }
+        if mode == Mode::Capacity {
+            return Err(CapacityError::Missing("concurrency").into());
+        }
         let delay = delay.unwrap_or(default_delay);
         if delay > MAX_DURATION {
             return Err(ModeError::TooLong {
@@ -173,6 +196,7 @@ impl ModeSetting {
             delay,
             lasts: check_lifetime(lasts)?,
             failure_rate: 0.0,
+            capacity: None,
         })
     }
 
@@ -189,6 +213,18 @@ impl ModeSetting {
             delay: Duration::ZERO,
             lasts: check_lifetime(lasts)?,
             failure_rate,
+            capacity: None,
+        })
+    }
+
+    /// A `capacity` setting (checked by [`Capacity::new`]); `lasts` as in [`ModeSetting::new`].
+    pub fn capacity(capacity: Capacity, lasts: Option<Duration>) -> Result<Self, ModeError> {
+        Ok(Self {
+            mode: Mode::Capacity,
+            delay: Duration::ZERO,
+            lasts: check_lifetime(lasts)?,
+            failure_rate: 0.0,
+            capacity: Some(capacity),
         })
     }
 
@@ -210,6 +246,11 @@ impl ModeSetting {
     /// The probability that a call answers 503: zero except in `flaky`.
     pub fn failure_rate(&self) -> f64 {
         self.failure_rate
+    }
+
+    /// The slots, service time and queue: only in `capacity`.
+    pub fn limits(&self) -> Option<Capacity> {
+        self.capacity
     }
 }
 
@@ -286,6 +327,11 @@ impl ModeState {
             delay_ms: matches!(setting.mode, Mode::Fail | Mode::Slow)
                 .then(|| millis(setting.delay)),
             failure_rate: (setting.mode == Mode::Flaky).then_some(setting.failure_rate),
+            concurrency: setting.capacity.map(|capacity| capacity.concurrency()),
+            service_time_ms: setting
+                .capacity
+                .map(|capacity| millis(capacity.service_time())),
+            queue: setting.capacity.map(|capacity| capacity.queue()),
             remaining_ms: self
                 .until
                 .map(|until| millis(until.saturating_duration_since(now))),
@@ -305,6 +351,15 @@ pub struct ModeSnapshot {
     /// In `flaky` only (absent otherwise): the probability that a call answers 503.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_rate: Option<f64>,
+    /// In `capacity` only (absent otherwise): how many calls are served at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// In `capacity` only (absent otherwise): how long each call holds its slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time_ms: Option<u64>,
+    /// In `capacity` only (absent otherwise): how many calls may wait for a slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<u32>,
     /// Time left before the mode reverts to `healthy`; `null` when it does not expire.
     pub remaining_ms: Option<u64>,
 }
@@ -329,6 +384,7 @@ mod tests {
         assert_eq!("slow".parse::<Mode>(), Ok(Mode::Slow));
         assert_eq!("healthy".parse::<Mode>(), Ok(Mode::Healthy));
         assert_eq!("flaky".parse::<Mode>(), Ok(Mode::Flaky));
+        assert_eq!("capacity".parse::<Mode>(), Ok(Mode::Capacity));
         for name in ["FAIL", "fail ", "", "broken"] {
             assert_eq!(
                 name.parse::<Mode>(),
@@ -428,6 +484,30 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&flaky.snapshot(start)).expect("serializable"),
             r#"{"mode":"flaky","delay_ms":null,"failure_rate":0.25,"remaining_ms":null}"#
+        );
+    }
+
+    #[test]
+    fn a_capacity_snapshot_shows_its_limits_and_others_leave_them_out() {
+        let start = Instant::now();
+        let capacity = Capacity::new(8, Duration::from_millis(20), 64).expect("valid");
+        let setting = ModeSetting::capacity(capacity, Some(secs(20))).expect("valid");
+        assert_eq!(setting.limits(), Some(capacity));
+        assert_eq!(setting.delay(), Duration::ZERO);
+        let state = ModeState::start(setting, start);
+        assert_eq!(
+            serde_json::to_string(&state.snapshot(start)).expect("serializable"),
+            r#"{"mode":"capacity","delay_ms":null,"concurrency":8,"service_time_ms":20,"queue":64,"remaining_ms":20000}"#
+        );
+        assert_eq!(state.at(start + secs(20)), ModeSetting::healthy());
+        assert_eq!(ModeSetting::healthy().limits(), None);
+        assert_eq!(
+            ModeSetting::capacity(capacity, Some(Duration::ZERO)),
+            Err(ModeError::ZeroLifetime)
+        );
+        assert_eq!(
+            ModeSetting::new(Mode::Capacity, None, TWO_S, None),
+            Err(CapacityError::Missing("concurrency").into())
         );
     }
 

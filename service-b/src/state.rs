@@ -3,6 +3,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::capacity::Capacity;
+use crate::gate::{CapacityGate, CapacityGates};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::switch::ModeSwitch;
 
@@ -21,6 +23,7 @@ struct Shared {
     fail_delay: Duration,
     mode: ModeSwitch,
     stats: Stats,
+    gates: CapacityGates,
     /// The `flaky` mode's dice. A std `Mutex` is fine: no `.await` happens while it is held,
     /// and a draw is a few arithmetic operations.
     rng: Mutex<fastrand::Rng>,
@@ -45,6 +48,7 @@ impl AppState {
                 fail_delay,
                 mode: ModeSwitch::default(),
                 stats: Stats::default(),
+                gates: CapacityGates::default(),
                 rng: Mutex::new(rng),
             }),
         }
@@ -63,6 +67,11 @@ impl AppState {
     /// The `/api` counters.
     pub fn stats(&self) -> &Stats {
         &self.shared.stats
+    }
+
+    /// The gate of the `capacity` mode with these limits.
+    pub fn capacity_gate(&self, capacity: Capacity) -> Arc<CapacityGate> {
+        self.shared.gates.gate(capacity)
     }
 
     /// Shorthand for `self.stats().snapshot()`.

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::gate::{CapacityCounters, CapacityStats};
+
 /// Running totals since start, and the calls being served now.
 ///
 /// Independent relaxed atomics: a reader may see a call counted whose outcome is not yet, which
@@ -15,6 +17,7 @@ pub struct Stats {
     failed: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
+    capacity: CapacityCounters,
 }
 
 impl Stats {
@@ -25,7 +28,13 @@ impl Stats {
             failed: self.failed.load(Ordering::Relaxed),
             in_flight: self.in_flight.load(Ordering::Relaxed),
             max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
+            capacity: self.capacity.snapshot(),
         }
+    }
+
+    /// The `capacity` mode's counters.
+    pub(crate) fn capacity(&self) -> &CapacityCounters {
+        &self.capacity
     }
 
     /// Counts a call in, until the returned guard is dropped: when the call is answered, or when
@@ -54,7 +63,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The body of `GET /stats`: `{"api_calls":7,"failed":3,"in_flight":1,"max_in_flight":4}`.
+/// The body of `GET /stats`: `{"api_calls":7,"failed":3,"in_flight":1,"max_in_flight":4,
+/// "capacity":{"served":0,"queued":0,"refused":0,"waiting":0}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatsSnapshot {
     /// `/api` requests received, counted on arrival (before any delay), whatever their outcome.
@@ -66,6 +76,10 @@ pub struct StatsSnapshot {
     pub in_flight: u64,
     /// The most `/api` requests served at the same time since start.
     pub max_in_flight: u64,
+    /// What the `capacity` mode did with the calls it saw: served, queued, refused, and
+    /// waiting now.
+    #[serde(default)]
+    pub capacity: CapacityStats,
 }
 
 #[cfg(test)]
@@ -88,7 +102,8 @@ mod tests {
                 api_calls: 3,
                 failed: 0,
                 in_flight: 0,
-                max_in_flight: 2
+                max_in_flight: 2,
+                capacity: CapacityStats::default(),
             }
         );
     }

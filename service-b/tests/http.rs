@@ -138,7 +138,12 @@ async fn answers_the_article_contract_over_http() {
         server.get_json("/stats").await,
         (
             StatusCode::OK,
-            json!({ "api_calls": 3, "failed": 1, "in_flight": 0, "max_in_flight": 1 })
+            json!({
+                "api_calls": 3, "failed": 1,
+                "in_flight": 0,
+                "max_in_flight": 1,
+                "capacity": { "served": 0, "queued": 0, "refused": 0, "waiting": 0 }
+            })
         )
     );
     server.stop().await;
@@ -179,7 +184,12 @@ async fn mode_switches_the_outcome_without_changing_the_url() {
 
     assert_eq!(
         server.get_json("/stats").await.1,
-        json!({ "api_calls": 2, "failed": 1, "in_flight": 0, "max_in_flight": 1 })
+        json!({
+            "api_calls": 2, "failed": 1,
+            "in_flight": 0,
+            "max_in_flight": 1,
+            "capacity": { "served": 0, "queued": 0, "refused": 0, "waiting": 0 }
+        })
     );
     server.stop().await;
 }
