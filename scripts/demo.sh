@@ -123,12 +123,14 @@ expect_b_calls() {
   [[ $API_CALLS == "$1" ]] || die "expected B to have received $1 /api calls, it received $API_CALLS"
 }
 
-# breaker: reads A's /breaker into BREAKER_STATE, BREAKER_FAILURES and BREAKER_REMAINING.
+# breaker: reads A's /breaker into BREAKER_STATE, BREAKER_FAILURES, BREAKER_PROBES and
+# BREAKER_REMAINING.
 breaker() {
   fetch GET "$A/breaker"
   expect_status 200
-  json_read "$BODY" state failure_count remaining_seconds
-  BREAKER_STATE=${JSON_VALUES[0]} BREAKER_FAILURES=${JSON_VALUES[1]} BREAKER_REMAINING=${JSON_VALUES[2]}
+  json_read "$BODY" state failure_count probe_successes remaining_seconds
+  BREAKER_STATE=${JSON_VALUES[0]} BREAKER_FAILURES=${JSON_VALUES[1]}
+  BREAKER_PROBES=${JSON_VALUES[2]} BREAKER_REMAINING=${JSON_VALUES[3]}
 }
 
 expect_breaker() {
@@ -137,6 +139,8 @@ expect_breaker() {
   say "GET /breaker: state=$BREAKER_STATE failure_count=$BREAKER_FAILURES remaining_seconds=$BREAKER_REMAINING"
   [[ $BREAKER_STATE == "$1" ]] || die "expected /breaker state $1, got $BREAKER_STATE"
   [[ $BREAKER_FAILURES == "$2" ]] || die "expected /breaker failure_count $2, got $BREAKER_FAILURES"
+  # success_threshold is 1: the first successful probe closes, so none is ever counted.
+  [[ $BREAKER_PROBES == 0 ]] || die "expected /breaker probe_successes 0, got $BREAKER_PROBES"
 }
 
 # expect_rejected N: A's /breaker counts N rejected calls so far.
