@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -56,10 +55,7 @@ pub fn app(state: AppState) -> Router {
                 // the failure itself is logged by AppError.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        .layer(from_fn_with_state(
-            state.metrics().http().clone(),
-            metrics::http::record,
-        ))
+        .layer(state.metrics().http().layer())
         .with_state(state)
 }
 
