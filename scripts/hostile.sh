@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hostile.sh: the second round of attacks, rerun on loopback against release builds of both
+# hostile.sh: the hostile clients' attacks, on loopback against release builds of both
 # services, each against fresh services (the clients are scripts/hostile-attacks.py):
 #   slow bodies   200 clients each send B's POST /mode a byte every 2 s, with
 #                 --max-connections 200 (no per-client share, so that the body timeout alone

@@ -81,8 +81,8 @@
 //!
 //! # The floors
 //!
-//! Each file imports only from the floors below it, so the crate reads bottom up, or top down
-//! along one call, without a detour (`scripts/check-layers.sh` checks that no import goes
+//! Each file imports only from the files listed before it in this table, so the crate reads
+//! bottom up without a forward reference (`scripts/check-layers.sh` checks that no import goes
 //! round):
 //!
 //! | floor | files | what they hold |
@@ -92,24 +92,24 @@
 //! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
 //! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
-//! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer` |
+//! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs`, `serde_format.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer`; the JSON of a [`Snapshot`] and a [`Config`] (feature `serde`) |
 //!
 //! `fast_path/` changes how fast the breaker decides, never what it decides: a reader
 //! learning the pattern can skip it. `state_machine/tests.rs` has a test for each rule.
 //!
 //! # Following one call
 //!
-//! Every step of `cb.call(f)` calls down a floor, never back up to a file it has left. A
-//! successful call while Closed, the common case, runs code in six files:
+//! A successful call while Closed, the common case, runs code in six files, in this order:
 //!
-//! 1. `breaker.rs`: [`CircuitBreaker::call`] asks for a [`Permit`], runs `f`, classifies the
-//!    result into an [`Outcome`] and settles the permit with it;
-//! 2. `permit.rs`: the [`Permit`], which settles once, or frees its probe slot when dropped;
-//! 3. `vocabulary.rs`: the [`Outcome`];
-//! 4. `shell.rs`: the shell asks the fast path, for leave and then to count the outcome;
-//! 5. `fast_path/mod.rs`: it answers both from what the machine last published (one atomic
-//!    word), without a lock;
-//! 6. `fast_path/threads.rs`: the success is counted in the calling thread's own slot.
+//! 1. `breaker.rs`: [`CircuitBreaker::call`] asks the shell for a [`Permit`];
+//! 2. `shell.rs` asks `fast_path/mod.rs`, which grants it from what the machine last published
+//!    (one atomic word), without a lock, and the shell hands back a [`Permit`] (`permit.rs`);
+//! 3. `breaker.rs` runs `f` and classifies the result into an [`Outcome`] (`vocabulary.rs`);
+//! 4. `permit.rs` settles the permit once with it, through `shell.rs`;
+//! 5. `fast_path/threads.rs` counts the success in the calling thread's own slot.
+//!
+//! Imports never point up a floor; at run time the shell builds the caller's permit through a
+//! closure the handle passes down, so that a rejection is written once, into the caller's slot.
 //!
 //! A call the fast path cannot settle alone (a failure, a probe, the first success after a
 //! failure) goes on from `shell.rs`, under the lock, to the rules: `state_machine.rs` (the

@@ -1,4 +1,4 @@
-//! Service A against the second round of attacks, over real sockets on loopback: an admin body
+//! Service A against hostile clients, over real sockets on loopback: an admin body
 //! declared far over its cap, a request without `Host`, and a `fail` value too long to forward.
 
 mod support;

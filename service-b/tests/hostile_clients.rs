@@ -1,4 +1,4 @@
-//! Service B against the second round of attacks, over real sockets on loopback: a `/mode`
+//! Service B against hostile clients, over real sockets on loopback: a `/mode`
 //! body declared far over its cap, one sent a byte at a time, and a request without `Host`.
 
 use std::net::SocketAddr;

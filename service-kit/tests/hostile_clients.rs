@@ -1,4 +1,4 @@
-//! The attacks a second round of testing found, each against a real server on loopback: a body
+//! Hostile clients, each against a real server on loopback: a body
 //! sent a byte at a time, a request without `Host`, and one client address holding three times
 //! the connection cap while another client asks for `/health`.
 
