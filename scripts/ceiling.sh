@@ -137,14 +137,7 @@ require_nginx() {
   NGINX=$(command -v nginx || true)
   [[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
   if [[ -z $NGINX ]]; then
-    ((EUID == 0)) || die "nginx is not installed; run: apt-get install nginx (as root)"
-    say "\$ apt-get install -y --no-install-recommends nginx"
-    local apt=(apt-get -qq -o DPkg::Lock::Timeout=120)
-    "${apt[@]}" install -y --no-install-recommends nginx >"$WORK/apt.log" 2>&1 || {
-      say "installing failed; updating the package lists first"
-      "${apt[@]}" update >>"$WORK/apt.log" 2>&1 &&
-        "${apt[@]}" install -y --no-install-recommends nginx >>"$WORK/apt.log" 2>&1
-    } || die "apt-get could not install nginx (see $WORK/apt.log)"
+    apt_install nginx
     NGINX=/usr/sbin/nginx
   fi
   say "$("$NGINX" -v 2>&1)"

@@ -67,6 +67,20 @@ die() {
   exit 1
 }
 
+# apt_install PACKAGE...: installs Debian packages as root, waiting for another apt-get's lock
+# rather than failing, and updating the package lists once if the first try fails; its output
+# goes to $WORK/apt.log.
+apt_install() {
+  ((EUID == 0)) || die "$* not installed; run: apt-get install $* (as root)"
+  say "\$ apt-get install -y --no-install-recommends $*"
+  local apt=(apt-get -qq -o DPkg::Lock::Timeout=120)
+  "${apt[@]}" install -y --no-install-recommends "$@" >"$WORK/apt.log" 2>&1 || {
+    say "installing failed; updating the package lists first"
+    "${apt[@]}" update >>"$WORK/apt.log" 2>&1 &&
+      "${apt[@]}" install -y --no-install-recommends "$@" >>"$WORK/apt.log" 2>&1
+  } || die "apt-get could not install $* (see $WORK/apt.log)"
+}
+
 require_tools() {
   local tool
   for tool in "$@"; do

@@ -47,15 +47,7 @@ WANTED_TRANSITIONS+=' open>half_open half_open>closed'
 install_prometheus() {
   heading "prometheus"
   if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
-    ((EUID == 0)) || die "prometheus is not installed; run: apt-get install prometheus (as root)"
-    say "\$ apt-get install -y --no-install-recommends prometheus"
-    # Another apt-get may hold the lock for a while: wait for it rather than fail.
-    local apt=(apt-get -qq -o DPkg::Lock::Timeout=120)
-    "${apt[@]}" install -y --no-install-recommends prometheus >"$WORK/apt.log" 2>&1 || {
-      say "installing failed; updating the package lists first"
-      "${apt[@]}" update >>"$WORK/apt.log" 2>&1 &&
-        "${apt[@]}" install -y --no-install-recommends prometheus >>"$WORK/apt.log" 2>&1
-    } || die "apt-get could not install prometheus (see $WORK/apt.log)"
+    apt_install prometheus
   fi
   say "$(prometheus --version 2>&1 | head -n 1)"
 }

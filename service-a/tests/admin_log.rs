@@ -6,49 +6,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
+use support::captured::Captured;
 use support::{ServiceA, ServiceB, config_with};
-use tracing_subscriber::fmt::MakeWriter;
 
 const TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 const WRONG: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
-
-/// Everything logged, as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn admin_requests_are_logged_without_the_token() {
