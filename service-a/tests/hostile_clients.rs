@@ -3,30 +3,11 @@
 
 mod support;
 
-use std::net::SocketAddr;
-
 use reqwest::StatusCode;
-use serde_json::Value;
-use support::{PATIENCE, ServiceA, ServiceB, config_with};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use service_kit::test_support::answer_to;
+use support::{ServiceA, ServiceB, config_with};
 
 const TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
-
-/// Sends `head` (and nothing more) and reads until A closes: the status line and JSON body.
-async fn answer_to(address: SocketAddr, head: &str) -> (String, Value) {
-    let mut client = TcpStream::connect(address).await.expect("connect");
-    client.write_all(head.as_bytes()).await.expect("sent");
-    let mut answer = Vec::new();
-    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
-        .await
-        .expect("answered and closed within the patience")
-        .expect("read");
-    let answer = String::from_utf8(answer).expect("UTF-8");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a full answer");
-    let status = head.lines().next().unwrap_or_default().to_owned();
-    (status, serde_json::from_str(body).expect("a JSON body"))
-}
 
 #[tokio::test]
 async fn an_admin_body_declared_over_the_cap_is_refused_413_before_any_is_sent() {

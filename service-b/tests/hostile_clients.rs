@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::Value;
 use service_b::{Config, ServerLimits, Stopped};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use service_kit::test_support::{answer_to, trickle_body};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -49,21 +49,6 @@ impl B {
     }
 }
 
-/// Sends `head` (and nothing more) and reads until B closes: the status line and JSON body.
-async fn answer_to(address: SocketAddr, head: &str) -> (String, Value) {
-    let mut client = TcpStream::connect(address).await.expect("connect");
-    client.write_all(head.as_bytes()).await.expect("sent");
-    let mut answer = Vec::new();
-    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
-        .await
-        .expect("answered and closed within the patience")
-        .expect("read");
-    let answer = String::from_utf8(answer).expect("UTF-8");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a full answer");
-    let status = head.lines().next().unwrap_or_default().to_owned();
-    (status, serde_json::from_str(body).expect("a JSON body"))
-}
-
 #[tokio::test]
 async fn a_mode_body_declared_over_the_cap_is_refused_413_before_any_is_sent() {
     let b = B::start(ServerLimits::default()).await;
@@ -92,23 +77,14 @@ async fn a_mode_body_sent_a_byte_at_a_time_is_refused_408_at_the_body_timeout() 
     })
     .await;
     let mut client = TcpStream::connect(b.address).await.expect("connect");
-    client
-        .write_all(
-            b"POST /mode HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n\
-              Content-Length: 1000\r\n\r\n",
-        )
-        .await
-        .expect("head sent");
     // A space every 20 ms: valid JSON whitespace, never a pause the header timeout would see.
-    for _ in 0..1_000 {
-        if client.write_all(b" ").await.is_err() {
-            break;
-        }
-        tokio::select! {
-            _ = client.readable() => break,
-            () = tokio::time::sleep(Duration::from_millis(20)) => {}
-        }
-    }
+    trickle_body(
+        &mut client,
+        "POST /mode HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n",
+        b' ',
+    )
+    .await;
     let mut answer = Vec::new();
     tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
         .await

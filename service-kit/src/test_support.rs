@@ -1,13 +1,18 @@
 //! What the services' own tests check alike (feature `test-support`, for their
 //! dev-dependencies only): a binary run with its stdout read line by line, stopped with SIGTERM,
-//! and the connection flags its `--help` lists.
+//! the connection flags its `--help` lists, and raw requests on a socket (a head alone, a body
+//! that trickles in).
 //!
 //! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Upper bound on anything a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -131,5 +136,37 @@ impl Drop for Running {
         // Both fail harmlessly once the child has exited and been waited for.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Sends `head` (and nothing more) on a new connection and reads until the server closes it:
+/// the status line and the JSON body.
+pub async fn answer_to(address: SocketAddr, head: &str) -> (String, serde_json::Value) {
+    let mut client = TcpStream::connect(address).await.expect("connect");
+    client.write_all(head.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed within the patience")
+        .expect("read");
+    let answer = String::from_utf8(answer).expect("UTF-8");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a full answer");
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+/// Sends `head` (which declares a body of up to 1,000 bytes), then `byte` every 20 ms, well
+/// within any pause the header timeout allows; returns as soon as the server answers, closes,
+/// or stops taking bytes, or after 1,000 bytes.
+pub async fn trickle_body(stream: &mut TcpStream, head: &str, byte: u8) {
+    stream.write_all(head.as_bytes()).await.expect("head sent");
+    for _ in 0..1_000 {
+        if stream.write_all(&[byte]).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = stream.readable() => return,
+            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
     }
 }

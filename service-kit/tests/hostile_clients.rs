@@ -9,8 +9,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use service_kit::server::{MISSING_HOST, ServerLimits};
+use service_kit::test_support;
 use support::{LONG, PATIENCE, Server, read_answer, read_until_closed, send, send_get};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 
@@ -26,24 +26,15 @@ async fn connect_from(client: Ipv4Addr, server: SocketAddr) -> TcpStream {
     socket.connect(server).await.expect("connect")
 }
 
-/// Sends a request declaring a 1,000-byte body, then a byte every 20 ms, well within any pause
-/// the header timeout allows; returns as soon as the server answers, closes, or stops taking
-/// bytes.
+/// Sends a request declaring a 1,000-byte body, then a byte every 20 ms (see
+/// [`test_support::trickle_body`]).
 async fn trickle_body(stream: &mut TcpStream) {
-    send(
+    test_support::trickle_body(
         stream,
         "POST /body HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n",
+        b'x',
     )
     .await;
-    for _ in 0..1_000 {
-        if stream.write_all(b"x").await.is_err() {
-            return;
-        }
-        tokio::select! {
-            _ = stream.readable() => return,
-            () = tokio::time::sleep(Duration::from_millis(20)) => {}
-        }
-    }
 }
 
 #[tokio::test]
