@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use service_b::{Config, ServerLimits, Stopped};
-use service_kit::test_support::{answer_to, trickle_body};
-use tokio::io::AsyncReadExt;
+use service_kit::test_support::{answer_to, read_to_close, trickle_body};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -85,12 +84,7 @@ async fn a_mode_body_sent_a_byte_at_a_time_is_refused_408_at_the_body_timeout() 
         b' ',
     )
     .await;
-    let mut answer = Vec::new();
-    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
-        .await
-        .expect("answered and closed within the patience")
-        .expect("read");
-    let answer = String::from_utf8(answer).expect("UTF-8");
+    let answer = read_to_close(&mut client).await;
     assert!(
         answer.starts_with("HTTP/1.1 408 Request Timeout"),
         "{answer}"

@@ -144,15 +144,20 @@ impl Drop for Running {
 pub async fn answer_to(address: SocketAddr, head: &str) -> (String, serde_json::Value) {
     let mut client = TcpStream::connect(address).await.expect("connect");
     client.write_all(head.as_bytes()).await.expect("sent");
-    let mut answer = Vec::new();
-    tokio::time::timeout(PATIENCE, client.read_to_end(&mut answer))
-        .await
-        .expect("answered and closed within the patience")
-        .expect("read");
-    let answer = String::from_utf8(answer).expect("UTF-8");
+    let answer = read_to_close(&mut client).await;
     let (head, body) = answer.split_once("\r\n\r\n").expect("a full answer");
     let status = head.lines().next().unwrap_or_default().to_owned();
     (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+/// Everything the server sends on `stream` until it closes it, as text, within [`PATIENCE`].
+pub async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed within the patience")
+        .expect("read");
+    String::from_utf8(answer).expect("UTF-8")
 }
 
 /// Sends `head` (which declares a body of up to 1,000 bytes), then `byte` every 20 ms, well
