@@ -9,6 +9,7 @@ use crate::error::{ConfigError, Error, Rejected};
 use crate::metrics::{Event, Listener, Listeners, Snapshot};
 use crate::permit::{OwnedPermit, Permit};
 use crate::shell::Shared;
+use crate::throttle::AdaptiveThrottle;
 use crate::vocabulary::{Name, Outcome, State, default_classifier, intern};
 use std::fmt;
 use std::future::Future;
@@ -129,9 +130,10 @@ impl CircuitBreaker {
         self.shared.command(|machine, _| machine.disable());
     }
 
-    /// Back to Closed with every count, window, backoff and the last failure forgotten.
+    /// Back to Closed with every count, window, backoff and the last failure forgotten, the
+    /// throttle's window too.
     pub fn reset(&self) {
-        self.shared.command(|machine, _| machine.reset());
+        self.shared.reset();
     }
 }
 
@@ -292,6 +294,18 @@ impl Builder {
     /// Calls the sliding window must hold before a rate may trip the circuit. Default 10.
     pub fn minimum_calls(mut self, calls: u32) -> Self {
         self.config.minimum_calls = calls;
+        self
+    }
+
+    /// Adds client-side adaptive throttling: while Closed, each call is rejected with a
+    /// probability that makes the breaker send the backend about K times what it accepts
+    /// ([`AdaptiveThrottle`] has the formula, the settings and an example). A rejected call is
+    /// a [`Rejected`] whose [`reason`](Rejected::reason) is
+    /// [`Reason::Throttled`](crate::Reason::Throttled). It combines with every trip policy,
+    /// which still opens the circuit, and may stand alone (with
+    /// [`without_failure_threshold`](Self::without_failure_threshold)). Off by default.
+    pub fn adaptive_throttle(mut self, throttle: AdaptiveThrottle) -> Self {
+        self.config.adaptive_throttle = Some(throttle);
         self
     }
 

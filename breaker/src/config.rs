@@ -1,6 +1,7 @@
 //! The settings of a breaker, their defaults, and their validation.
 
 use crate::error::ConfigError;
+use crate::throttle::AdaptiveThrottle;
 use std::time::Duration;
 
 /// Which recent calls the failure-rate and slow-call-rate policies look at.
@@ -65,6 +66,7 @@ impl SlidingWindow {
 /// | `slow_call_rate_threshold` | none | slow-call percentage over the window that opens it |
 /// | `sliding_window` | last 100 calls | the window both rates are computed over |
 /// | `minimum_calls` | 10 | calls the window must hold before a rate may trip |
+/// | `adaptive_throttle` | none | while Closed, reject calls at random so the backend is sent about K times what it accepts ([`AdaptiveThrottle`]) |
 ///
 /// The defaults of the first two are those of the Python `circuitbreaker` library.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +83,7 @@ pub struct Config {
     pub(crate) slow_call_rate_threshold: Option<f64>,
     pub(crate) sliding_window: SlidingWindow,
     pub(crate) minimum_calls: u32,
+    pub(crate) adaptive_throttle: Option<AdaptiveThrottle>,
 }
 
 impl Default for Config {
@@ -98,6 +101,7 @@ impl Default for Config {
             slow_call_rate_threshold: None,
             sliding_window: SlidingWindow::count(100),
             minimum_calls: 10,
+            adaptive_throttle: None,
         }
     }
 }
@@ -163,6 +167,11 @@ impl Config {
         self.minimum_calls
     }
 
+    /// The adaptive throttle, if one rejects calls while Closed.
+    pub fn adaptive_throttle(&self) -> Option<AdaptiveThrottle> {
+        self.adaptive_throttle
+    }
+
     /// Checks every setting once, so the state machine never meets a value it cannot handle.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if let Some(threshold) = self.failure_threshold {
@@ -170,12 +179,18 @@ impl Config {
         }
         let rates =
             self.failure_rate_threshold.is_some() || self.slow_call_rate_threshold.is_some();
-        if self.failure_threshold.is_none() && self.failures_within.is_none() && !rates {
+        // A throttle alone protects the backend too: a breaker that only throttles is valid.
+        let protects = rates || self.adaptive_throttle.is_some();
+        if self.failure_threshold.is_none() && self.failures_within.is_none() && !protects {
             return Err(ConfigError::new(
                 "failure_threshold",
                 "no trip policy left: keep the consecutive-failure threshold or set \
-                 failures_within, failure_rate_threshold or slow_call_rate_threshold",
+                 failures_within, failure_rate_threshold, slow_call_rate_threshold or \
+                 adaptive_throttle",
             ));
+        }
+        if let Some(throttle) = self.adaptive_throttle {
+            throttle.validate()?;
         }
         if let Some((failures, within)) = self.failures_within {
             if !(1..=MAX_FAILURES_WITHIN).contains(&failures) {

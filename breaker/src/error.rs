@@ -117,6 +117,13 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 /// Circuit "payments" OPEN until 2025-05-15 08:40:21.758729+00:00 (slow-call rate 80.0% >= 50%, 30 sec remaining)
 /// Circuit "payments" OPEN until 2025-05-15 08:40:21.758729+00:00 (5 failures within 30s, 30 sec remaining) (last_failure: HTTP 503)
 /// ```
+///
+/// A call the [adaptive throttle](crate::AdaptiveThrottle) rejected while Closed gives the
+/// probability and the window's counts it was drawn from:
+///
+/// ```text
+/// Circuit "payments" CLOSED: throttled, rejection probability 0.62 (40 requests, 12 accepted within 10s)
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
     pub(crate) name: Name,
@@ -172,17 +179,19 @@ impl Rejected {
     }
 
     /// Why the circuit opened, when it was Open or ForcedOpen for a while
-    /// ([`Reason::ForcedOpenFor`]); `None` for HalfOpen and ForcedOpen.
+    /// ([`Reason::ForcedOpenFor`]); `None` for HalfOpen and ForcedOpen; [`Reason::Throttled`]
+    /// when the adaptive throttle rejected the call while Closed.
     pub fn reason(&self) -> Option<Reason> {
         self.opened_by
     }
 
-    /// Consecutive failures, counted as the Python library does (a failed probe adds one).
+    /// Consecutive failures, counted as the Python library does (a failed probe adds one); 0
+    /// for a throttled call, whose reason carries the throttle's counts instead.
     pub fn failure_count(&self) -> u32 {
         self.failures
     }
 
-    /// The last failure's text, if any call has failed.
+    /// The last failure's text, if any call has failed; `None` for a throttled call.
     pub fn last_failure(&self) -> Option<&str> {
         self.last_failure.as_ref().map(Text::as_str)
     }
@@ -224,6 +233,10 @@ impl fmt::Display for Rejected {
                 self.failures,
                 self.last_failure_text(),
             ),
+            (State::Closed, _) if matches!(self.opened_by, Some(Reason::Throttled { .. })) => {
+                let reason = self.opened_by.expect("matched");
+                write!(f, "Circuit \"{name}\" CLOSED: throttled, {reason}")
+            }
             (State::ForcedOpen, _) => write!(
                 f,
                 "Circuit \"{name}\" FORCED_OPEN: every call is rejected until the breaker is reset"
@@ -249,8 +262,8 @@ impl Rejected {
     }
 }
 
-// The rates a `Reason` carries are percentages of counted calls, never NaN, so equality is an
-// equivalence.
+// The rates and probabilities a `Reason` carries are computed from counted calls, never NaN, so
+// equality is an equivalence.
 impl Eq for Rejected {}
 
 impl std::error::Error for Rejected {}
@@ -319,6 +332,28 @@ mod tests {
         assert_eq!(
             forced.to_string(),
             "Circuit \"call_service_b\" FORCED_OPEN: every call is rejected until the breaker is reset"
+        );
+    }
+
+    #[test]
+    fn a_throttled_rejection_says_the_probability_and_the_windows_counts() {
+        let throttled = Rejected {
+            state: State::Closed,
+            deadline: None,
+            failures: 0,
+            opened_by: Some(Reason::Throttled {
+                probability: 0.625,
+                requests: 40,
+                accepts: 12,
+                window: Duration::from_secs(10),
+            }),
+            last_failure: None,
+            ..open(Duration::ZERO)
+        };
+        assert_eq!(
+            throttled.to_string(),
+            "Circuit \"call_service_b\" CLOSED: throttled, rejection probability 0.62 \
+             (40 requests, 12 accepted within 10s)"
         );
     }
 }

@@ -39,6 +39,12 @@
 //! Every policy costs O(1) per call and constant memory. Outcomes are three-way ([`Outcome`]):
 //! success, failure, or ignored (a client error says nothing about the backend).
 //!
+//! Beside them, or instead of them, an [`AdaptiveThrottle`] (`throttle.rs`, Google SRE's
+//! client-side throttling) rejects calls at random while Closed, so that a backend that serves
+//! only a share of the load is sent about K times that share rather than all or nothing; its
+//! docs have the formula and an example. The shell asks it before admitting a Closed call;
+//! the state machine knows nothing of it.
+//!
 //! # Example: the article's breaker
 //!
 //! Three failures open the circuit for ten seconds. A [`ManualClock`] stands in for time.
@@ -89,7 +95,7 @@
 //! |---|---|---|
 //! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
 //! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
-//! | 3. settings, errors, events | `error.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
+//! | 3. settings, errors, events | `error.rs`, `throttle.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`AdaptiveThrottle`] and its window; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
 //! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
 //! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs`, `serde_format.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer`; the JSON of a [`Snapshot`] and a [`Config`] (feature `serde`) |
@@ -125,7 +131,9 @@
 //! # Speed
 //!
 //! While Closed, a successful call is two atomic loads and a counter in the calling thread's own
-//! slot: no lock, no locked instruction, no allocation. While Open, a rejection adds one read of
+//! slot: no lock, no locked instruction, no allocation. (A breaker with an [`AdaptiveThrottle`]
+//! also takes the throttle's lock, once to admit and once to settle; one without pays nothing
+//! for it.) While Open, a rejection adds one read of
 //! the coarse monotonic clock. `breaker/BENCHMARKS.md` compares it with `failsafe`, `recloser`
 //! and `tower-resilience` on the same machine, in the same run.
 
@@ -139,6 +147,8 @@ mod vocabulary;
 mod clock;
 // 3. Errors, settings, and what a breaker tells the world.
 mod error;
+// (the adaptive throttle's settings and window, which the settings hold)
+mod throttle;
 // (settings name their faults with `ConfigError`)
 mod config;
 // (counts, snapshot, events)
@@ -169,4 +179,5 @@ pub use error::{ConfigError, Error, Rejected};
 pub use metrics::{CallCounts, Event, EventKind, Snapshot};
 pub use permit::{OwnedPermit, Permit};
 pub use registry::Registry;
+pub use throttle::AdaptiveThrottle;
 pub use vocabulary::{Outcome, Reason, State, Transition, default_classifier};

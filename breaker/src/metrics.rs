@@ -43,6 +43,9 @@ pub struct Snapshot {
     pub failure_rate: Option<f64>,
     /// Slow-call percentage over the sliding window, likewise.
     pub slow_call_rate: Option<f64>,
+    /// The probability, 0 to 1, that the adaptive throttle rejects a call asked for now (it
+    /// acts while Closed only); `None` without a throttle.
+    pub rejection_probability: Option<f64>,
     /// State changes since the breaker was built.
     pub transitions: u64,
     /// Probes running now (HalfOpen only).

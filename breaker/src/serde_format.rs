@@ -7,14 +7,15 @@
 //! {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 //!  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":9.5,
 //!  "calls":{"successful":0,"failed":3,"slow":0,"ignored":0,"rejected":1},
-//!  "failure_rate":100.0,"window":null,"transitions":1,"last_failure":"HTTP 500"}
+//!  "failure_rate":100.0,"window":null,"rejection_probability":null,"transitions":1,
+//!  "last_failure":"HTTP 500"}
 //! ```
 //!
 //! - `failure_count` is [`Snapshot::consecutive_failures`]; `probe_successes` counts this
 //!   HalfOpen episode's successful probes, towards `success_threshold`; `failure_rate` is the
 //!   percentage of the calls that counted (successful + failed) since start that failed, `null`
 //!   before the first; `window` is the sliding window's calls and rates, `null` without a rate
-//!   policy.
+//!   policy; `rejection_probability` is the adaptive throttle's, 0 to 1, `null` without one.
 //! - `open_until` is UTC in the Python library's format; `remaining_seconds` is in whole
 //!   milliseconds, so readers see `1.92`, not float noise.
 //! - The configuration is not in it: a snapshot is sent often and the configuration never
@@ -23,11 +24,13 @@
 //! ```json
 //! {"failure_threshold":3,"recovery_timeout_ms":10000,"half_open_max_calls":1,
 //!  "success_threshold":1,"failure_rate_threshold":null,"slow_call_threshold_ms":null,
-//!  "slow_call_rate_threshold":null,"sliding_window_ms":null,"minimum_calls":null}
+//!  "slow_call_rate_threshold":null,"sliding_window_ms":null,"minimum_calls":null,
+//!  "adaptive_throttle":null}
 //! ```
 //!
 //! `sliding_window_ms` and `minimum_calls` are `null` where no rate policy reads them; a count
-//! window has no length in time and shows `0`.
+//! window has no length in time and shows `0`. `adaptive_throttle` is
+//! `{"k":1.5,"window_ms":10000,"minimum_requests":20,"max_rejection":0.9}` with a throttle.
 
 use std::time::{Duration, SystemTime};
 
@@ -47,6 +50,7 @@ struct SnapshotFormat<'a> {
     calls: CallCounts,
     failure_rate: Option<f64>,
     window: Option<WindowFormat>,
+    rejection_probability: Option<f64>,
     transitions: u64,
     last_failure: Option<&'a str>,
 }
@@ -69,6 +73,15 @@ struct ConfigFormat {
     slow_call_rate_threshold: Option<f64>,
     sliding_window_ms: Option<u64>,
     minimum_calls: Option<u32>,
+    adaptive_throttle: Option<ThrottleFormat>,
+}
+
+#[derive(Serialize)]
+struct ThrottleFormat {
+    k: f64,
+    window_ms: u64,
+    minimum_requests: u32,
+    max_rejection: f64,
 }
 
 impl Serialize for Snapshot {
@@ -87,6 +100,7 @@ impl Serialize for Snapshot {
                 failure_rate: self.failure_rate,
                 slow_call_rate: self.slow_call_rate,
             }),
+            rejection_probability: self.rejection_probability,
             transitions: self.transitions,
             last_failure: self.last_failure.as_deref(),
         }
@@ -112,6 +126,12 @@ impl Serialize for Config {
             slow_call_rate_threshold: self.slow_call_rate_threshold,
             sliding_window_ms: rates_on.then_some(window),
             minimum_calls: rates_on.then_some(self.minimum_calls),
+            adaptive_throttle: self.adaptive_throttle.map(|throttle| ThrottleFormat {
+                k: throttle.k,
+                window_ms: millis(throttle.window),
+                minimum_requests: throttle.minimum_requests,
+                max_rejection: throttle.max_rejection,
+            }),
         }
         .serialize(serializer)
     }
@@ -169,6 +189,7 @@ mod tests {
                 "calls": {"successful": 1, "failed": 1, "slow": 0, "ignored": 0, "rejected": 1},
                 "failure_rate": 50.0,
                 "window": null,
+                "rejection_probability": null,
                 "transitions": 1,
                 "last_failure": "HTTP 500"
             })
@@ -224,8 +245,40 @@ mod tests {
                 "slow_call_threshold_ms": 1000,
                 "slow_call_rate_threshold": 50.0,
                 "sliding_window_ms": 30000,
-                "minimum_calls": 20
+                "minimum_calls": 20,
+                "adaptive_throttle": null
             })
+        );
+    }
+
+    #[test]
+    fn a_throttled_breaker_shows_its_rejection_probability_and_settings() {
+        let cb = CircuitBreaker::builder("b")
+            .without_failure_threshold()
+            .adaptive_throttle(
+                crate::AdaptiveThrottle::new()
+                    .k(1.5)
+                    .minimum_requests(0)
+                    .max_rejection(0.5),
+            )
+            .clock(ManualClock::new())
+            .build()
+            .expect("valid");
+        assert_eq!(
+            serde_json::to_value(cb.snapshot()).expect("serializes")["rejection_probability"],
+            json!(0.0)
+        );
+        // Counted as a request whether the throttle admits it or not.
+        if let Ok(permit) = cb.try_acquire() {
+            permit.failure("HTTP 503");
+        }
+        assert_eq!(
+            serde_json::to_value(cb.snapshot()).expect("serializes")["rejection_probability"],
+            json!(0.5)
+        );
+        assert_eq!(
+            serde_json::to_value(cb.config()).expect("serializes")["adaptive_throttle"],
+            json!({"k": 1.5, "window_ms": 10000, "minimum_requests": 0, "max_rejection": 0.5})
         );
     }
 

@@ -13,8 +13,9 @@ use crate::fast_path::sync::{Mutex, MutexGuard};
 use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
 use crate::metrics::{EventKind, Listeners, Snapshot};
 use crate::state_machine::{Admission, Machine};
+use crate::throttle::Throttle;
 use crate::trip_policy::Tally;
-use crate::vocabulary::{Name, Outcome, State, Transition};
+use crate::vocabulary::{Name, Outcome, Reason, State, Transition};
 use std::num::NonZeroU64;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     locked: Mutex<Locked>,
     fast: FastPath,
     slow_call_duration: Option<u64>,
+    /// The adaptive throttle, asked before each call while Closed when there is one.
+    throttle: Option<Throttle>,
     clock: ClockSource,
     /// The wall-clock time at the clock's origin, in nanoseconds since the Unix epoch.
     wall_origin: u64,
@@ -56,6 +59,7 @@ impl Shared {
                 machine: Machine::new(config.clone()),
             }),
             slow_call_duration: config.slow_call_duration.map(nanos),
+            throttle: config.adaptive_throttle.map(Throttle::new),
             wall_origin: clock
                 .wall_origin()
                 .duration_since(UNIX_EPOCH)
@@ -126,6 +130,11 @@ impl Shared {
         word: Word,
         permit: impl FnOnce(Stamp) -> P,
     ) -> Result<P, Rejected> {
+        if let Some(throttle) = &self.throttle
+            && word.state() == State::Closed
+        {
+            return self.acquire_throttled(throttle, word, permit);
+        }
         if let Some(until) = self.fast.reject_until(word) {
             if until == u64::MAX {
                 return self.reject_fast(word, None, permit);
@@ -136,6 +145,35 @@ impl Shared {
             }
         }
         self.acquire_locked(permit)
+    }
+
+    /// Closed with a throttle: the throttle counts the request and admits it, or rejects it
+    /// with its probability and counts. The machine is not asked: Closed admits every call.
+    fn acquire_throttled<P>(
+        &self,
+        throttle: &Throttle,
+        word: Word,
+        permit: impl FnOnce(Stamp) -> P,
+    ) -> Result<P, Rejected> {
+        if let Err(reason) = throttle.admit(self.now()) {
+            self.rejected(State::Closed);
+            return Err(self.throttled(reason));
+        }
+        Ok(permit(self.stamp(word)))
+    }
+
+    /// The rejection of a throttled call: the throttle's reason, no failure count or text (it
+    /// was decided without the machine's lock).
+    fn throttled(&self, reason: Reason) -> Rejected {
+        Rejected {
+            name: self.name,
+            state: State::Closed,
+            deadline: None,
+            failures: 0,
+            probes_in_flight: 0,
+            opened_by: Some(reason),
+            last_failure: None,
+        }
     }
 
     /// A rejection while Open or ForcedOpen from what this thread knows of the trip, without
@@ -229,6 +267,11 @@ impl Shared {
         let slow = matches!((elapsed, self.slow_call_duration), (Some(e), Some(t)) if e >= t);
         // The time is read only when something needs it: the time window or the machine.
         let window_time = stamp.word.has(Word::TIME_WINDOW).then(|| self.now());
+        if let Some(throttle) = &self.throttle
+            && stamp.word.state() == State::Closed
+        {
+            throttle.record(&outcome, self.now());
+        }
         let quiet = self.fast.settle_quietly(stamp, &outcome, slow, window_time);
         self.notify_outcome(&outcome, elapsed.map(Duration::from_nanos), slow);
         if !quiet {
@@ -321,6 +364,14 @@ impl Shared {
         (state, commanded)
     }
 
+    /// Back to Closed with everything forgotten, the throttle's window included.
+    pub(crate) fn reset(&self) {
+        self.command(|machine, _| machine.reset());
+        if let Some(throttle) = &self.throttle {
+            throttle.reset();
+        }
+    }
+
     pub(crate) fn config(&self) -> Config {
         self.lock().machine.config().clone()
     }
@@ -342,6 +393,7 @@ impl Shared {
             window_calls: window.map(|tally| tally.calls),
             failure_rate: window.and_then(|tally| tally.failure_rate()),
             slow_call_rate: window.and_then(|tally| tally.slow_rate()),
+            rejection_probability: self.throttle.as_ref().map(|t| t.probability(now)),
             transitions: machine.transitions(),
             probes_in_flight: machine.probes_in_flight(),
             probe_successes: machine.probe_successes(),

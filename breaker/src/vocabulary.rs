@@ -78,6 +78,19 @@ pub enum Reason {
     Disabled,
     /// [`CircuitBreaker::reset`](crate::CircuitBreaker::reset) was called.
     Reset,
+    /// Not a change of state: the adaptive throttle rejected a call while Closed
+    /// ([`AdaptiveThrottle`](crate::AdaptiveThrottle)), with this probability, the window's
+    /// counts before the call being what it was computed from.
+    Throttled {
+        /// The rejection probability, 0 to 1.
+        probability: f64,
+        /// Calls asked for within the window, the throttled ones included.
+        requests: u64,
+        /// Calls within the window that succeeded.
+        accepts: u64,
+        /// How far back the window counts.
+        window: Duration,
+    },
 }
 
 /// One change of state.
@@ -224,6 +237,16 @@ impl fmt::Display for Reason {
             Reason::ForcedOpenFor(lasting) => write!(f, "forced open for {lasting:?}"),
             Reason::Disabled => f.write_str("disabled"),
             Reason::Reset => f.write_str("reset"),
+            Reason::Throttled {
+                probability,
+                requests,
+                accepts,
+                window,
+            } => write!(
+                f,
+                "rejection probability {probability:.2} ({requests} requests, {accepts} \
+                 accepted within {window:?})"
+            ),
         }
     }
 }

@@ -6,10 +6,14 @@ use std::time::Duration;
 use breaker::ConfigError;
 use clap::Args;
 
-use crate::flag_value::{OrNone, Percent, count_in, given_or, or_none, percent};
+use crate::flag_value::{
+    Decimal, OrNone, Percent, count_in, given_or, or_none, percent, positive_decimal,
+    probability_below_one,
+};
 use crate::profile::Profile;
 use crate::upstream::{
     BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
+    THROTTLE_MAX_REJECTION, THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
 };
 use service_kit::duration::{parse as duration, parse_positive as positive_duration};
 
@@ -92,6 +96,25 @@ pub struct ClientFlags {
     #[arg(long, value_parser = count_in(1, MAX_HALF_OPEN_CALLS))]
     pub half_open_max_calls: Option<u32>,
 
+    /// Client-side adaptive throttling while the circuit is closed, with this K, or none: a
+    /// call is rejected at random so that A sends B about K times what B accepts (default:
+    /// none).
+    #[arg(long, value_parser = or_none(positive_decimal))]
+    pub adaptive_throttle: Option<OrNone<Decimal>>,
+
+    /// How far back the throttle counts requests and accepts (default: 10s).
+    #[arg(long, value_parser = positive_duration)]
+    pub throttle_window: Option<Duration>,
+
+    /// The throttle's highest rejection probability, from 0 up to, not including, 1
+    /// (default: 0.9).
+    #[arg(long, value_parser = probability_below_one)]
+    pub throttle_max_rejection: Option<Decimal>,
+
+    /// Requests the throttle's window must hold before it rejects any (default: 20).
+    #[arg(long, value_parser = count_in(0_u32, 1_000_000))]
+    pub throttle_minimum_requests: Option<u32>,
+
     /// Calls to B in flight at most (the bulkhead), or none (article: none, production: 32).
     #[arg(long, value_parser = or_none(count_in(1, MAX_CONCURRENT)))]
     pub max_concurrent: Option<OrNone<usize>>,
@@ -107,6 +130,29 @@ pub struct ClientFlags {
     /// Call service B with no circuit breaker (the article's "cost of no circuit breaker").
     #[arg(long)]
     pub no_breaker: bool,
+}
+
+impl ClientFlags {
+    /// The throttle's settings: the profile's (`base`) overlaid by the flags given; the
+    /// defaults fill what neither gives.
+    fn throttle(&self, base: Option<ThrottleSettings>) -> Option<ThrottleSettings> {
+        let k = given_or(self.adaptive_throttle, base.map(|t| t.k))?;
+        Some(ThrottleSettings {
+            k,
+            window: self
+                .throttle_window
+                .or(base.map(|t| t.window))
+                .unwrap_or(THROTTLE_WINDOW),
+            max_rejection: self
+                .throttle_max_rejection
+                .or(base.map(|t| t.max_rejection))
+                .unwrap_or(THROTTLE_MAX_REJECTION),
+            minimum_requests: self
+                .throttle_minimum_requests
+                .or(base.map(|t| t.minimum_requests))
+                .unwrap_or(THROTTLE_MINIMUM_REQUESTS),
+        })
+    }
 }
 
 /// A refused combination, to be reported as a usage error (exit code 2).
@@ -154,6 +200,7 @@ impl ClientFlags {
                 minimum_calls: self.minimum_calls.unwrap_or(b.minimum_calls),
                 recovery_timeout: self.recovery_timeout.unwrap_or(b.recovery_timeout),
                 half_open_max_calls: self.half_open_max_calls.unwrap_or(b.half_open_max_calls),
+                throttle: self.throttle(b.throttle),
             });
         let wait = self
             .bulkhead_wait
@@ -234,11 +281,19 @@ fn check(settings: &ClientSettings) -> Result<(), FlagError> {
 }
 
 /// A breaker setting error in the flags' words. Each flag is named as the breaker's field
-/// (`failure_rate_threshold` is `--failure-rate-threshold`) but one: the breaker's
-/// `slow_call_duration` is `--slow-call-threshold`.
+/// (`failure_rate_threshold` is `--failure-rate-threshold`) but the breaker's
+/// `slow_call_duration`, `--slow-call-threshold`, and the throttle's, `--adaptive-throttle`
+/// (its K) and `--throttle-*`.
 fn breaker_flag_error(err: &ConfigError) -> FlagError {
     let flag = match err.field() {
         "slow_call_duration" => "--slow-call-threshold".to_owned(),
+        "adaptive_throttle.k" => "--adaptive-throttle".to_owned(),
+        field if field.starts_with("adaptive_throttle.") => {
+            format!(
+                "--throttle-{}",
+                field["adaptive_throttle.".len()..].replace('_', "-")
+            )
+        }
         field => format!("--{}", field.replace('_', "-")),
     };
     FlagError {
@@ -249,4 +304,105 @@ fn breaker_flag_error(err: &ConfigError) -> FlagError {
 
 fn human(duration: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn parse(args: &[&str]) -> Result<ClientSettings, clap::Error> {
+        Config::try_parse_checked_from(std::iter::once("service-a").chain(args.iter().copied()))
+            .map(|settings| settings.client().clone())
+    }
+
+    fn throttle(args: &[&str]) -> Option<ThrottleSettings> {
+        parse(args)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+            .breaker
+            .and_then(|breaker| breaker.throttle)
+    }
+
+    #[test]
+    fn neither_profile_throttles_unless_asked() {
+        assert_eq!(throttle(&[]), None);
+        assert_eq!(throttle(&["--profile", "production"]), None);
+        assert_eq!(throttle(&["--adaptive-throttle", "none"]), None);
+        assert_eq!(
+            throttle(&["--throttle-window", "30s"]),
+            None,
+            "the throttle's settings alone do not turn it on"
+        );
+    }
+
+    #[test]
+    fn a_throttle_takes_the_documented_defaults_for_what_is_not_given() {
+        let k = Decimal::new(1.5);
+        assert_eq!(
+            throttle(&["--adaptive-throttle", "1.5"]),
+            Some(ThrottleSettings {
+                k: k.expect("finite"),
+                window: Duration::from_secs(10),
+                max_rejection: Decimal::new(0.9).expect("finite"),
+                minimum_requests: 20,
+            })
+        );
+        let given = throttle(&[
+            "--profile",
+            "production",
+            "--adaptive-throttle",
+            "2",
+            "--throttle-window",
+            "30s",
+            "--throttle-max-rejection",
+            "0.8",
+            "--throttle-minimum-requests",
+            "100",
+        ])
+        .expect("on");
+        assert_eq!(given.k.get(), 2.0);
+        assert_eq!(given.window, Duration::from_secs(30));
+        assert_eq!(given.max_rejection.get(), 0.8);
+        assert_eq!(given.minimum_requests, 100);
+    }
+
+    #[test]
+    fn a_throttle_alone_is_a_valid_breaker() {
+        let settings = throttle(&["--failure-threshold", "none", "--adaptive-throttle", "2"]);
+        assert!(settings.is_some());
+        let err = parse(&["--failure-threshold", "none"]).expect_err("no policy at all");
+        assert!(err.to_string().contains("--failure-threshold"), "{err}");
+    }
+
+    #[test]
+    fn bad_throttle_values_are_refused_naming_the_flag() {
+        for (args, flag) in [
+            (&["--adaptive-throttle", "0"][..], "--adaptive-throttle"),
+            (&["--adaptive-throttle=-1"][..], "--adaptive-throttle"),
+            (&["--adaptive-throttle", "inf"][..], "--adaptive-throttle"),
+            (&["--adaptive-throttle", "lots"][..], "--adaptive-throttle"),
+            (
+                &["--throttle-max-rejection", "1"][..],
+                "--throttle-max-rejection",
+            ),
+            (
+                &["--throttle-max-rejection", "90%"][..],
+                "--throttle-max-rejection",
+            ),
+            (&["--throttle-window", "0s"][..], "--throttle-window"),
+            (
+                &["--throttle-minimum-requests=-1"][..],
+                "--throttle-minimum-requests",
+            ),
+            // Accepted by the parser, refused by the breaker: under 40 buckets of 10 ms.
+            (
+                &["--adaptive-throttle", "2", "--throttle-window", "300ms"][..],
+                "--throttle-window",
+            ),
+        ] {
+            let err = parse(args).expect_err("must be refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(flag), "{args:?}: {err}");
+        }
+    }
 }

@@ -267,6 +267,7 @@ mod tests {
                     minimum_calls: 20,
                     recovery_timeout: secs(10),
                     half_open_max_calls: 1,
+                    throttle: None,
                 }),
                 bulkhead: Some(BulkheadSettings {
                     max_concurrent: 32,

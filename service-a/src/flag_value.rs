@@ -106,6 +106,55 @@ pub fn percent(text: &str) -> Result<Percent, String> {
     text.parse()
 }
 
+/// A decimal number from the command line (`1.5`, `0.9`), always finite, so that it compares as
+/// a whole (`Eq`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
+#[serde(transparent)]
+pub struct Decimal(f64);
+
+// Never NaN: every constructor refuses a number that is not finite.
+impl Eq for Decimal {}
+
+impl Decimal {
+    /// `value`, if it is finite.
+    pub const fn new(value: f64) -> Option<Self> {
+        if value.is_finite() {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A parser for clap that accepts a decimal number above 0 (`1.5`).
+pub fn positive_decimal(text: &str) -> Result<Decimal, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(Decimal::new)
+        .filter(|value| value.0 > 0.0)
+        .ok_or_else(|| format!("must be a number above 0, such as 2 or 1.5 (got {text:?})"))
+}
+
+/// A parser for clap that accepts a probability from 0 up to, not including, 1 (`0.9`).
+pub fn probability_below_one(text: &str) -> Result<Decimal, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(Decimal::new)
+        .filter(|value| (0.0..1.0).contains(&value.0))
+        .ok_or_else(|| format!("must be a number from 0 up to, not including, 1 (got {text:?})"))
+}
+
 /// A parser for clap that accepts a whole number from `min` to `max`.
 pub fn count_in<T>(
     min: T,
@@ -150,6 +199,21 @@ mod tests {
         assert!(parse("lots").unwrap_err().ends_with(", or none"));
         assert_eq!(OrNone::Some(3).into_option(), Some(3));
         assert_eq!(OrNone::<u8>::None.into_option(), None);
+    }
+
+    #[test]
+    fn decimals_are_finite_and_bounded_as_their_parser_says() {
+        assert_eq!(positive_decimal("1.5").map(Decimal::get), Ok(1.5));
+        assert_eq!(positive_decimal("2").map(Decimal::get), Ok(2.0));
+        for bad in ["0", "-1", "inf", "NaN", "", "two"] {
+            assert!(positive_decimal(bad).is_err(), "{bad}");
+        }
+        assert_eq!(probability_below_one("0").map(Decimal::get), Ok(0.0));
+        assert_eq!(probability_below_one("0.9").map(Decimal::get), Ok(0.9));
+        for bad in ["1", "1.5", "-0.1", "NaN", "90%"] {
+            assert!(probability_below_one(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Decimal::new(f64::NAN), None);
     }
 
     #[test]

@@ -18,7 +18,9 @@
 //! The same in both: `--request-timeout 3s`, `--recovery-timeout 10s`, `--half-open-max-calls 1`,
 //! `--retry-backoff 50ms`, `--retry-backoff-max 1s`, `--retry-budget 20%`, `--slow-call-rate-threshold 50%`,
 //! `--sliding-window 30s`, `--minimum-calls 20`, `--bulkhead-wait 0ms`,
-//! `--max-response-bytes 1048576`. The rate settings only act where a rate policy is on.
+//! `--max-response-bytes 1048576`, `--adaptive-throttle none` (with `--throttle-window 10s`,
+//! `--throttle-max-rejection 0.9`, `--throttle-minimum-requests 20`). The rate settings only
+//! act where a rate policy is on, the throttle's where a throttle is.
 //!
 //! The per-attempt timeout is 3 s in production too: longer than B's 2 s fail delay, so a failing
 //! B is always seen as its 500 rather than, at random, as a timeout racing it; shorter than the

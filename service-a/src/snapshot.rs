@@ -17,12 +17,12 @@ use crate::upstream::{ServiceB, millis};
 /// {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 ///  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":9.5,
 ///  "calls":{"successful":0,"failed":3,"slow":0,"ignored":0,"rejected":1},
-///  "failure_rate":100.0,"window":null,"transitions":1,
+///  "failure_rate":100.0,"window":null,"rejection_probability":null,"transitions":1,
 ///  "last_failure":"500 Internal Server Error for url: ...",
 ///  "config":{"failure_threshold":3,"recovery_timeout_ms":10000,"request_timeout_ms":3000,
 ///            "half_open_max_calls":1,"success_threshold":1,"failure_rate_threshold":null,
 ///            "slow_call_threshold_ms":null,"slow_call_rate_threshold":null,
-///            "sliding_window_ms":null,"minimum_calls":null},
+///            "sliding_window_ms":null,"minimum_calls":null,"adaptive_throttle":null},
 ///  "profile":"article",
 ///  "layers":{"deadline":null,"retry":{"attempts":1,...},"bulkhead":null,"attempt":{...}}}
 /// ```
@@ -123,7 +123,8 @@ mod tests {
                 "slow_call_threshold_ms": 1000,
                 "slow_call_rate_threshold": 50.0,
                 "sliding_window_ms": 30000,
-                "minimum_calls": 20
+                "minimum_calls": 20,
+                "adaptive_throttle": null
             })
         );
         assert_eq!(

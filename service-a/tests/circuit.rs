@@ -179,6 +179,7 @@ async fn the_breaker_endpoint_shows_the_snapshot() {
             "transitions": 1,
             "last_failure": failure_text(&b, "?fail=true"),
             "window": null,
+            "rejection_probability": null,
             "config": {
                 "failure_threshold": 3,
                 "recovery_timeout_ms": 10000,
@@ -189,7 +190,8 @@ async fn the_breaker_endpoint_shows_the_snapshot() {
                 "slow_call_threshold_ms": null,
                 "slow_call_rate_threshold": null,
                 "sliding_window_ms": null,
-                "minimum_calls": null
+                "minimum_calls": null,
+                "adaptive_throttle": null
             },
             "profile": "article",
             "layers": {

@@ -66,7 +66,7 @@ pub(crate) mod sync {
 /// here is a consequence of the machine's rules, read from it after each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Shortcuts {
-    /// Every call may run: Closed and Disabled.
+    /// Every call may run: Closed without a throttle, and Disabled.
     pub(crate) admit_all: bool,
     /// Every call is rejected until this time: Open until it may half-open, ForcedOpen forever
     /// (`u64::MAX`).
@@ -85,7 +85,12 @@ impl Shortcuts {
     pub(crate) fn of(machine: &Machine, judge: &TimeJudge) -> Self {
         let state = machine.state();
         Shortcuts {
-            admit_all: matches!(state, State::Closed | State::Disabled),
+            // With a throttle, the shell decides each Closed call (`Shared::acquire_throttled`).
+            admit_all: match state {
+                State::Closed => machine.config().adaptive_throttle.is_none(),
+                State::Disabled => true,
+                _ => false,
+            },
             reject_until: match state {
                 State::Open => machine.open_until(),
                 State::ForcedOpen => Some(u64::MAX),
@@ -145,7 +150,10 @@ impl FastPath {
             word: AtomicU64::new(0),
             reject_until: AtomicU64::new(0),
             quiet_until_epoch: AtomicU64::new(0),
-            bare_successes: config.slow_call_duration.is_none() && !listening,
+            // A throttle counts every success, so it is settled in full.
+            bare_successes: config.slow_call_duration.is_none()
+                && !listening
+                && config.adaptive_throttle.is_none(),
             threads: Threads::new(time_window),
         }
     }

@@ -21,4 +21,5 @@ mod registry_and_snapshot;
 mod rejection;
 mod state_machine;
 mod support;
+mod throttle;
 mod trip_policies;

@@ -48,7 +48,7 @@ impl TransitionEvent {
 /// {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 ///  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":1.42,
 ///  "calls":{"successful":1,"failed":3,"slow":0,"ignored":0,"rejected":5},
-///  "failure_rate":75.0,"window":null,"transitions":1,
+///  "failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,
 ///  "last_failure":"500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true"}
 /// ```
 pub type SnapshotEvent = Snapshot;

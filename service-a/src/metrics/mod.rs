@@ -13,6 +13,7 @@
 //! | `circuit_breaker_seconds_until_half_open` | gauge | `name` | the snapshot |
 //! | `circuit_breaker_failure_rate`, `circuit_breaker_slow_call_rate` | gauge, percent | `name` | the snapshot's sliding window |
 //! | `circuit_breaker_window_calls` | gauge | `name` | the snapshot's sliding window |
+//! | `circuit_breaker_rejection_probability` | gauge, 0 to 1 | `name` | the snapshot's adaptive throttle; absent without one |
 //! | `circuit_breaker_transitions_total` | counter | `name`, `from`, `to` | the breaker's `StateChanged` events ([`transitions`]) |
 //! | `circuit_breaker_calls_seconds` | histogram | `name`, `outcome` | a layer of the client stack, just outside the breaker ([`call_durations`]) |
 //! | `retry_attempts_total`, `retry_budget_refused_total` | counter | `name` | the client stack's own counters ([`client`]) |

@@ -112,6 +112,14 @@ impl Collector for BreakerCollector {
                 rate,
             )?;
         }
+        if let Some(probability) = snapshot.rejection_probability {
+            one.gauge(
+                "circuit_breaker_rejection_probability",
+                "Probability, 0 to 1, that the adaptive throttle rejects a call now; absent \
+                 without a throttle",
+                probability,
+            )?;
+        }
         if let Some(held) = snapshot.window_calls {
             one.whole_gauge(
                 "circuit_breaker_window_calls",
@@ -157,7 +165,7 @@ impl OneSeries<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use breaker::{ManualClock, SlidingWindow};
+    use breaker::{AdaptiveThrottle, ManualClock, SlidingWindow};
     use prometheus_client::registry::Registry;
     use std::time::Duration;
 
@@ -218,6 +226,42 @@ mod tests {
         assert!(
             !text.contains("circuit_breaker_failure_rate"),
             "no window, no rate: {text}"
+        );
+    }
+
+    #[test]
+    fn the_throttles_rejection_probability_is_shown_with_a_throttle_only() {
+        let plain = render(
+            &CircuitBreaker::builder("call_service_b")
+                .clock(ManualClock::new())
+                .build()
+                .expect("valid"),
+        );
+        assert!(!plain.contains("rejection_probability"), "{plain}");
+        let cb = CircuitBreaker::builder("call_service_b")
+            .without_failure_threshold()
+            .adaptive_throttle(
+                AdaptiveThrottle::new()
+                    .minimum_requests(1)
+                    .max_rejection(0.5),
+            )
+            .clock(ManualClock::new())
+            .build()
+            .expect("valid");
+        assert_lines(
+            &render(&cb),
+            &["circuit_breaker_rejection_probability{name=\"call_service_b\"} 0.0"],
+        );
+        cb.try_acquire()
+            .expect("below the minimum")
+            .failure("HTTP 503");
+        // Counted as a request whether the throttle admits it or not.
+        if let Ok(permit) = cb.try_acquire() {
+            permit.failure("HTTP 503");
+        }
+        assert_lines(
+            &render(&cb),
+            &["circuit_breaker_rejection_probability{name=\"call_service_b\"} 0.5"],
         );
     }
 

@@ -40,6 +40,7 @@ pub use error::{CallError, classify};
 pub(crate) use settings::millis;
 pub use settings::{
     BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
+    THROTTLE_MAX_REJECTION, THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
 };
 
 use crate::metrics::call_durations::CallDurations;

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use breaker::{CircuitBreaker, SlidingWindow};
+use breaker::{AdaptiveThrottle, CircuitBreaker, SlidingWindow};
 use serde::{Serialize, Serializer};
 
-use crate::flag_value::Percent;
+use crate::flag_value::{Decimal, Percent};
 use crate::profile::Profile;
 
 /// The breaker's name, as the article's decorated function is called.
@@ -73,7 +73,35 @@ pub struct BreakerSettings {
     pub recovery_timeout: Duration,
     /// Probes that may run at the same time while half-open.
     pub half_open_max_calls: u32,
+    /// Client-side adaptive throttling while closed; `None`: off.
+    pub throttle: Option<ThrottleSettings>,
 }
+
+/// Client-side adaptive throttling (`breaker::AdaptiveThrottle`, whose docs give the formula):
+/// while closed, a call is rejected with a probability that makes A send B about K times what B
+/// accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// The multiplier K.
+    pub k: Decimal,
+    /// How far back requests and accepts are counted.
+    pub window: Duration,
+    /// The highest rejection probability, below 1.
+    pub max_rejection: Decimal,
+    /// No throttling while the window holds fewer requests.
+    pub minimum_requests: u32,
+}
+
+/// The throttle's window unless `--throttle-window` says otherwise: go-zero's.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(10);
+/// The throttle's highest rejection probability unless `--throttle-max-rejection` says otherwise.
+pub const THROTTLE_MAX_REJECTION: Decimal = match Decimal::new(0.9) {
+    Some(probability) => probability,
+    None => panic!("0.9 is finite"),
+};
+/// Requests the throttle's window must hold before it rejects, unless
+/// `--throttle-minimum-requests` says otherwise.
+pub const THROTTLE_MINIMUM_REQUESTS: u32 = 20;
 
 const fn percent(value: u8) -> Option<Percent> {
     match Percent::new(value) {
@@ -107,6 +135,7 @@ impl ClientSettings {
             minimum_calls: 20,
             recovery_timeout: Duration::from_secs(10),
             half_open_max_calls: 1,
+            throttle: None,
         }),
         bulkhead: None,
         request_timeout: Duration::from_secs(3),
@@ -132,6 +161,7 @@ impl ClientSettings {
             minimum_calls: 20,
             recovery_timeout: Duration::from_secs(10),
             half_open_max_calls: 1,
+            throttle: None,
         }),
         bulkhead: Some(BulkheadSettings {
             max_concurrent: 32,
@@ -175,6 +205,15 @@ impl BreakerSettings {
             if let Some(rate) = self.slow_call_rate_threshold {
                 builder = builder.slow_call_rate_threshold(rate.as_f64());
             }
+        }
+        if let Some(throttle) = self.throttle {
+            builder = builder.adaptive_throttle(
+                AdaptiveThrottle::new()
+                    .k(throttle.k.get())
+                    .window(throttle.window)
+                    .max_rejection(throttle.max_rejection.get())
+                    .minimum_requests(throttle.minimum_requests),
+            );
         }
         builder
     }
@@ -223,6 +262,7 @@ mod tests {
             minimum_calls: 20,
             recovery_timeout: Duration::from_secs(10),
             half_open_max_calls: 1,
+            throttle: None,
         }
     }
 

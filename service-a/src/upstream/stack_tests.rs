@@ -37,6 +37,7 @@ fn settings() -> ClientSettings {
             minimum_calls: 20,
             recovery_timeout: Duration::from_secs(10),
             half_open_max_calls: 1,
+            throttle: None,
         }),
         bulkhead: None,
         request_timeout: Duration::from_secs(1),

@@ -35,6 +35,12 @@ function showCounts(snapshot) {
   if (window !== null) {
     text("window-rates", `${window.calls} calls, ${percent(window.failure_rate)} failed, ${percent(window.slow_call_rate)} slow`);
   }
+  // The adaptive throttle's rejection probability, 0 to 1; null without a throttle.
+  const probability = snapshot.rejection_probability;
+  document.getElementById("throttle-fact").hidden = probability === null;
+  if (probability !== null) {
+    text("rejection-probability", `${percent(probability * 100)} of calls`);
+  }
 }
 
 function setConnection(live, message) {
