@@ -12,8 +12,9 @@ use reqwest::{Client, StatusCode};
 use support::events::Events;
 use support::{ServiceA, ServiceB, config_with};
 
-/// B's concurrency in `capacity` mode.
+/// B's concurrency in `capacity` mode, and the time it takes over each call.
 const B_CONCURRENCY: u64 = 8;
+const SERVICE_TIME: Duration = Duration::from_millis(20);
 /// Callers of A at once: six times B's concurrency, so A's limit, not the callers, bounds what
 /// reaches B.
 const CALLERS: usize = 48;
@@ -26,7 +27,7 @@ const ATTEMPTS_PER_CALLER: u32 = 5_000;
 const RUN_AT_MOST: Duration = Duration::from_secs(60);
 
 /// Calls A's `/call` from `CALLERS` tasks until B has served `SERVED`; a call refused by the
-/// full bulkhead is tried again 2 ms later. Returns the limits seen every 100 ms.
+/// full bulkhead is tried again after B's service time. Returns the limits seen every 100 ms.
 async fn load(a: &ServiceA) -> Vec<u64> {
     let client = Client::new();
     let served = Arc::new(AtomicU64::new(0));
@@ -50,7 +51,7 @@ async fn load(a: &ServiceA) -> Vec<u64> {
                     StatusCode::SERVICE_UNAVAILABLE => {
                         let body = response.text().await.expect("body");
                         assert!(body.contains("(the adaptive limit now)"), "{body}");
-                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        tokio::time::sleep(SERVICE_TIME).await;
                     }
                     status => panic!("unexpected {status}"),
                 }
