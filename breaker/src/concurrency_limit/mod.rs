@@ -24,8 +24,8 @@
 //!   Gradient2 ignores drops, though a backend that refuses fast is the clearest overload sign.
 //!
 //! The floor is measured again every `floor_interval` as Envoy does it, by pinning the limit to
-//! `min_limit` for a few calls, rather than Netflix's way of taking one queued call's round trip
-//! as the new floor, which lets the limit creep up under sustained load (see `vegas.rs`).
+//! `min_limit` for a few calls, rather than Netflix's way of taking one call's round trip as the
+//! new floor, which under sustained load can be a queued one (see `vegas.rs`).
 //!
 //! # Example
 //!

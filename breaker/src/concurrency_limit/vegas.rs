@@ -22,9 +22,11 @@
 //! The floor is the shortest round trip seen, and it is measured again every `floor_interval`
 //! as Envoy's adaptive-concurrency filter does: the limit is pinned to `min_limit` until
 //! `floor_samples` calls that started with at most `min_limit` calls in flight have ended, and
-//! the shortest of them is the new floor. Netflix's Vegas instead takes one call's round trip
-//! as the floor every `30 × limit` calls; under sustained load that call queued like all the
-//! others, so each such probe raises the floor, and the limit creeps up to its maximum.
+//! the shortest of them is the new floor. This also corrects a floor first seen under load
+//! (`tests/behaviour/adaptive_limit.rs` has both cases). Netflix's Vegas instead takes one
+//! call's round trip as the floor every `30 × limit` calls; when every call is slowed by the
+//! load (a backend that shares its servers among the calls in flight), that call was slowed
+//! too, each probe raises the floor, and the limit climbs to its maximum.
 
 use std::time::Duration;
 

@@ -140,6 +140,48 @@ fn under_sustained_queueing_the_remeasured_floor_keeps_the_limit_from_creeping_u
     assert_eq!(run.limiter.floor(), Some(SERVICE));
 }
 
+/// A backend that shares `concurrency` servers among every call in flight (processor
+/// sharing): under load no call takes the floor, every call is slowed alike.
+fn shared_backend(limiter: &ConcurrencyLimiter, clock: &ManualClock, ticks: u32) {
+    const CONCURRENCY: f64 = 8.0;
+    let service = SERVICE.as_secs_f64() * 1000.0;
+    // Each call with the work it has left, in milliseconds of one server.
+    let mut calls: Vec<(f64, LimitPermit)> = Vec::new();
+    for _ in 0..ticks {
+        while let Some(permit) = limiter.try_acquire() {
+            calls.push((service, permit));
+        }
+        clock.advance(TICK);
+        let share = (CONCURRENCY / calls.len().max(1) as f64).min(1.0);
+        let (done, busy) = std::mem::take(&mut calls)
+            .into_iter()
+            .map(|(left, permit)| (left - share, permit))
+            .partition::<Vec<_>, _>(|(left, _)| *left <= 1e-9);
+        calls = busy;
+        for (_, permit) in done {
+            permit.success();
+        }
+    }
+}
+
+#[test]
+fn a_floor_first_seen_under_load_is_measured_again_at_the_minimum_limit() {
+    let clock = ManualClock::new();
+    let limiter = limit()
+        .floor_interval(Duration::from_secs(5))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    // The first 20 calls share 8 servers: each takes 50 ms, and that is the floor at first.
+    shared_backend(&limiter, &clock, 4_000);
+    assert_eq!(limiter.floor(), Some(Duration::from_millis(50)));
+    // Five seconds on, the limit is pinned to 1 until 20 calls have run alone.
+    shared_backend(&limiter, &clock, 6_000);
+    assert_eq!(limiter.floor(), Some(SERVICE));
+    let settled = limiter.limit();
+    assert!((8..=16).contains(&settled), "settled at {settled}");
+}
+
 #[test]
 fn the_limit_never_leaves_its_bounds() {
     let mut run = Run::new(limit().min_limit(10).max_limit(12).initial_limit(11), 2);
