@@ -97,6 +97,7 @@
 //! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
 //! | 3. settings, errors, events | `error.rs`, `throttle.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`AdaptiveThrottle`] and its window; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
+//! | 4. beside the rules | `concurrency_limit/` | [`AdaptiveLimit`], [`ConcurrencyLimiter`], [`LimitPermit`]: an adaptive concurrency limit learned from latency (Vegas), which needs only the clock and the errors |
 //! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
 //! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs`, `serde_format.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer`; the JSON of a [`Snapshot`] and a [`Config`] (feature `serde`) |
 //!
@@ -157,6 +158,8 @@ mod metrics;
 mod trip_policy;
 // (the machine)
 mod state_machine;
+// (beside the breaker: an adaptive concurrency limit, from the clock and the errors alone)
+mod concurrency_limit;
 // 5. What exists only for speed, then the shell that asks it.
 mod fast_path;
 // (the shell)
@@ -174,6 +177,7 @@ mod serde_format;
 
 pub use breaker::{Builder, CircuitBreaker};
 pub use clock::{Clock, ManualClock, MonotonicClock};
+pub use concurrency_limit::{AdaptiveLimit, ConcurrencyLimiter, LimitPermit};
 pub use config::{Backoff, Config, SlidingWindow};
 pub use error::{ConfigError, Error, Rejected};
 pub use metrics::{CallCounts, Event, EventKind, Snapshot};

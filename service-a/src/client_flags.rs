@@ -7,13 +7,14 @@ use breaker::ConfigError;
 use clap::Args;
 
 use crate::flag_value::{
-    Decimal, OrNone, Percent, count_in, given_or, or_none, percent, positive_decimal,
-    probability_below_one,
+    Decimal, MaxConcurrent, OrNone, Percent, count_in, fixed_or_adaptive, given_or, or_none,
+    percent, positive_decimal, probability_below_one,
 };
 use crate::profile::Profile;
 use crate::upstream::{
-    BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
-    THROTTLE_MAX_REJECTION, THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
+    ADAPTIVE_LIMIT, ADAPTIVE_MAX_LIMIT, AdaptiveLimitSettings, BULKHEAD_WAIT, BreakerSettings,
+    BulkheadSettings, ClientSettings, RetrySettings, THROTTLE_MAX_REJECTION,
+    THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
 };
 use service_kit::duration::{parse as duration, parse_positive as positive_duration};
 
@@ -21,6 +22,8 @@ use service_kit::duration::{parse as duration, parse_positive as positive_durati
 pub const MAX_RETRY_ATTEMPTS: u32 = 10;
 /// Calls in flight at most, with a bulkhead.
 pub const MAX_CONCURRENT: usize = 10_000;
+/// The adaptive limit's bounds at most: as many as a fixed bulkhead's.
+const MAX_ADAPTIVE_LIMIT: u32 = 10_000;
 /// Probes at once at most while half-open: as many as the calls a bulkhead may hold.
 pub const MAX_HALF_OPEN_CALLS: u32 = 10_000;
 /// The largest body cap: bodies are held in memory whole.
@@ -115,9 +118,22 @@ pub struct ClientFlags {
     #[arg(long, value_parser = count_in(0_u32, 1_000_000))]
     pub throttle_minimum_requests: Option<u32>,
 
-    /// Calls to B in flight at most (the bulkhead), or none (article: none, production: 32).
-    #[arg(long, value_parser = or_none(count_in(1, MAX_CONCURRENT)))]
-    pub max_concurrent: Option<OrNone<usize>>,
+    /// Calls to B in flight at most (the bulkhead): a number, `adaptive` (a limit learned from
+    /// B's latency, within the --adaptive-* bounds), or none (article: none, production: 32).
+    #[arg(long, value_parser = or_none(fixed_or_adaptive(count_in(1, MAX_CONCURRENT))))]
+    pub max_concurrent: Option<OrNone<MaxConcurrent>>,
+
+    /// With --max-concurrent adaptive: the lowest the limit goes (default: 2).
+    #[arg(long, value_parser = count_in(1, MAX_ADAPTIVE_LIMIT))]
+    pub adaptive_min_limit: Option<u32>,
+
+    /// With --max-concurrent adaptive: the limit before any call has ended (default: 20).
+    #[arg(long, value_parser = count_in(1, MAX_ADAPTIVE_LIMIT))]
+    pub adaptive_initial_limit: Option<u32>,
+
+    /// With --max-concurrent adaptive: the highest the limit goes (default: 200).
+    #[arg(long, value_parser = count_in(1, MAX_CONCURRENT))]
+    pub adaptive_max_limit: Option<usize>,
 
     /// How long a call waits for a place in the full bulkhead before it is refused (default: 0ms).
     #[arg(long, value_parser = duration)]
@@ -176,6 +192,7 @@ impl ClientFlags {
     pub fn resolve(&self) -> Result<ClientSettings, FlagError> {
         let settings = self.fill_in();
         check(&settings)?;
+        self.check_adaptive(&settings)?;
         Ok(settings)
     }
 
@@ -206,7 +223,14 @@ impl ClientFlags {
             .bulkhead_wait
             .or(base.bulkhead.map(|b| b.wait))
             .unwrap_or(BULKHEAD_WAIT);
-        let max_concurrent = given_or(self.max_concurrent, base.bulkhead.map(|b| b.max_concurrent));
+        let limit = given_or(
+            self.max_concurrent,
+            base.bulkhead.map(|b| match b.adaptive {
+                Some(_) => MaxConcurrent::Adaptive,
+                None => MaxConcurrent::Fixed(b.max_concurrent),
+            }),
+        );
+        let bulkhead = limit.map(|limit| self.bulkhead(limit, base.bulkhead, wait));
         let retry = base.retry;
         ClientSettings {
             profile: self.profile,
@@ -218,12 +242,80 @@ impl ClientFlags {
                 budget: given_or(self.retry_budget, retry.budget),
             },
             breaker,
-            bulkhead: max_concurrent.map(|max_concurrent| BulkheadSettings {
-                max_concurrent,
-                wait,
-            }),
+            bulkhead,
             request_timeout: self.request_timeout.unwrap_or(base.request_timeout),
             max_response_bytes: self.max_response_bytes.unwrap_or(base.max_response_bytes),
+        }
+    }
+}
+
+impl ClientFlags {
+    /// The bulkhead with `limit`: the profile's adaptive bounds (or the defaults), overlaid by
+    /// the --adaptive-* flags given.
+    fn bulkhead(
+        &self,
+        limit: MaxConcurrent,
+        base: Option<BulkheadSettings>,
+        wait: Duration,
+    ) -> BulkheadSettings {
+        let MaxConcurrent::Fixed(max_concurrent) = limit else {
+            let (adaptive, max_limit) = base
+                .and_then(|b| b.adaptive.map(|adaptive| (adaptive, b.max_concurrent)))
+                .unwrap_or((ADAPTIVE_LIMIT, ADAPTIVE_MAX_LIMIT));
+            return BulkheadSettings {
+                max_concurrent: self.adaptive_max_limit.unwrap_or(max_limit),
+                wait,
+                adaptive: Some(AdaptiveLimitSettings {
+                    min_limit: self.adaptive_min_limit.unwrap_or(adaptive.min_limit),
+                    initial_limit: self
+                        .adaptive_initial_limit
+                        .unwrap_or(adaptive.initial_limit),
+                }),
+            };
+        };
+        BulkheadSettings {
+            max_concurrent,
+            wait,
+            adaptive: None,
+        }
+    }
+
+    /// The --adaptive-* flags need an adaptive limit, which refuses at once and has bounds the
+    /// limiter accepts.
+    fn check_adaptive(&self, settings: &ClientSettings) -> Result<(), FlagError> {
+        let Some(bulkhead) = settings.bulkhead.filter(|b| b.adaptive.is_some()) else {
+            let given = [
+                ("--adaptive-min-limit", self.adaptive_min_limit.is_some()),
+                (
+                    "--adaptive-initial-limit",
+                    self.adaptive_initial_limit.is_some(),
+                ),
+                ("--adaptive-max-limit", self.adaptive_max_limit.is_some()),
+            ];
+            return match given.iter().find(|(_, given)| *given) {
+                Some((flag, _)) => Err(FlagError {
+                    flag: (*flag).to_owned(),
+                    reason: "applies only with --max-concurrent adaptive".to_owned(),
+                }),
+                None => Ok(()),
+            };
+        };
+        if !bulkhead.wait.is_zero() {
+            return Err(FlagError {
+                flag: "--bulkhead-wait".to_owned(),
+                reason: format!(
+                    "{} with --max-concurrent adaptive: the adaptive limit refuses at once, \
+                     leave it at 0ms",
+                    human(bulkhead.wait)
+                ),
+            });
+        }
+        match bulkhead.adaptive_limiter() {
+            Some(Err(err)) => Err(FlagError {
+                flag: format!("--adaptive-{}", err.field().replace('_', "-")),
+                reason: err.reason().to_owned(),
+            }),
+            _ => Ok(()),
         }
     }
 }
@@ -403,6 +495,128 @@ mod tests {
             let err = parse(args).expect_err("must be refused");
             assert_eq!(err.exit_code(), 2, "{args:?}");
             assert!(err.to_string().contains(flag), "{args:?}: {err}");
+        }
+    }
+
+    fn bulkhead(args: &[&str]) -> BulkheadSettings {
+        parse(args)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"))
+            .bulkhead
+            .expect("a bulkhead")
+    }
+
+    #[test]
+    fn max_concurrent_adaptive_learns_the_limit_between_2_and_200_from_20() {
+        for profile in ["article", "production"] {
+            let settings = bulkhead(&["--profile", profile, "--max-concurrent", "adaptive"]);
+            assert_eq!(
+                settings,
+                BulkheadSettings {
+                    max_concurrent: 200,
+                    wait: Duration::ZERO,
+                    adaptive: Some(AdaptiveLimitSettings {
+                        min_limit: 2,
+                        initial_limit: 20,
+                    }),
+                },
+                "{profile}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_adaptive_flags_set_the_bounds() {
+        let settings = bulkhead(&[
+            "--max-concurrent",
+            "adaptive",
+            "--adaptive-min-limit",
+            "4",
+            "--adaptive-initial-limit",
+            "8",
+            "--adaptive-max-limit",
+            "64",
+        ]);
+        assert_eq!(settings.max_concurrent, 64);
+        assert_eq!(
+            settings.adaptive,
+            Some(AdaptiveLimitSettings {
+                min_limit: 4,
+                initial_limit: 8,
+            })
+        );
+        let limiter = settings
+            .adaptive_limiter()
+            .expect("adaptive")
+            .expect("valid");
+        assert_eq!(
+            (limiter.min_limit(), limiter.limit(), limiter.max_limit()),
+            (4, 8, 64)
+        );
+    }
+
+    #[test]
+    fn a_number_still_fixes_the_limit_and_the_profiles_keep_theirs() {
+        assert_eq!(bulkhead(&["--max-concurrent", "8"]).adaptive, None);
+        assert_eq!(bulkhead(&["--profile", "production"]).max_concurrent, 32);
+        assert_eq!(bulkhead(&["--profile", "production"]).adaptive, None);
+        assert_eq!(parse(&[]).expect("valid").bulkhead, None);
+    }
+
+    #[test]
+    fn bad_adaptive_values_are_usage_errors_naming_the_flag() {
+        for (args, flag, reason) in [
+            (
+                &["--max-concurrent", "adaptve"][..],
+                "--max-concurrent",
+                "adaptive, or none",
+            ),
+            (
+                &["--adaptive-min-limit", "4"][..],
+                "--adaptive-min-limit",
+                "only with --max-concurrent adaptive",
+            ),
+            (
+                &["--max-concurrent", "8", "--adaptive-max-limit", "64"][..],
+                "--adaptive-max-limit",
+                "only with --max-concurrent adaptive",
+            ),
+            (
+                &["--max-concurrent", "adaptive", "--adaptive-min-limit", "0"][..],
+                "--adaptive-min-limit",
+                "from 1 to 10000",
+            ),
+            (
+                &["--max-concurrent", "adaptive", "--adaptive-max-limit", "10"][..],
+                "--adaptive-initial-limit",
+                "must be between min_limit 2 and max_limit 10 (got 20)",
+            ),
+            (
+                &[
+                    "--max-concurrent",
+                    "adaptive",
+                    "--adaptive-min-limit",
+                    "50",
+                    "--adaptive-initial-limit",
+                    "50",
+                    "--adaptive-max-limit",
+                    "40",
+                ][..],
+                "--adaptive-max-limit",
+                "must be at least min_limit 50 (got 40)",
+            ),
+            (
+                &["--max-concurrent", "adaptive", "--bulkhead-wait", "100ms"][..],
+                "--bulkhead-wait",
+                "refuses at once",
+            ),
+        ] {
+            let err = parse(args).expect_err("must be refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains(flag) && text.contains(reason),
+                "{args:?}: {text}"
+            );
         }
     }
 }

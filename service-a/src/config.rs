@@ -272,6 +272,7 @@ mod tests {
                 bulkhead: Some(BulkheadSettings {
                     max_concurrent: 32,
                     wait: Duration::ZERO,
+                    adaptive: None,
                 }),
                 request_timeout: secs(3),
                 max_response_bytes: 1_048_576,

@@ -51,6 +51,30 @@ where
     }
 }
 
+/// `--max-concurrent`'s value other than `none`: a fixed number of calls, or `adaptive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxConcurrent {
+    /// At most this many calls in flight.
+    Fixed(usize),
+    /// A limit learned from B's latency.
+    Adaptive,
+}
+
+/// A parser for clap that accepts `adaptive` or a number `fixed` accepts.
+pub fn fixed_or_adaptive<P>(
+    fixed: P,
+) -> impl Fn(&str) -> Result<MaxConcurrent, String> + Clone + Send + Sync + 'static
+where
+    P: Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static,
+{
+    move |text| match text {
+        "adaptive" => Ok(MaxConcurrent::Adaptive),
+        _ => fixed(text)
+            .map(MaxConcurrent::Fixed)
+            .map_err(|reason| format!("{reason}, adaptive")),
+    }
+}
+
 /// A whole percentage from 0 to 100, written `20%` (the sign may be left out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
@@ -189,6 +213,21 @@ mod tests {
             Some("20%")
         );
         assert_eq!(Percent::new(20).map(Percent::fraction), Some(0.2));
+    }
+
+    #[test]
+    fn a_limit_is_a_number_adaptive_or_none() {
+        let parse = or_none(fixed_or_adaptive(count_in(1_usize, 10)));
+        assert_eq!(parse("adaptive"), Ok(OrNone::Some(MaxConcurrent::Adaptive)));
+        assert_eq!(parse("4"), Ok(OrNone::Some(MaxConcurrent::Fixed(4))));
+        assert_eq!(parse("none"), Ok(OrNone::None));
+        assert_eq!(
+            parse("Adaptive"),
+            Err(
+                "must be a whole number from 1 to 10 (got \"Adaptive\"), adaptive, or none"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

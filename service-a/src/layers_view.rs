@@ -7,10 +7,18 @@
 //!   "retry": {"attempts": 3, "backoff_ms": 50, "backoff_multiplier": 2, "backoff_max_ms": 1000,
 //!             "jitter": "full", "budget_percent": 20, "retries": 4, "refused_by_budget": 0,
 //!             "skipped_for_retry_after": 0},
-//!   "bulkhead": {"max_concurrent": 32, "wait_ms": 0, "in_flight": 3, "rejected": 0},
+//!   "bulkhead": {"max_concurrent": 32, "wait_ms": 0, "limit": 32, "in_flight": 3, "rejected": 0},
 //!   "attempt": {"request_timeout_ms": 2000, "max_response_bytes": 1048576,
 //!               "follows_redirects": false}
 //! }
+//! ```
+//!
+//! With `--max-concurrent adaptive` the bulkhead's `limit` is the adaptive limit's value now,
+//! `max_concurrent` the most it may grow to, and it shows its other bounds:
+//!
+//! ```json
+//! "bulkhead": {"max_concurrent": 200, "wait_ms": 0, "adaptive": {"min_limit": 2,
+//!              "initial_limit": 20}, "limit": 11, "in_flight": 9, "rejected": 412}
 //! ```
 //!
 //! The breaker sits between `retry` and `bulkhead`; its settings are the view's `config`. A layer
@@ -64,6 +72,8 @@ pub struct BulkheadView {
     /// The settings.
     #[serde(flatten)]
     pub settings: BulkheadSettings,
+    /// The limit now: `max_concurrent`, or the adaptive limit's value.
+    pub limit: u64,
     /// Calls in flight now.
     pub in_flight: u64,
     /// Calls refused since start.
@@ -100,6 +110,9 @@ impl LayersView {
             },
             bulkhead: settings.bulkhead.map(|settings| BulkheadView {
                 settings,
+                limit: counts
+                    .bulkhead_limit
+                    .unwrap_or(settings.max_concurrent as u64),
                 in_flight: counts.bulkhead_in_flight.unwrap_or(0),
                 rejected: counts.bulkhead_rejected,
             }),

@@ -140,7 +140,9 @@ mod tests {
                     "backoff_max_ms": 1000, "jitter": "full", "budget_percent": 20,
                     "retries": 0, "refused_by_budget": 0, "skipped_for_retry_after": 0
                 },
-                "bulkhead": {"max_concurrent": 32, "wait_ms": 0, "in_flight": 0, "rejected": 0},
+                "bulkhead": {
+                    "max_concurrent": 32, "wait_ms": 0, "limit": 32, "in_flight": 0, "rejected": 0
+                },
                 "attempt": {
                     "request_timeout_ms": 3000,
                     "max_response_bytes": 1048576,

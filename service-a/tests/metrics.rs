@@ -200,6 +200,7 @@ async fn the_production_stack_shows_its_rates_retries_and_bulkhead() {
         ("retry_budget_refused_total", 0.0),
         ("bulkhead_in_flight", 0.0),
         ("bulkhead_max_concurrent", 32.0),
+        ("bulkhead_limit", 32.0),
         ("bulkhead_rejected_total", 0.0),
     ] {
         assert_eq!(

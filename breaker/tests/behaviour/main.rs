@@ -7,6 +7,7 @@
 // Under `--cfg loom` only tests/loom.rs runs; the rest needs dev-dependencies it leaves out.
 #![cfg(not(loom))]
 
+mod adaptive_limit;
 mod call;
 mod concurrency;
 mod configuration;

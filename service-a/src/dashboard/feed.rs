@@ -21,9 +21,10 @@ use tokio::time::{Interval, MissedTickBehavior};
 use tracing::{debug, warn};
 
 use super::hub::{EventHub, Subscription};
-use super::payload::LaggedEvent;
+use super::payload::{LaggedEvent, SnapshotEvent};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::upstream::ServiceB;
 
 /// How often a stream sends a snapshot. It doubles as the keep-alive, and as the moment an open
 /// circuit whose recovery timeout has passed is seen half-open.
@@ -41,13 +42,20 @@ pub async fn events(State(state): State<AppState>) -> Response {
         Ok(subscription) => subscription,
         Err(full) => return AppError::from(full).into_response(),
     };
-    let feed = Feed::new(breaker.clone(), state.events().clone(), subscription);
+    let feed = Feed::new(
+        breaker.clone(),
+        state.service_b().clone(),
+        state.events().clone(),
+        subscription,
+    );
     Sse::new(futures_util::stream::unfold(feed, Feed::next)).into_response()
 }
 
 /// One stream's state: what it still has to send and where it stands in the hub's channel.
 struct Feed {
     breaker: CircuitBreaker,
+    /// For the bulkhead's limit and calls in flight in each snapshot.
+    service_b: ServiceB,
     hub: EventHub,
     subscription: Subscription,
     replay: VecDeque<Arc<str>>,
@@ -57,13 +65,19 @@ struct Feed {
 }
 
 impl Feed {
-    fn new(breaker: CircuitBreaker, hub: EventHub, mut subscription: Subscription) -> Self {
+    fn new(
+        breaker: CircuitBreaker,
+        service_b: ServiceB,
+        hub: EventHub,
+        mut subscription: Subscription,
+    ) -> Self {
         let replay = std::mem::take(&mut subscription.replay).into();
         let mut snapshots = tokio::time::interval(SNAPSHOT_EVERY);
         // A stream that was not pulled for a while sends one snapshot, not a burst.
         snapshots.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
             breaker,
+            service_b,
             hub,
             subscription,
             replay,
@@ -110,7 +124,8 @@ impl Feed {
     }
 
     fn snapshot(&mut self) -> Event {
-        let event = json_event("snapshot", &self.breaker.snapshot());
+        let snapshot = SnapshotEvent::new(self.breaker.snapshot(), &self.service_b);
+        let event = json_event("snapshot", &snapshot);
         if std::mem::take(&mut self.first_snapshot) {
             event.retry(RECONNECT_AFTER)
         } else {

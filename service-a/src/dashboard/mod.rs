@@ -2,7 +2,8 @@
 //!
 //! The page (HTML, CSS and JavaScript compiled into the binary, no CDN, no build step) shows the
 //! state diagram with the current state lit and a countdown while Open, the calls by outcome
-//! and the failure rate, a chart of calls per second over the last minute, the transitions with
+//! and the failure rate, the bulkhead's limit (learned, with `--max-concurrent adaptive`) and the
+//! calls it holds, a chart of calls per second over the last minute, the transitions with
 //! their reasons, buttons that make calls through service A, and, given the admin token, the
 //! [admin actions](crate::admin).
 //!
@@ -13,7 +14,7 @@
 //! | `event:` | when | `data` |
 //! |---|---|---|
 //! | `transition` | the breaker changed state; on connecting, the last [`RECENT`] are replayed first, oldest first | `{"from":"closed","to":"open","reason":"3 consecutive failures","at":"2026-11-26T16:56:35.622Z"}` ([`TransitionEvent`]) |
-//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,"open_until":"...","remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,"last_failure":"..."}` ([`SnapshotEvent`]) |
+//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,"open_until":"...","remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,"last_failure":"...","bulkhead":{"limit":11,"in_flight":9,"adaptive":true}}` ([`SnapshotEvent`]) |
 //! | `lagged` | this client read too slowly and skipped transitions | `{"missed":12}` ([`LaggedEvent`]) |
 //!
 //! States are named as [`State::as_str`](breaker::State::as_str) names them (`closed`, `open`,
@@ -50,4 +51,4 @@ pub use hub::{
     BUFFER, DEFAULT_MAX_EVENT_STREAMS, DashboardFlags, EventHub, MAX_EVENT_STREAMS, RECENT,
     StreamsFull, Subscription,
 };
-pub use payload::{LaggedEvent, SnapshotEvent, TransitionEvent};
+pub use payload::{BulkheadNow, LaggedEvent, SnapshotEvent, TransitionEvent};

@@ -6,6 +6,8 @@ use breaker::{Snapshot, Transition};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::upstream::ServiceB;
+
 /// `event: transition`: one change of state.
 ///
 /// ```json
@@ -42,16 +44,57 @@ impl TransitionEvent {
 
 /// `event: snapshot`: where the breaker stands, sent when a stream opens, every second, and
 /// after a `lagged` event: the breaker's [`Snapshot`] as it serializes, the same fields as the
-/// top of `GET /breaker` ([`BreakerView`](crate::BreakerView)).
+/// top of `GET /breaker` ([`BreakerView`](crate::BreakerView)), and the bulkhead's limit and
+/// calls in flight now (`null` without a bulkhead).
 ///
 /// ```json
 /// {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
 ///  "open_until":"2026-11-26 16:56:45.622681+00:00","remaining_seconds":1.42,
 ///  "calls":{"successful":1,"failed":3,"slow":0,"ignored":0,"rejected":5},
 ///  "failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,
-///  "last_failure":"500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true"}
+///  "last_failure":"500 Internal Server Error for url: http://127.0.0.1:5001/api?fail=true",
+///  "bulkhead":{"limit":11,"in_flight":9,"adaptive":true}}
 /// ```
-pub type SnapshotEvent = Snapshot;
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotEvent {
+    /// The breaker's snapshot, its fields at the top level.
+    #[serde(flatten)]
+    pub breaker: Snapshot,
+    /// The bulkhead now; `None` without one.
+    pub bulkhead: Option<BulkheadNow>,
+}
+
+/// The bulkhead in a snapshot event: what `GET /breaker`'s `layers.bulkhead` says live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BulkheadNow {
+    /// The limit now: `max_concurrent`, or the adaptive limit's value.
+    pub limit: u64,
+    /// Calls in flight now.
+    pub in_flight: u64,
+    /// Whether the limit is learned (`--max-concurrent adaptive`).
+    pub adaptive: bool,
+}
+
+impl SnapshotEvent {
+    /// `breaker`'s snapshot, with `service_b`'s bulkhead now.
+    pub fn new(breaker: Snapshot, service_b: &ServiceB) -> Self {
+        let counts = service_b.counts();
+        let adaptive = service_b
+            .settings()
+            .bulkhead
+            .is_some_and(|bulkhead| bulkhead.adaptive.is_some());
+        let bulkhead =
+            counts
+                .bulkhead_limit
+                .zip(counts.bulkhead_in_flight)
+                .map(|(limit, in_flight)| BulkheadNow {
+                    limit,
+                    in_flight,
+                    adaptive,
+                });
+        Self { breaker, bulkhead }
+    }
+}
 
 /// `event: lagged`: this stream was too slow and skipped `missed` transitions; a snapshot
 /// follows.

@@ -9,6 +9,7 @@
 //! retry_budget_refused_total{name="call_service_b"} 0
 //! bulkhead_in_flight{name="call_service_b"} 3
 //! bulkhead_max_concurrent{name="call_service_b"} 32
+//! bulkhead_limit{name="call_service_b"} 32
 //! bulkhead_rejected_total{name="call_service_b"} 68
 //! ```
 
@@ -67,6 +68,18 @@ impl Collector for ClientCollector {
                 "The most calls the bulkhead lets be in flight at once",
                 MetricType::Gauge,
                 &ConstGauge::new(i64::try_from(bulkhead.max_concurrent).unwrap_or(i64::MAX)),
+            )?;
+            write(
+                &mut encoder,
+                "bulkhead_limit",
+                "The most calls the bulkhead lets be in flight now: max_concurrent, or the adaptive limit's current value",
+                MetricType::Gauge,
+                &ConstGauge::new(
+                    counts
+                        .bulkhead_limit
+                        .and_then(|limit| i64::try_from(limit).ok())
+                        .unwrap_or(i64::MAX),
+                ),
             )?;
             write(
                 &mut encoder,

@@ -18,6 +18,7 @@
 //! | `circuit_breaker_calls_seconds` | histogram | `name`, `outcome` | a layer of the client stack, just outside the breaker ([`call_durations`]) |
 //! | `retry_attempts_total`, `retry_budget_refused_total` | counter | `name` | the client stack's own counters ([`client`]) |
 //! | `bulkhead_in_flight`, `bulkhead_max_concurrent` | gauge | `name` | the bulkhead, its settings |
+//! | `bulkhead_limit` | gauge | `name` | the bulkhead's limit now: `max_concurrent`, or with `--max-concurrent adaptive` the learned limit |
 //! | `bulkhead_rejected_total` | counter | `name` | the client stack's own counters |
 //! | `http_server_request_duration_seconds` | histogram | `method`, `route`, `status` | a middleware on A's router ([`http`]) |
 //!

@@ -1,11 +1,13 @@
 //! The bulkhead: at most `max_concurrent` calls to B in flight; the excess is refused at once, or
-//! after waiting at most `wait` for a place.
+//! after waiting at most `wait` for a place. With `--max-concurrent adaptive` the limit is the
+//! breaker crate's [`ConcurrencyLimiter`], learned from each call's round trip, and the excess
+//! is refused at once.
 //!
-//! One service does both: a place is a permit of a semaphore, taken in `call` (where the wait can
-//! be bounded, which tower's `ConcurrencyLimit` in `poll_ready` cannot) and held until the call
-//! ends. One semaphore is shared by every clone of the layer and its services, so the limit holds
-//! across all requests; its free permits say how many calls are in flight. Refusals are
-//! counted here, as they happen, in [`ClientCounters`].
+//! One service does both: a place is a permit of a semaphore (or of the limiter), taken in
+//! `call` (where the wait can be bounded, which tower's `ConcurrencyLimit` in `poll_ready`
+//! cannot) and held until the call ends. One semaphore (one limiter) is shared by every clone
+//! of the layer and its services, so the limit holds across all requests. Refusals are counted
+//! here, as they happen, in [`ClientCounters`].
 
 use std::fmt;
 use std::future::Future;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use breaker::{ConcurrencyLimiter, LimitPermit};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service, ServiceExt};
 
@@ -25,6 +28,7 @@ use super::settings::BulkheadSettings;
 pub struct BulkheadFull {
     max_concurrent: usize,
     waited: Duration,
+    adaptive: bool,
 }
 
 impl BulkheadFull {
@@ -33,6 +37,16 @@ impl BulkheadFull {
         Self {
             max_concurrent,
             waited,
+            adaptive: false,
+        }
+    }
+
+    /// Refused at once by an adaptive limit of `limit` calls.
+    pub fn adaptive(limit: u32) -> Self {
+        Self {
+            max_concurrent: limit as usize,
+            waited: Duration::ZERO,
+            adaptive: true,
         }
     }
 }
@@ -49,6 +63,9 @@ impl fmt::Display for BulkheadFull {
             "bulkhead full: {} {calls} to service B already in flight",
             self.max_concurrent
         )?;
+        if self.adaptive {
+            write!(f, " (the adaptive limit now)")?;
+        }
         if !self.waited.is_zero() {
             write!(
                 f,
@@ -62,19 +79,48 @@ impl fmt::Display for BulkheadFull {
 
 impl std::error::Error for BulkheadFull {}
 
-/// The bulkhead as a tower [`Layer`]. Clones share one semaphore (an `Arc`).
+/// What a failed call says about B's load, for an adaptive limit: whether it was dropped (B
+/// timed out or refused it for overload), which cuts the limit.
+pub(crate) trait Overload {
+    /// Whether B was too loaded to answer this call.
+    fn is_overload(&self) -> bool;
+}
+
+/// The bulkhead as a tower [`Layer`]. Clones share one semaphore or limiter (an `Arc`).
 #[derive(Debug, Clone)]
 pub(crate) struct BulkheadLayer {
-    semaphore: Arc<Semaphore>,
+    places: Places,
     settings: BulkheadSettings,
     counters: Arc<ClientCounters>,
 }
 
+/// Where places come from: a fixed number, or an adaptive limit.
+#[derive(Debug, Clone)]
+enum Places {
+    Fixed(Arc<Semaphore>),
+    Adaptive(ConcurrencyLimiter),
+}
+
+/// One call's place, given back when it is dropped.
+enum Place {
+    Fixed(#[allow(dead_code, reason = "held for its drop")] OwnedSemaphorePermit),
+    Adaptive(LimitPermit),
+}
+
 impl BulkheadLayer {
-    /// A bulkhead with `settings`, counting its refusals in `counters`.
-    pub(crate) fn new(settings: BulkheadSettings, counters: Arc<ClientCounters>) -> Self {
+    /// A bulkhead with `settings`, counting its refusals in `counters`; `limiter` is the
+    /// adaptive limit when `settings` has one.
+    pub(crate) fn new(
+        settings: BulkheadSettings,
+        limiter: Option<ConcurrencyLimiter>,
+        counters: Arc<ClientCounters>,
+    ) -> Self {
+        let places = match limiter {
+            Some(limiter) => Places::Adaptive(limiter),
+            None => Places::Fixed(Arc::new(Semaphore::new(settings.max_concurrent))),
+        };
         Self {
-            semaphore: Arc::new(Semaphore::new(settings.max_concurrent)),
+            places,
             settings,
             counters,
         }
@@ -82,7 +128,20 @@ impl BulkheadLayer {
 
     /// Calls in flight through this bulkhead now.
     pub(crate) fn in_flight(&self) -> usize {
-        self.settings.max_concurrent - self.semaphore.available_permits()
+        match &self.places {
+            Places::Fixed(semaphore) => {
+                self.settings.max_concurrent - semaphore.available_permits()
+            }
+            Places::Adaptive(limiter) => limiter.in_flight() as usize,
+        }
+    }
+
+    /// The limit in force now: `max_concurrent`, or the adaptive limit's current value.
+    pub(crate) fn limit(&self) -> usize {
+        match &self.places {
+            Places::Fixed(_) => self.settings.max_concurrent,
+            Places::Adaptive(limiter) => limiter.limit() as usize,
+        }
     }
 }
 
@@ -98,18 +157,48 @@ impl<S> Layer<S> for BulkheadLayer {
 }
 
 impl BulkheadLayer {
-    /// A place, taken at once or within the wait; `None`: the bulkhead stayed full.
-    async fn place(&self) -> Option<OwnedSemaphorePermit> {
-        let semaphore = self.semaphore.clone();
+    /// A place, taken at once or within the wait; the refusal when the bulkhead stayed full.
+    async fn place(&self) -> Result<Place, BulkheadFull> {
+        let semaphore = match &self.places {
+            // The flags allow no wait with an adaptive limit: it refuses at once.
+            Places::Adaptive(limiter) => {
+                return limiter
+                    .try_acquire()
+                    .map(Place::Adaptive)
+                    .ok_or_else(|| BulkheadFull::adaptive(limiter.limit()));
+            }
+            Places::Fixed(semaphore) => semaphore.clone(),
+        };
         let wait = self.settings.wait;
+        let full = BulkheadFull::new(self.settings.max_concurrent, wait);
         if wait.is_zero() {
-            return semaphore.try_acquire_owned().ok();
+            return semaphore
+                .try_acquire_owned()
+                .map(Place::Fixed)
+                .map_err(|_| full);
         }
         // The semaphore is never closed: only a timeout leaves it without a permit.
         tokio::time::timeout(wait, semaphore.acquire_owned())
             .await
             .ok()
             .and_then(Result::ok)
+            .map(Place::Fixed)
+            .ok_or(full)
+    }
+}
+
+impl Place {
+    /// Tells an adaptive limit how the call ended: a good answer's round trip teaches it, an
+    /// overload cuts it, any other failure says nothing about B's load.
+    fn settle<T, E: Overload>(self, result: &Result<T, E>) {
+        let Place::Adaptive(permit) = self else {
+            return;
+        };
+        match result {
+            Ok(_) => permit.success(),
+            Err(err) if err.is_overload() => permit.dropped(),
+            Err(_) => permit.ignore(),
+        }
     }
 }
 
@@ -124,7 +213,7 @@ impl<S, Request> Service<Request> for Bulkhead<S>
 where
     S: Service<Request> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: From<BulkheadFull> + Send,
+    S::Error: From<BulkheadFull> + Overload + Send,
     Request: Send + 'static,
 {
     type Response = S::Response;
@@ -140,13 +229,16 @@ where
         let inner = self.inner.clone();
         let layer = self.layer.clone();
         Box::pin(async move {
-            let Some(_place) = layer.place().await else {
-                layer.counters.bulkhead_rejected();
-                return Err(
-                    BulkheadFull::new(layer.settings.max_concurrent, layer.settings.wait).into(),
-                );
+            let place = match layer.place().await {
+                Ok(place) => place,
+                Err(full) => {
+                    layer.counters.bulkhead_rejected();
+                    return Err(full.into());
+                }
             };
-            inner.oneshot(request).await
+            let result = inner.oneshot(request).await;
+            place.settle(&result);
+            result
         })
     }
 }
@@ -171,13 +263,23 @@ mod tests {
         })
     }
 
+    impl Overload for BoxError {
+        fn is_overload(&self) -> bool {
+            false
+        }
+    }
+
     fn layer(max_concurrent: usize, wait: Duration) -> (BulkheadLayer, Arc<ClientCounters>) {
         let counters = Arc::new(ClientCounters::default());
         let settings = BulkheadSettings {
             max_concurrent,
             wait,
+            adaptive: None,
         };
-        (BulkheadLayer::new(settings, counters.clone()), counters)
+        (
+            BulkheadLayer::new(settings, None, counters.clone()),
+            counters,
+        )
     }
 
     #[tokio::test]
@@ -228,5 +330,84 @@ mod tests {
         first.await.expect("task").expect("served");
         waiting.await.expect("task").expect("served after waiting");
         assert_eq!(counters.snapshot().bulkhead_rejected, 1);
+    }
+
+    #[tokio::test]
+    async fn the_call_beyond_an_adaptive_limit_is_refused_at_once_naming_it() {
+        let (open, gate) = watch::channel(false);
+        let counters = Arc::new(ClientCounters::default());
+        let settings = BulkheadSettings {
+            max_concurrent: 1,
+            wait: Duration::ZERO,
+            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
+                min_limit: 1,
+                initial_limit: 1,
+            }),
+        };
+        let limiter = settings
+            .adaptive_limiter()
+            .expect("adaptive")
+            .expect("valid");
+        let layer = BulkheadLayer::new(settings, Some(limiter), counters.clone());
+        let service = layer.layer(held(gate));
+        let first = tokio::spawn(service.clone().oneshot(()));
+        while layer.in_flight() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let err = service.clone().oneshot(()).await.expect_err("full");
+        assert_eq!(
+            err.to_string(),
+            "bulkhead full: 1 call to service B already in flight (the adaptive limit now)"
+        );
+        assert_eq!(
+            (counters.snapshot().bulkhead_rejected, layer.limit()),
+            (1, 1)
+        );
+        open.send_replace(true);
+        first.await.expect("task").expect("served");
+        assert_eq!(layer.in_flight(), 0);
+    }
+
+    /// A call's error as the stack's would be: an overload, or the bulkhead's refusal.
+    #[derive(Debug)]
+    enum Failed {
+        Overloaded,
+        Full,
+    }
+
+    impl From<BulkheadFull> for Failed {
+        fn from(_: BulkheadFull) -> Self {
+            Failed::Full
+        }
+    }
+
+    impl Overload for Failed {
+        fn is_overload(&self) -> bool {
+            matches!(self, Failed::Overloaded)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_overloaded_b_cuts_the_adaptive_limit() {
+        let settings = BulkheadSettings {
+            max_concurrent: 10,
+            wait: Duration::ZERO,
+            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
+                min_limit: 1,
+                initial_limit: 2,
+            }),
+        };
+        let limiter = settings
+            .adaptive_limiter()
+            .expect("adaptive")
+            .expect("valid");
+        let layer = BulkheadLayer::new(settings, Some(limiter), Arc::default());
+        let service = layer.layer(service_fn(|()| async { Err::<(), _>(Failed::Overloaded) }));
+        // The limit steps once per window of as many calls as the limit: two here.
+        for _ in 0..2 {
+            let err = service.clone().oneshot(()).await.expect_err("overloaded");
+            assert!(matches!(err, Failed::Overloaded), "{err:?}");
+        }
+        assert_eq!((layer.limit(), layer.in_flight()), (1, 0));
     }
 }

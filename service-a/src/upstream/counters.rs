@@ -41,7 +41,8 @@ impl ClientCounters {
         self.bulkhead_rejected.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The counts now; `bulkhead_in_flight` is read from the bulkhead by the caller.
+    /// The counts now; `bulkhead_in_flight` and `bulkhead_limit` are read from the bulkhead by
+    /// the caller.
     pub fn snapshot(&self) -> ClientCounts {
         ClientCounts {
             retries: self.retries.load(Ordering::Relaxed),
@@ -51,6 +52,7 @@ impl ClientCounters {
                 .load(Ordering::Relaxed),
             bulkhead_rejected: self.bulkhead_rejected.load(Ordering::Relaxed),
             bulkhead_in_flight: None,
+            bulkhead_limit: None,
         }
     }
 }
@@ -68,4 +70,7 @@ pub struct ClientCounts {
     pub bulkhead_rejected: u64,
     /// Calls in flight through the bulkhead now; `None` without a bulkhead.
     pub bulkhead_in_flight: Option<u64>,
+    /// The bulkhead's limit now (its `max_concurrent`, or the adaptive limit's current value);
+    /// `None` without a bulkhead.
+    pub bulkhead_limit: Option<u64>,
 }

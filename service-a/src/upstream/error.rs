@@ -9,7 +9,7 @@ use reqwest::{StatusCode, Url};
 
 use service_kit::cut::Quoted;
 
-use super::bulkhead::BulkheadFull;
+use super::bulkhead::{BulkheadFull, Overload};
 
 /// A call to service B that brought back no good answer.
 ///
@@ -163,6 +163,22 @@ pub fn classify(result: &Result<String, CallError>) -> Outcome {
     match result {
         Ok(_) => Outcome::success(),
         Err(err) => err.outcome(),
+    }
+}
+
+/// For an adaptive limit, B was too loaded when an attempt timed out, or B answered 503 or 429
+/// (overloaded, too many requests), as Netflix's limiters count a timeout or an UNAVAILABLE
+/// as a drop. Any other failure says nothing about B's load.
+impl Overload for CallError {
+    fn is_overload(&self) -> bool {
+        match self {
+            CallError::Timeout { .. } | CallError::Throttled { .. } => true,
+            CallError::Status { status, .. } => matches!(
+                *status,
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+            ),
+            _ => false,
+        }
     }
 }
 

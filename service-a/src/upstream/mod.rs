@@ -39,8 +39,9 @@ pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
 pub(crate) use settings::millis;
 pub use settings::{
-    BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings,
-    THROTTLE_MAX_REJECTION, THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
+    ADAPTIVE_LIMIT, ADAPTIVE_MAX_LIMIT, AdaptiveLimitSettings, BREAKER_NAME, BULKHEAD_WAIT,
+    BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings, THROTTLE_MAX_REJECTION,
+    THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
 };
 
 use crate::metrics::call_durations::CallDurations;
@@ -68,6 +69,9 @@ pub enum SetupError {
     /// reqwest could not build its client.
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// The adaptive limit's bounds cannot work; the flags' check refuses those already.
+    #[error("the adaptive limit: {0}")]
+    AdaptiveLimit(#[from] breaker::ConfigError),
 }
 
 impl ServiceB {
@@ -86,9 +90,13 @@ impl ServiceB {
         let api = api_url(base)?;
         let http = HttpCall::new(settings.max_response_bytes)?;
         let counters = Arc::new(ClientCounters::default());
-        let bulkhead = settings
-            .bulkhead
-            .map(|bulkhead| BulkheadLayer::new(bulkhead, counters.clone()));
+        let bulkhead = match settings.bulkhead {
+            Some(bulkhead) => {
+                let limiter = bulkhead.adaptive_limiter().transpose()?;
+                Some(BulkheadLayer::new(bulkhead, limiter, counters.clone()))
+            }
+            None => None,
+        };
         let durations = breaker.as_ref().map(|cb| CallDurations::new(cb.name()));
         let parts = stack::Parts {
             breaker,
@@ -122,13 +130,17 @@ impl ServiceB {
         &self.settings
     }
 
-    /// What the layers have counted, and the calls in flight through the bulkhead.
+    /// What the layers have counted, and the calls in flight through the bulkhead and its limit.
     pub fn counts(&self) -> ClientCounts {
         ClientCounts {
             bulkhead_in_flight: self
                 .bulkhead
                 .as_ref()
                 .map(|bulkhead| bulkhead.in_flight() as u64),
+            bulkhead_limit: self
+                .bulkhead
+                .as_ref()
+                .map(|bulkhead| bulkhead.limit() as u64),
             ..self.counters.snapshot()
         }
     }

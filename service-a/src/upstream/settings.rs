@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use breaker::{AdaptiveThrottle, CircuitBreaker, SlidingWindow};
+use breaker::{
+    AdaptiveLimit, AdaptiveThrottle, CircuitBreaker, ConcurrencyLimiter, ConfigError, SlidingWindow,
+};
 use serde::{Serialize, Serializer};
 
 use crate::flag_value::{Decimal, Percent};
@@ -166,6 +168,7 @@ impl ClientSettings {
         bulkhead: Some(BulkheadSettings {
             max_concurrent: 32,
             wait: BULKHEAD_WAIT,
+            adaptive: None,
         }),
         ..Self::ARTICLE
     };
@@ -232,11 +235,57 @@ impl BreakerSettings {
 /// Serialized as in `/breaker`'s `layers.bulkhead`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BulkheadSettings {
-    /// Calls to B in flight at most.
+    /// Calls to B in flight at most: the limit, or with `adaptive` the most the limit may grow to.
     pub max_concurrent: usize,
     /// How long a call waits for a place before it is refused; zero refuses at once.
     #[serde(rename = "wait_ms", serialize_with = "as_millis")]
     pub wait: Duration,
+    /// With `--max-concurrent adaptive`: the limit is learned from B's latency, between
+    /// `min_limit` and `max_concurrent`; `None`: the limit is `max_concurrent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveLimitSettings>,
+}
+
+/// The adaptive limit's lowest and first values (its highest is the bulkhead's
+/// `max_concurrent`). Serialized as in `/breaker`'s `layers.bulkhead.adaptive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AdaptiveLimitSettings {
+    /// The lowest the limit goes, and the limit while the floor of B's latency is measured
+    /// again (once a minute).
+    pub min_limit: u32,
+    /// The limit before any call has ended.
+    pub initial_limit: u32,
+}
+
+/// The adaptive limit's bounds unless flags say otherwise: between 2 and 200 calls, from 20.
+///
+/// The minimum is at or under the concurrency of a degraded B (service B's `capacity` mode at
+/// a quarter of 8), so that the pinned limit while the floor is measured lets B's queue drain,
+/// and two calls keep flowing however far the limit falls. 20 and 200 are Netflix's defaults
+/// for the first limit and Gradient2's maximum: far above B's concurrency, so the limit, not
+/// the maximum, decides.
+pub const ADAPTIVE_LIMIT: AdaptiveLimitSettings = AdaptiveLimitSettings {
+    min_limit: 2,
+    initial_limit: 20,
+};
+
+/// The adaptive limit's highest value unless `--adaptive-max-limit` says otherwise (see
+/// [`ADAPTIVE_LIMIT`]).
+pub const ADAPTIVE_MAX_LIMIT: usize = 200;
+
+impl BulkheadSettings {
+    /// The adaptive limiter these settings describe; `None` for a fixed limit.
+    pub fn adaptive_limiter(&self) -> Option<Result<ConcurrencyLimiter, ConfigError>> {
+        let adaptive = self.adaptive?;
+        let max_limit = u32::try_from(self.max_concurrent).unwrap_or(u32::MAX);
+        Some(
+            AdaptiveLimit::vegas()
+                .min_limit(adaptive.min_limit)
+                .initial_limit(adaptive.initial_limit)
+                .max_limit(max_limit)
+                .build(),
+        )
+    }
 }
 
 /// Whole milliseconds, saturating (durations are at most a day anyway).

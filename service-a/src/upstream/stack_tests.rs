@@ -128,9 +128,10 @@ fn build_with(fake: &FakeB, settings: ClientSettings, jitter: Jitter) -> Built {
             .build()
             .expect("valid")
     });
-    let bulkhead = settings
-        .bulkhead
-        .map(|b| BulkheadLayer::new(b, counters.clone()));
+    let bulkhead = settings.bulkhead.map(|b| {
+        let limiter = b.adaptive_limiter().transpose().expect("valid");
+        BulkheadLayer::new(b, limiter, counters.clone())
+    });
     let parts = Parts {
         breaker: breaker.clone(),
         bulkhead,
@@ -234,6 +235,7 @@ async fn a_full_bulkhead_is_ignored_by_the_breaker_and_not_retried() {
     settings.bulkhead = Some(BulkheadSettings {
         max_concurrent: 1,
         wait: Duration::ZERO,
+        adaptive: None,
     });
     let stack = Arc::new(build_with(&fake, settings, Jitter::fixed(0.0)));
 

@@ -43,6 +43,15 @@ function showCounts(snapshot) {
   }
 }
 
+// The bulkhead's limit now (learned, with --max-concurrent adaptive) and the calls it holds.
+function showBulkhead(bulkhead) {
+  document.getElementById("bulkhead-fact").hidden = bulkhead === null;
+  if (bulkhead !== null) {
+    text("bulkhead-kind", bulkhead.adaptive ? "Adaptive limit" : "Bulkhead");
+    text("bulkhead-limit", `${bulkhead.in_flight} of ${bulkhead.limit} calls in flight`);
+  }
+}
+
 function setConnection(live, message) {
   document.getElementById("connection").dataset.live = String(live);
   text("connection-text", message);
@@ -74,6 +83,7 @@ function connect() {
     const snapshot = JSON.parse(event.data);
     showState(snapshot, timeline);
     showCounts(snapshot);
+    showBulkhead(snapshot.bulkhead ?? null);
     chart.add(snapshot.calls);
   });
   events.addEventListener("transition", (event) => {
