@@ -25,7 +25,7 @@ pub const DEFAULT_SERVICE_B_URL: &str = "http://127.0.0.1:5001";
 /// [`Config::parse_checked`] (or [`Config::try_parse_checked_from`]) rather than clap's plain
 /// `parse`, so that settings that parse but cannot work together (`--request-timeout 20s` with
 /// `--recovery-timeout 10s`, `--half-open-max-calls 0`) are refused like any other bad flag.
-/// The client flags and the two profiles are in [`ClientFlags`] and [`crate::profile`].
+/// The client flags and the three profiles are in [`ClientFlags`] and [`crate::profile`].
 ///
 /// ```
 /// use service_a::Config;
@@ -278,6 +278,46 @@ mod tests {
                 max_response_bytes: 1_048_576,
             }
         );
+    }
+
+    #[test]
+    fn the_adaptive_profile_is_production_with_a_throttle_and_an_adaptive_limit() {
+        let adaptive = settings(&["--profile", "adaptive"]);
+        let production = settings(&["--profile", "production"]);
+        let breaker = adaptive.breaker.expect("a breaker");
+        let throttle = breaker.throttle.expect("a throttle");
+        assert_eq!(throttle.k.get(), 1.5);
+        assert_eq!(throttle.window, secs(10));
+        assert_eq!(throttle.max_rejection.get(), 0.9);
+        assert_eq!(throttle.minimum_requests, 20);
+        assert_eq!(
+            BreakerSettings {
+                throttle: None,
+                ..breaker
+            },
+            production.breaker.expect("a breaker"),
+            "the trip policies are production's"
+        );
+        let bulkhead = adaptive.bulkhead.expect("a bulkhead");
+        assert_eq!(bulkhead.max_concurrent, 200);
+        assert!(bulkhead.adaptive.is_some());
+        assert_eq!(
+            ClientSettings {
+                profile: Profile::Production,
+                breaker: production.breaker,
+                bulkhead: production.bulkhead,
+                ..adaptive
+            },
+            production,
+            "every other layer is production's"
+        );
+        let fixed = settings(&["--profile", "adaptive", "--max-concurrent", "8"]);
+        assert_eq!(
+            fixed.bulkhead.map(|b| (b.max_concurrent, b.adaptive)),
+            Some((8, None))
+        );
+        let unthrottled = settings(&["--profile", "adaptive", "--adaptive-throttle", "none"]);
+        assert_eq!(unthrottled.breaker.and_then(|b| b.throttle), None);
     }
 
     #[test]

@@ -173,11 +173,40 @@ impl ClientSettings {
         ..Self::ARTICLE
     };
 
+    /// Production's layers with the two that adapt to B's capacity: client-side throttling
+    /// while Closed, and a concurrency limit learned from B's latency in place of the fixed 32.
+    /// Why K is 1.5 here rather than the SRE book's 2 is in [`crate::profile`].
+    pub const ADAPTIVE: Self = Self {
+        profile: Profile::Adaptive,
+        breaker: match Self::PRODUCTION.breaker {
+            Some(breaker) => Some(BreakerSettings {
+                throttle: Some(ThrottleSettings {
+                    k: match Decimal::new(1.5) {
+                        Some(k) => k,
+                        None => panic!("1.5 is finite"),
+                    },
+                    window: THROTTLE_WINDOW,
+                    max_rejection: THROTTLE_MAX_REJECTION,
+                    minimum_requests: THROTTLE_MINIMUM_REQUESTS,
+                }),
+                ..breaker
+            }),
+            None => None,
+        },
+        bulkhead: Some(BulkheadSettings {
+            max_concurrent: ADAPTIVE_MAX_LIMIT,
+            wait: BULKHEAD_WAIT,
+            adaptive: Some(ADAPTIVE_LIMIT),
+        }),
+        ..Self::PRODUCTION
+    };
+
     /// The settings `profile` starts from.
     pub const fn of(profile: Profile) -> Self {
         match profile {
             Profile::Article => Self::ARTICLE,
             Profile::Production => Self::PRODUCTION,
+            Profile::Adaptive => Self::ADAPTIVE,
         }
     }
 }
