@@ -407,7 +407,7 @@ for name in ("throttle", "limit", "both"):
     for text, ok in checks:
         print(f"{'pass' if ok else 'FAIL'}: {f['label']}: {text}")
         if not ok and not short:
-            problems.append(f"{f['label']} does not {text.split(' (')[0]}")
+            problems.append(f"{f['label']} fails: {text}")
     e = base["envoy"]
     if e:
         print(f"info: {f['label']} against Envoy's filters: goodput {f['share']:.0f} % against "
@@ -453,6 +453,7 @@ main() {
   local verdict=0
   report || verdict=$?
   draw_plot
+  CONTEXT='the verdict'
   ((verdict == 0)) || die "the experiment did not show what it should (see above)"
   printf '\n%soverload measured%s\n' "$C_GREEN$C_BOLD" "$C_RESET"
 }
