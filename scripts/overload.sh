@@ -19,7 +19,8 @@
 #   both                        --profile adaptive
 #   Envoy's filters             --no-breaker, calling B through Envoy with its admission-control
 #                               and adaptive-concurrency filters (deploy/envoy/overload.yaml)
-# A row whose flags this build of service A does not accept is skipped, with a line saying so.
+# Every row also has --max-connections-per-client 0 (the load comes from one address). A row
+# whose flags this build of service A does not accept is skipped, with a line saying so.
 #
 # For each row: goodput while degraded (answers 2xx of the calls due in its first 15 s, as a
 # share of B's degraded capacity; a call due later may be answered by the recovered B), p50 and
@@ -195,8 +196,11 @@ run_row() {
     upstream=$ENVOY_URL
     cpu_pids+=("${SERVICE_PIDS[-1]}")
   fi
+  # Every call comes from loadgen on 127.0.0.1, and at a phase's end two runs overlap: A's
+  # per-client share of connections (a tenth of its 10,000) would close theirs, which is not
+  # what this measures.
   start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" \
-    --service-b-url "$upstream" "${flags[@]}"
+    --service-b-url "$upstream" --max-connections-per-client 0 "${flags[@]}"
   A_URL=http://$STARTED_ADDR
   cpu_pids=("${SERVICE_PIDS[-1]}" "${cpu_pids[@]}")
   wait_healthy service-a "$A_URL/health"
@@ -340,6 +344,7 @@ for name, label in rows:
         "recovery": None if back is None else back - warm - degraded,
         "cpu": cpu,
         "dropped": sum(p.get("dropped", 0) for p in phases),
+        "errors": sum(s["errors"] for p in phases for s in p["series"]),
     }
     plot_rows.append({"label": label, "goodput": series})
     if not any(s["sent"] for p in phases for s in p["series"]):
@@ -374,6 +379,9 @@ print(f"\n{rate} calls a second; B: {slots} slots, {normal:.0f} calls a second n
       f"{capacity:.0f} with {slow} calls for {degraded} s. Goodput, p50 and p99 are those of the "
       f"calls due in the first {measured} s of it; goodput as a share of the degraded capacity. "
       f"Phases: {warm} s warm-up, {degraded} s degraded, {tail} s after.")
+if any(f["errors"] for f in figures.values()):
+    print("calls with no answer or a status neither 2xx nor 5xx: " +
+          ", ".join(f"{f['label']} {f['errors']}" for f in figures.values() if f["errors"]))
 if any(f["dropped"] for f in figures.values()):
     print("calls dropped at loadgen's in-flight cap: " +
           ", ".join(f"{f['label']} {f['dropped']}" for f in figures.values() if f["dropped"]))
