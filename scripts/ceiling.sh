@@ -280,18 +280,6 @@ target_pids() {
   fi
 }
 
-# cpu_ticks PID...: user + system clock ticks the processes used so far, all their threads.
-cpu_ticks() {
-  local pid total=0 stat
-  for pid in "$@"; do
-    stat=$(<"/proc/$pid/stat") || die "process $pid is gone"
-    # Fields after the command name (which may hold spaces): state is the first, utime the 12th.
-    read -ra fields <<<"${stat##*) }"
-    total=$((total + fields[11] + fields[12]))
-  done
-  printf '%d\n' "$total"
-}
-
 # oha_run SECONDS URL OUT: oha for SECONDS at CONCURRENCY against URL, its JSON in OUT.
 oha_run() {
   timeout $(($1 + 30)) oha -z "${1}s" -c "$CONCURRENCY" --no-tui "${OHA_JSON[@]}" "$2" >"$3" ||

