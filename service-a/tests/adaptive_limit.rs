@@ -94,8 +94,13 @@ async fn the_adaptive_limit_settles_near_bs_concurrency_not_at_its_maximum() {
     let limits = tokio::time::timeout(RUN_AT_MOST, load(&a))
         .await
         .expect("B served the calls in time");
-    let settled = *limits.last().expect("at least one reading");
+    let last = *limits.last().expect("at least one reading");
     eprintln!("limits every 100 ms: {limits:?}");
+    // The median of the last second: every 10 s the limit is pinned to its minimum for a few
+    // calls while B's latency floor is measured again, and a slow run may end in one of those.
+    let mut last_second = limits[limits.len().saturating_sub(10)..].to_vec();
+    last_second.sort_unstable();
+    let settled = last_second[last_second.len() / 2];
     // Vegas holds 3 to 6 calls queued at B beyond the 8 it serves: about 11 to 14; loopback
     // HTTP adds to every round trip, so the range is generous, and far below the maximum of
     // 200 and the 48 it started from.
@@ -111,7 +116,7 @@ async fn the_adaptive_limit_settles_near_bs_concurrency_not_at_its_maximum() {
 
     // `/breaker`, `/metrics` and the dashboard's snapshots all show the limit.
     let bulkhead = &a.breaker().await["layers"]["bulkhead"];
-    assert_eq!(bulkhead["limit"], settled, "{bulkhead}");
+    assert_eq!(bulkhead["limit"], last, "{bulkhead}");
     assert_eq!(bulkhead["max_concurrent"], 200, "{bulkhead}");
     assert_eq!(
         bulkhead["adaptive"],

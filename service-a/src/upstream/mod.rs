@@ -39,9 +39,10 @@ pub use counters::{ClientCounters, ClientCounts};
 pub use error::{CallError, classify};
 pub(crate) use settings::millis;
 pub use settings::{
-    ADAPTIVE_LIMIT, ADAPTIVE_MAX_LIMIT, AdaptiveLimitSettings, BREAKER_NAME, BULKHEAD_WAIT,
-    BreakerSettings, BulkheadSettings, ClientSettings, RetrySettings, THROTTLE_MAX_REJECTION,
-    THROTTLE_MINIMUM_REQUESTS, THROTTLE_WINDOW, ThrottleSettings,
+    ADAPTIVE_FLOOR_INTERVAL, ADAPTIVE_FLOOR_SAMPLES, ADAPTIVE_LIMIT, ADAPTIVE_MAX_LIMIT,
+    AdaptiveLimitSettings, BREAKER_NAME, BULKHEAD_WAIT, BreakerSettings, BulkheadSettings,
+    ClientSettings, RetrySettings, THROTTLE_MAX_REJECTION, THROTTLE_MINIMUM_REQUESTS,
+    THROTTLE_WINDOW, ThrottleSettings,
 };
 
 use crate::metrics::call_durations::CallDurations;
