@@ -36,10 +36,11 @@
 #   --plot FILE  where to write the PNG
 #
 # Exits 1 if a row produced no figures, the load generator fell behind its schedule, or (not
-# with --short) an adaptive row that ran kept less than 90 % of B's degraded capacity, or did not
-# beat the article's goodput and the no-protection row's p99; 2 on a bad flag. Installs Envoy
-# under target/mesh/ (as mesh.sh) and Debian's fonts-dejavu-core when missing. Needs bash,
-# cargo, curl, python3, timeout.
+# with --short) a row with the adaptive limit that ran kept less than 90 % of B's degraded
+# capacity, or did not beat the article's goodput and the no-protection row's p99, or the
+# throttle alone did not beat the article's goodput and waste less of B than no protection; 2
+# on a bad flag. Installs Envoy under target/mesh/ (as mesh.sh) and Debian's fonts-dejavu-core
+# when missing. Needs bash, cargo, curl, python3, timeout.
 set -euo pipefail
 
 # shellcheck source=common.sh
@@ -396,6 +397,11 @@ with open(os.path.join(work, "plot.json"), "w") as f:
     json.dump(spec, f)
 
 # The verdict on the adaptive rows that ran; --short checks only that figures were produced.
+# The rows with the concurrency limit must keep 90 % of the degraded capacity, beat the
+# article's goodput and no protection's p99. The throttle alone must beat the article's goodput
+# and waste less of B than no protection; it cannot bound B's queue (it reacts to failures,
+# and a B that queues fails only once its queue passes A's timeout), so its goodput and p99
+# against those goals are printed, not enforced (the README's "when to choose which").
 base = {k: figures.get(k) for k in ("none", "article", "envoy")}
 verdicts = []
 for name in ("throttle", "limit", "both"):
@@ -403,19 +409,27 @@ for name in ("throttle", "limit", "both"):
     if f is None:
         print(f"skip: {dict(rows)[name]} did not run, so its checks did not either")
         continue
-    checks = [(f"keeps at least 90 % of B's degraded capacity ({f['share']:.0f} %)",
-               f["share"] >= 90.0)]
+    keeps = (f"keeps at least 90 % of B's degraded capacity ({f['share']:.0f} %)",
+             f["share"] >= 90.0)
+    checks, informative = [], []
+    (informative if name == "throttle" else checks).append(keeps)
     if base["article"]:
         checks.append((f"more goodput than the article's breaker ({f['share']:.0f} % against "
                        f"{base['article']['share']:.0f} %)", f["share"] > base["article"]["share"]))
     if base["none"] and base["none"]["p99"] is not None:
-        checks.append((f"a lower p99 than no protection ({ms(f['p99'])} against "
-                       f"{ms(base['none']['p99'])})",
-                       f["p99"] is not None and f["p99"] < base["none"]["p99"]))
+        lower_p99 = (f"a lower p99 than no protection ({ms(f['p99'])} against "
+                     f"{ms(base['none']['p99'])})",
+                     f["p99"] is not None and f["p99"] < base["none"]["p99"])
+        (informative if name == "throttle" else checks).append(lower_p99)
+        if name == "throttle":
+            checks.append((f"wastes less of B than no protection ({f['wasted']:,} calls against "
+                           f"{base['none']['wasted']:,})", f["wasted"] < base["none"]["wasted"]))
     for text, ok in checks:
         print(f"{'pass' if ok else 'FAIL'}: {f['label']}: {text}")
         if not ok and not short:
             problems.append(f"{f['label']} fails: {text}")
+    for text, ok in informative:
+        print(f"info: {f['label']} {'meets' if ok else 'misses'} the goal: {text}")
     e = base["envoy"]
     if e:
         print(f"info: {f['label']} against Envoy's filters: goodput {f['share']:.0f} % against "
