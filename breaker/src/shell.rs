@@ -130,11 +130,6 @@ impl Shared {
         word: Word,
         permit: impl FnOnce(Stamp) -> P,
     ) -> Result<P, Rejected> {
-        if let Some(throttle) = &self.throttle
-            && word.state() == State::Closed
-        {
-            return self.acquire_throttled(throttle, word, permit);
-        }
         if let Some(until) = self.fast.reject_until(word) {
             if until == u64::MAX {
                 return self.reject_fast(word, None, permit);
@@ -144,11 +139,20 @@ impl Shared {
                 return self.reject_fast(word, Some(self.deadline(now, until)), permit);
             }
         }
+        // After the rejections (a Closed word never carries one), so that an Open breaker's
+        // rejection does not pay for the throttle.
+        if let Some(throttle) = &self.throttle
+            && word.state() == State::Closed
+        {
+            return self.acquire_throttled(throttle, word, permit);
+        }
         self.acquire_locked(permit)
     }
 
     /// Closed with a throttle: the throttle counts the request and admits it, or rejects it
     /// with its probability and counts. The machine is not asked: Closed admits every call.
+    /// Kept out of line, so that the rejection path above stays small where it is inlined.
+    #[inline(never)]
     fn acquire_throttled<P>(
         &self,
         throttle: &Throttle,
