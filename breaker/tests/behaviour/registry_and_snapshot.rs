@@ -3,6 +3,8 @@
 use breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
 use std::time::Duration;
 
+use crate::support::{fail, on_manual_clock, succeed};
+
 #[test]
 fn the_registry_gets_or_creates_by_name_and_lists_snapshots_sorted() {
     let registry =
@@ -60,7 +62,7 @@ fn an_invalid_template_is_refused_once_up_front() {
 
 #[test]
 fn a_snapshot_counts_every_transition() {
-    let (cb, clock) = crate::support::on_manual_clock(
+    let (cb, clock) = on_manual_clock(
         CircuitBreaker::builder("counted")
             .failure_threshold(1)
             .recovery_timeout(Duration::from_secs(1)),
@@ -209,5 +211,36 @@ fn reset_while_closed_empties_a_time_window() {
         cb.state(),
         State::Closed,
         "1 call after the reset, below minimum_calls"
+    );
+}
+
+#[test]
+fn after_a_reset_successes_count_again_towards_minimum_calls() {
+    // Before the reset the window held minimum_calls, so plain successes were settled without
+    // the lock; after it the window is empty, and the successes must count again, or the rate
+    // below would be judged on the failures alone, short of minimum_calls, and never trip.
+    let (cb, _clock) = on_manual_clock(
+        CircuitBreaker::builder("reset-quiet")
+            .without_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .sliding_window(SlidingWindow::time(Duration::from_secs(60), 6))
+            .minimum_calls(4),
+    );
+    for _ in 0..4 {
+        succeed(&cb);
+    }
+    cb.reset();
+    for _ in 0..3 {
+        succeed(&cb);
+    }
+    for _ in 0..2 {
+        fail(&cb, "down");
+    }
+    assert_eq!(cb.state(), State::Closed, "2 failures of 5 calls: 40 %");
+    fail(&cb, "down");
+    assert_eq!(
+        cb.state(),
+        State::Open,
+        "3 failures of 6 calls since the reset: 50 %"
     );
 }
