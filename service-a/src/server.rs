@@ -31,6 +31,17 @@ pub async fn run(
     let address = listener.local_addr()?;
     let service_b = state.service_b();
     let settings = service_b.settings();
+    let bulkhead = match &settings.bulkhead {
+        None => "none".to_owned(),
+        Some(bulkhead) if bulkhead.adaptive.is_some() => {
+            format!("adaptive, at most {}", bulkhead.max_concurrent)
+        }
+        Some(bulkhead) => bulkhead.max_concurrent.to_string(),
+    };
+    let throttle = match settings.breaker.and_then(|breaker| breaker.throttle) {
+        None => "none".to_owned(),
+        Some(throttle) => format!("K {}", throttle.k.get()),
+    };
     // One line with what a reader of the log needs to know how calls to B are made; `GET
     // /breaker` has every layer's settings in full.
     info!(
@@ -40,7 +51,8 @@ pub async fn run(
         request_timeout = %humantime::format_duration(settings.request_timeout),
         retry_attempts = settings.retry.attempts,
         breaker = if state.breaker().is_some() { "on" } else { "OFF (--no-breaker)" },
-        bulkhead = settings.bulkhead.as_ref().map_or(0, |bulkhead| bulkhead.max_concurrent),
+        %throttle,
+        %bulkhead,
         "service A listening"
     );
     info!("dashboard on http://{address}/");
