@@ -176,7 +176,7 @@ accepts_flags() {
   return 1
 }
 
-# run_row NAME: fresh B (and Envoy for the Envoy row) and A, the three phases of load; keeps
+# run_row NAME: fresh B (and Envoy for the Envoy row) and A, the four phases of load (warm-up, degraded, settling, after); keeps
 # loadgen's JSON of each phase, B's /stats and the CPU figures in $WORK/NAME.*.
 run_row() {
   local name=$1 flags
@@ -267,7 +267,7 @@ load_phase() {
   LOAD_PIDS+=("$!")
 }
 
-# wait_phases NAME: waits for the row's three loadgen runs; dies if one failed.
+# wait_phases NAME: waits for the row's four loadgen runs; dies if one failed.
 wait_phases() {
   local pid
   for pid in "${LOAD_PIDS[@]}"; do

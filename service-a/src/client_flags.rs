@@ -32,8 +32,9 @@ pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024 * 1024;
 /// The client flags as given; `None` where the profile decides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ClientFlags {
-    /// Which defaults the flags below take: `article` (the breaker alone, as in the article) or
-    /// `production` (retries, rate-based breaker, bulkhead, deadline).
+    /// Which defaults the flags below take: `article` (the breaker alone, as in the article),
+    /// `production` (retries, rate-based breaker, bulkhead, deadline) or `adaptive` (production
+    /// with --adaptive-throttle 1.5 and --max-concurrent adaptive).
     #[arg(long, value_enum, default_value_t = Profile::Article)]
     pub profile: Profile,
 
@@ -100,8 +101,8 @@ pub struct ClientFlags {
     pub half_open_max_calls: Option<u32>,
 
     /// Client-side adaptive throttling while the circuit is closed, with this K, or none: a
-    /// call is rejected at random so that A sends B about K times what B accepts (default:
-    /// none).
+    /// call is rejected at random so that A sends B about K times what B accepts (article,
+    /// production: none; adaptive: 1.5).
     #[arg(long, value_parser = or_none(positive_decimal))]
     pub adaptive_throttle: Option<OrNone<Decimal>>,
 
@@ -119,7 +120,8 @@ pub struct ClientFlags {
     pub throttle_minimum_requests: Option<u32>,
 
     /// Calls to B in flight at most (the bulkhead): a number, `adaptive` (a limit learned from
-    /// B's latency, within the --adaptive-* bounds), or none (article: none, production: 32).
+    /// B's latency, within the --adaptive-* bounds), or none (article: none, production: 32,
+    /// adaptive: adaptive).
     #[arg(long, value_parser = or_none(fixed_or_adaptive(count_in(1, MAX_CONCURRENT))))]
     pub max_concurrent: Option<OrNone<MaxConcurrent>>,
 
@@ -193,6 +195,7 @@ impl ClientFlags {
         let settings = self.fill_in();
         check(&settings)?;
         self.check_adaptive(&settings)?;
+        self.check_throttle(&settings)?;
         Ok(settings)
     }
 
@@ -320,6 +323,40 @@ impl ClientFlags {
     }
 }
 
+impl ClientFlags {
+    /// The --throttle-* flags need a throttle, and a throttle needs the breaker it is part of.
+    fn check_throttle(&self, settings: &ClientSettings) -> Result<(), FlagError> {
+        if settings.breaker.and_then(|b| b.throttle).is_some() {
+            return Ok(());
+        }
+        if self.no_breaker && matches!(self.adaptive_throttle, Some(OrNone::Some(_))) {
+            return Err(FlagError {
+                flag: "--adaptive-throttle".to_owned(),
+                reason: "the throttle is part of the breaker, which --no-breaker turns off"
+                    .to_owned(),
+            });
+        }
+        let given = [
+            ("--throttle-window", self.throttle_window.is_some()),
+            (
+                "--throttle-max-rejection",
+                self.throttle_max_rejection.is_some(),
+            ),
+            (
+                "--throttle-minimum-requests",
+                self.throttle_minimum_requests.is_some(),
+            ),
+        ];
+        match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) if !self.no_breaker => Err(FlagError {
+                flag: (*flag).to_owned(),
+                reason: "applies only with --adaptive-throttle".to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The rules between flags, and the breaker's own validation.
 fn check(settings: &ClientSettings) -> Result<(), FlagError> {
     let attempt = settings.request_timeout;
@@ -420,11 +457,43 @@ mod tests {
         assert_eq!(throttle(&[]), None);
         assert_eq!(throttle(&["--profile", "production"]), None);
         assert_eq!(throttle(&["--adaptive-throttle", "none"]), None);
-        assert_eq!(
-            throttle(&["--throttle-window", "30s"]),
-            None,
-            "the throttle's settings alone do not turn it on"
-        );
+        assert_eq!(throttle(&["--profile", "adaptive", "--no-breaker"]), None);
+    }
+
+    #[test]
+    fn throttle_settings_without_a_throttle_are_refused_naming_the_flag() {
+        for (args, flag, reason) in [
+            (
+                &["--throttle-window", "30s"][..],
+                "--throttle-window",
+                "only with --adaptive-throttle",
+            ),
+            (
+                &[
+                    "--profile",
+                    "adaptive",
+                    "--adaptive-throttle",
+                    "none",
+                    "--throttle-max-rejection",
+                    "0.5",
+                ][..],
+                "--throttle-max-rejection",
+                "only with --adaptive-throttle",
+            ),
+            (
+                &["--no-breaker", "--adaptive-throttle", "2"][..],
+                "--adaptive-throttle",
+                "--no-breaker turns off",
+            ),
+        ] {
+            let err = parse(args).expect_err("must be refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains(flag) && text.contains(reason),
+                "{args:?}: {text}"
+            );
+        }
     }
 
     #[test]
