@@ -11,8 +11,9 @@
 //!
 //! - **requests**: calls asked for while Closed, those the throttle rejects included;
 //!   **accepts**: calls that ended in a success. A failure counts only as a request; an
-//!   ignored outcome counts as neither (its request is taken back), since it says nothing
-//!   about the backend.
+//!   ignored outcome counts as neither, since it says nothing about the backend. An admitted
+//!   call is counted when it ends (a rejected one at once), so a call dropped unsettled, a
+//!   cancelled one, counts for nothing, as the [`Permit`](crate::Permit) promises.
 //! - No throttling while the window holds fewer than `minimum_requests` requests, and never
 //!   above `max_rejection`, so that some calls always go through and see the backend recover.
 //! - **The window** is [`BUCKETS`] buckets of `window / 40` each (go-zero's 10 s in 40 buckets
@@ -249,8 +250,8 @@ impl Throttle {
         self.locked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts a call asked for at `now` and admits it, or rejects it with the reason
-    /// [`Reason::Throttled`].
+    /// Admits a call asked for at `now`, or rejects it with the reason [`Reason::Throttled`]
+    /// and counts it as a request.
     pub(crate) fn admit(&self, now: u64) -> Result<(), Reason> {
         let mut locked = self.lock();
         let Locked { window, random } = &mut *locked;
@@ -262,23 +263,28 @@ impl Throttle {
             accepts: window.accepts,
             window: self.settings.window,
         };
-        window.request();
         // `f64()` is in [0, 1): a probability of 0 never rejects.
         if random.f64() < probability {
+            window.request();
             return Err(reason);
         }
         Ok(())
     }
 
-    /// Counts how an admitted call ended, at `now`.
+    /// Counts an admitted call when it ends, at `now`: a request, and an accept if it
+    /// succeeded. An ignored outcome counts as neither, and so does a permit dropped without
+    /// an outcome, which never gets here: a call counts once it has ended, so a cancelled one
+    /// counts for nothing.
     pub(crate) fn record(&self, outcome: &Outcome, now: u64) {
+        if outcome.is_ignored() {
+            return;
+        }
         let mut locked = self.lock();
         let window = &mut locked.window;
         window.advance(now);
+        window.request();
         if outcome.is_failure() {
             window.fail();
-        } else if outcome.is_ignored() {
-            window.forget_request();
         } else {
             window.accept();
         }

@@ -34,7 +34,8 @@ pub enum State {
     Disabled,
 }
 
-/// Why the breaker changed state.
+/// Why the breaker changed state, or, for [`Reason::Throttled`], why it rejected a call while
+/// Closed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Reason {

@@ -113,6 +113,7 @@ fn below_minimum_requests_nothing_is_throttled() {
         throttle.admit(19).is_ok(),
         "the 20th request is still asked with 19 in the window"
     );
+    throttle.record(&Outcome::failure("HTTP 503"), 19);
     assert!(
         throttle.probability(20) > 0.8,
         "20 failed requests are enough"

@@ -109,23 +109,10 @@ impl Window {
         self.working = 0;
     }
 
-    /// Takes back the request of a call whose outcome counts as neither: from the newest
-    /// bucket that holds one (the call's own, unless it outlasted a bucket).
-    pub(crate) fn forget_request(&mut self) {
-        let buckets = self.newest.min(u64::from(BUCKETS) - 1);
-        for back in 0..=buckets {
-            let bucket = &mut self.buckets[Self::slot(self.newest - back)];
-            if bucket.requests > 0 {
-                bucket.requests -= 1;
-                self.requests -= 1;
-                return;
-            }
-        }
-    }
-
-    /// What the plain formula's probability is multiplied by: `(40 - run) / 40`, `run` being
+    /// What the plain formula's probability is multiplied by: `(39 - run) / 39`, `run` being
     /// the working buckets in a row. The newest bucket may have just begun, so 39 in a run
-    /// already make the whole window's worth: the probability is then 0.
+    /// already make the whole window's worth: the probability is then 0 (the module docs of
+    /// `throttle` say more).
     pub(crate) fn recovery_scale(&self) -> f64 {
         let full_run = BUCKETS - 1;
         let working = self.working.min(full_run);

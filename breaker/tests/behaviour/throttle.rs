@@ -162,6 +162,23 @@ fn a_throttled_rejection_says_the_probability_and_the_windows_counts() {
 }
 
 #[test]
+fn a_permit_dropped_without_an_outcome_counts_as_nothing_to_the_throttle() {
+    let (cb, _clock) = on_manual_clock(
+        CircuitBreaker::builder("b")
+            .without_failure_threshold()
+            .adaptive_throttle(eager()),
+    );
+    for _ in 0..10 {
+        cb.try_acquire().expect("nothing to throttle yet").success();
+    }
+    for _ in 0..100 {
+        // A call cancelled before it ended: a timeout above it, a caller that went away.
+        drop(cb.try_acquire().expect("cancelled calls are not failures"));
+    }
+    assert_eq!(cb.snapshot().rejection_probability, Some(0.0));
+}
+
+#[test]
 fn reset_forgets_the_throttles_window() {
     let (cb, _clock) = on_manual_clock(
         CircuitBreaker::builder("b")
