@@ -445,6 +445,17 @@ mod tests {
             .map(|settings| settings.client().clone())
     }
 
+    /// `args` are a usage error (exit 2) naming `flag` and saying `reason`.
+    fn assert_refused(args: &[&str], flag: &str, reason: &str) {
+        let err = parse(args).expect_err("must be refused");
+        assert_eq!(err.exit_code(), 2, "{args:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(flag) && text.contains(reason),
+            "{args:?}: {text}"
+        );
+    }
+
     fn throttle(args: &[&str]) -> Option<ThrottleSettings> {
         parse(args)
             .unwrap_or_else(|err| panic!("{args:?}: {err}"))
@@ -486,13 +497,7 @@ mod tests {
                 "--no-breaker turns off",
             ),
         ] {
-            let err = parse(args).expect_err("must be refused");
-            assert_eq!(err.exit_code(), 2, "{args:?}");
-            let text = err.to_string();
-            assert!(
-                text.contains(flag) && text.contains(reason),
-                "{args:?}: {text}"
-            );
+            assert_refused(args, flag, reason);
         }
     }
 
@@ -679,13 +684,7 @@ mod tests {
                 "refuses at once",
             ),
         ] {
-            let err = parse(args).expect_err("must be refused");
-            assert_eq!(err.exit_code(), 2, "{args:?}");
-            let text = err.to_string();
-            assert!(
-                text.contains(flag) && text.contains(reason),
-                "{args:?}: {text}"
-            );
+            assert_refused(args, flag, reason);
         }
     }
 }

@@ -282,6 +282,31 @@ mod tests {
         )
     }
 
+    /// An adaptive bulkhead from `initial_limit` within `[min_limit, max_concurrent]`.
+    fn adaptive_layer(
+        min_limit: u32,
+        initial_limit: u32,
+        max_concurrent: usize,
+    ) -> (BulkheadLayer, Arc<ClientCounters>) {
+        let counters = Arc::new(ClientCounters::default());
+        let settings = BulkheadSettings {
+            max_concurrent,
+            wait: Duration::ZERO,
+            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
+                min_limit,
+                initial_limit,
+            }),
+        };
+        let limiter = settings
+            .adaptive_limiter()
+            .expect("adaptive")
+            .expect("valid");
+        (
+            BulkheadLayer::new(settings, Some(limiter), counters.clone()),
+            counters,
+        )
+    }
+
     #[tokio::test]
     async fn the_call_beyond_the_limit_is_refused_at_once_and_counted() {
         let (open, gate) = watch::channel(false);
@@ -335,20 +360,7 @@ mod tests {
     #[tokio::test]
     async fn the_call_beyond_an_adaptive_limit_is_refused_at_once_naming_it() {
         let (open, gate) = watch::channel(false);
-        let counters = Arc::new(ClientCounters::default());
-        let settings = BulkheadSettings {
-            max_concurrent: 1,
-            wait: Duration::ZERO,
-            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
-                min_limit: 1,
-                initial_limit: 1,
-            }),
-        };
-        let limiter = settings
-            .adaptive_limiter()
-            .expect("adaptive")
-            .expect("valid");
-        let layer = BulkheadLayer::new(settings, Some(limiter), counters.clone());
+        let (layer, counters) = adaptive_layer(1, 1, 1);
         let service = layer.layer(held(gate));
         let first = tokio::spawn(service.clone().oneshot(()));
         while layer.in_flight() < 1 {
@@ -389,19 +401,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_overloaded_b_cuts_the_adaptive_limit() {
-        let settings = BulkheadSettings {
-            max_concurrent: 10,
-            wait: Duration::ZERO,
-            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
-                min_limit: 1,
-                initial_limit: 2,
-            }),
-        };
-        let limiter = settings
-            .adaptive_limiter()
-            .expect("adaptive")
-            .expect("valid");
-        let layer = BulkheadLayer::new(settings, Some(limiter), Arc::default());
+        let (layer, _counters) = adaptive_layer(1, 2, 10);
         let service = layer.layer(service_fn(|()| async { Err::<(), _>(Failed::Overloaded) }));
         // The limit steps once per window of as many calls as the limit: two here.
         for _ in 0..2 {

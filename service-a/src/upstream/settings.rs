@@ -306,9 +306,8 @@ pub const ADAPTIVE_MAX_LIMIT: usize = 200;
 /// for [`ADAPTIVE_FLOOR_SAMPLES`] calls. Vegas reads every round trip above the floor as calls
 /// queued in B; when B's own service time grows (a slowdown, not a queue), a floor measured
 /// before it makes the limit settle under what B can serve until the floor is measured again.
-/// The library's default, Envoy's 60 s, would outlast a 20 s slowdown: in
-/// `scripts/overload.sh` the limit then kept 89 % of the degraded B's capacity as goodput,
-/// against 96 % with 10 s, each re-measurement a dip of about a second.
+/// The library's default, Envoy's 60 s, would outlast a 20 s slowdown (measured in
+/// `docs/production.md`, "An adaptive limit"); each re-measurement is a dip of about a second.
 pub const ADAPTIVE_FLOOR_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Calls the floor is measured on, each with at most the minimum limit in flight: at a
