@@ -81,10 +81,25 @@ start_services() {
 
 # start_chromedriver: chromedriver on a free loopback port, into DRIVER. It runs in a process
 # group of its own, which the browsers it starts join, and is recorded by that group's negative
-# id, so that common.sh's stop_services stops the browsers with it.
+# id, so that common.sh's stop_services stops the browsers with it. With --port=0 chromedriver
+# binds the port it picked for IPv4 again for IPv6, which another process may hold by then (it
+# exits with "bind() failed: Address already in use"): up to three tries.
 start_chromedriver() {
   heading "start chromedriver on a free loopback port"
-  local log=$WORK/chromedriver.log deadline=$((SECONDS + STARTUP_SECONDS)) port=''
+  local attempt
+  for attempt in 1 2 3; do
+    try_chromedriver "$WORK/chromedriver.$attempt.log" && break
+    ((attempt < 3)) || die "chromedriver exited while starting, three times"
+    say "chromedriver exited while starting (its port was taken); again"
+  done
+  kill -0 -- "-${SERVICE_PIDS[-1]#-}" 2>/dev/null ||
+    die "chromedriver is not in a process group of its own"
+  say "chromedriver: $DRIVER  ($(chromedriver --version | cut -d' ' -f1,2))"
+}
+
+# try_chromedriver LOG: one start of chromedriver; sets DRIVER, or returns 1 if it exited.
+try_chromedriver() {
+  local log=$1 deadline=$((SECONDS + STARTUP_SECONDS)) port=''
   : >"$log" # exists before the first look for the port
   setsid chromedriver --port=0 >"$log" 2>&1 &
   local pid=$!
@@ -92,13 +107,11 @@ start_chromedriver() {
   until [[ -n $port ]]; do
     port=$(grep -oE 'started successfully on port [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
     [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || die "chromedriver exited while starting"
+    kill -0 "$pid" 2>/dev/null || return 1
     ((SECONDS < deadline)) || die "chromedriver did not start within ${STARTUP_SECONDS}s"
     sleep 0.1
   done
-  kill -0 -- "-$pid" 2>/dev/null || die "chromedriver is not in a process group of its own"
   DRIVER=http://127.0.0.1:$port
-  say "chromedriver: $DRIVER  ($(chromedriver --version | cut -d' ' -f1,2))"
 }
 
 run_check() {
