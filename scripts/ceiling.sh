@@ -1,33 +1,41 @@
 #!/usr/bin/env bash
-# ceiling.sh: what a proxied call costs service A, side by side with nginx proxying to the same
-# service B: requests per second, p50/p99 latency and each proxy's own CPU time per request.
+# ceiling.sh: what a proxied call costs service A, side by side with nginx and with the least a
+# Rust proxy can do (proxy-floor) in front of the same service B: requests per second, p50/p99
+# latency and each proxy's own CPU time per request.
 #
 # Usage: scripts/ceiling.sh [--short] [--rounds N] [--seconds S] [--bin-dir DIR]
 #        scripts/ceiling.sh --flamegraph FILE.svg [--seconds S] [--bin-dir DIR]
 #
-# One healthy service B, and three proxies in front of it, all on loopback:
+# One healthy service B, and five proxies in front of it, all on loopback:
 #   A article      service A with its defaults:            GET /call
 #   A production   --profile production --max-concurrent 64 (a bulkhead wider than the load)
 #   nginx          Debian's nginx (installed when missing), from a generated config: proxy_pass
 #                  to an upstream keepalive pool, as many workers as A has runtime threads
-# and B alone, as the floor. Each round runs `oha -z S -c 50` against each target in turn (B's
-# /api, A's /call, nginx's /api), so that a change in the machine's load hits every target
-# alike; a one-second warm-up of each comes first. CPU per request is the user + system time
-# the target's processes (nginx: its workers; never B's, nor oha's) used during the run, read
-# from /proc/PID/stat, divided by the requests answered 200.
+#   floor reqwest  proxy-floor --client reqwest: a bare hyper server and one reqwest client
+#                  built as A builds its own, answering in A's shape: GET /call
+#   floor hyper    proxy-floor --client hyper: the same with hyper's own client connections
+# and B alone, what B costs by itself. The two floors separate what the HTTP stack costs from
+# what A adds to it (proxy-floor's crate docs). Each round runs `oha -z S -c 50` against each
+# target in turn (B's /api, A's /call, nginx's /api, the floors' /call), so that a change in the
+# machine's load hits every target alike; a one-second warm-up of each comes first. CPU per
+# request is the user + system time the target's processes (nginx: its workers; never B's, nor
+# oha's) used during the run, read from /proc/PID/stat, divided by the requests answered 200.
 #
 # Prints each target's median over the rounds with its range, the load average during the
-# runs, and the ratios A/nginx (each round's ratio, median over rounds) beside the goals: A at
+# runs, and ratios (each round's ratio, median over rounds): A/nginx beside the goals, A at
 # least 0.9x nginx's requests/s at no more than 1.5x its CPU per request, production within
-# 1.3x of article's CPU per request. The goals are printed, not enforced: on a shared machine
-# they say more about the neighbours than about A.
+# 1.3x of article's CPU per request; then each floor's CPU per request over nginx's, floor
+# reqwest's requests/s over nginx's, and A article's CPU per request over floor reqwest's (what
+# A adds over the least a reqwest proxy costs). The goals are printed, not enforced: on a shared
+# machine they say more about the neighbours than about A.
 #
 #   --short        one round of 1 s per target, for CI: checks the figures are produced, not
 #                  their values
 #   --rounds N     rounds (default 3, 1..20)
 #   --seconds S    seconds of load per run (default 6, 1..60)
 #   --bin-dir DIR  measure the service-a and service-b binaries in DIR (another build, say)
-#                  instead of building the workspace's
+#                  instead of building the workspace's; proxy-floor too when DIR holds one,
+#                  else the workspace's is built
 #   --flamegraph F instead of the table: a flame graph of service A (article profile) under
 #                  the same load, with perf (--call-graph dwarf) and inferno (installed when
 #                  missing), written to F
@@ -55,9 +63,10 @@ PERF_STACK_BYTES=8192
 
 # The targets, in the order of every round; start_targets fills in each one's URL and the pid
 # whose CPU counts (nginx's workers are looked up at each run).
-TARGET_NAMES=(b a-article a-production nginx)
+TARGET_NAMES=(b a-article a-production nginx floor-reqwest floor-hyper)
 declare -A TARGET_URL TARGET_LABEL TARGET_PID
-TARGET_LABEL=([b]='B alone' [a-article]='A article' [a-production]='A production' [nginx]='nginx')
+TARGET_LABEL=([b]='B alone' [a-article]='A article' [a-production]='A production' [nginx]='nginx'
+  [floor-reqwest]='floor reqwest' [floor-hyper]='floor hyper')
 NGINX_PID=''
 
 parse_flags() {
@@ -119,6 +128,24 @@ cargo_tool() {
 
 cargo_bin() { printf '%s/bin\n' "${CARGO_HOME:-$HOME/.cargo}"; }
 
+# build_floor: proxy-floor from --bin-dir when DIR holds one, otherwise built from the workspace
+# on its own (built with the services, cargo would unify their dependencies' features with its
+# own, and the services' binaries would differ from the ones built alone); into FLOOR_BIN.
+build_floor() {
+  if [[ -n $BIN_DIR && -x $BIN_DIR/proxy-floor ]]; then
+    FLOOR_BIN=$BIN_DIR/proxy-floor
+    return
+  fi
+  heading "build proxy-floor"
+  say "\$ cargo build --release -p proxy-floor"
+  (cd "$ROOT" && cargo build --release -p proxy-floor) || die "cargo build of proxy-floor failed"
+  local target
+  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
+    die "cannot find cargo's target directory"
+  FLOOR_BIN=$target/release/proxy-floor
+}
+
 require_oha() {
   heading "oha"
   cargo_tool oha oha
@@ -171,6 +198,20 @@ start_targets() {
   TARGET_PID[b]=${SERVICE_PIDS[0]}
   runtime_threads "${TARGET_PID[a-article]}"
   start_nginx "$A_THREADS"
+  start_floor reqwest
+  start_floor hyper
+}
+
+# start_floor CLIENT: proxy-floor with CLIENT (reqwest or hyper) in front of B, as the target
+# floor-CLIENT. It proxies any path; /call, as on A.
+start_floor() {
+  local client=$1
+  start_service "proxy-floor-$client" "$WORK/floor-$client.log" "$FLOOR_BIN" \
+    --service-b-url "http://$B_ADDR" --client "$client"
+  TARGET_PID[floor-$client]=${SERVICE_PIDS[-1]}
+  TARGET_URL[floor-$client]=http://$STARTED_ADDR/call
+  wait_healthy "proxy-floor-$client" "http://$STARTED_ADDR/call"
+  say "proxy-floor --client $client on $STARTED_ADDR"
 }
 
 # runtime_threads PID: how many tokio runtime workers the process runs, into A_THREADS (tokio
@@ -330,7 +371,8 @@ import json, os, statistics, sys
 
 work, rounds, tick = sys.argv[1], int(sys.argv[2]), 1.0 / int(sys.argv[3])
 cores, names = sys.argv[4], sys.argv[5:]
-labels = {"b": "B alone", "a-article": "A article", "a-production": "A production", "nginx": "nginx"}
+labels = {"b": "B alone", "a-article": "A article", "a-production": "A production", "nginx": "nginx",
+          "floor-reqwest": "floor reqwest", "floor-hyper": "floor hyper"}
 problems = []
 
 def run(round_, name):
@@ -392,8 +434,14 @@ goals = [
     ("A production / A article, CPU per request", ratio("a-production", "a-article", "cpu"), "<=", 1.3),
     ("A production / nginx, requests/s", ratio("a-production", "nginx", "rps"), None, None),
     ("A production / nginx, CPU per request", ratio("a-production", "nginx", "cpu"), None, None),
+    ("floor reqwest / nginx, CPU per request", ratio("floor-reqwest", "nginx", "cpu"), None, None),
+    ("floor hyper / nginx, CPU per request", ratio("floor-hyper", "nginx", "cpu"), None, None),
+    ("floor reqwest / nginx, requests/s", ratio("floor-reqwest", "nginx", "rps"), None, None),
+    ("A article / floor reqwest, CPU per request", ratio("a-article", "floor-reqwest", "cpu"), None, None),
 ]
 for label, value, op, goal in goals:
+    if not value > 0:
+        problems.append(f"no figure for {label}")
     if op is None:
         print(f"  {label:44} {value:5.2f}x")
         continue
@@ -445,6 +493,8 @@ main() {
   else
     require_nginx
   fi
+  # Before build_binaries, which sets BIN_DIR to the workspace's build.
+  [[ -n $FLAMEGRAPH ]] || build_floor
   if [[ -z $BIN_DIR ]]; then
     build_binaries
   fi
