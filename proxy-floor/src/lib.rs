@@ -11,8 +11,8 @@
 //! - `reqwest`: one [`reqwest::Client`] built as service A builds its own (no redirects, no
 //!   proxy, 64 idle connections), so `A / floor reqwest` is what A adds over the least a
 //!   reqwest proxy costs;
-//! - `hyper`: hyper's own client connections from a small pool of idle ones, the least any
-//!   proxy built on hyper costs, to set beside nginx.
+//! - `hyper`: hyper's own client connections from a small pool of idle ones written here,
+//!   close to the least a proxy built on hyper costs, to set beside nginx.
 //!
 //! `scripts/ceiling.sh` runs both beside service A and nginx.
 //!
@@ -46,8 +46,8 @@ pub mod upstream;
 
 pub use upstream::{ClientKind, FetchError, MAX_BODY_BYTES, Upstream};
 
-/// Client connections served at once; one more waits in the kernel's backlog. Each may hold one
-/// connection to B too, so this keeps both within a default limit of 1024 open files.
+/// Client connections served at once; more wait in the kernel's listen backlog. Each may hold
+/// one connection to B too, so this keeps both within a default limit of 1024 open files.
 pub const MAX_CONNECTIONS: usize = 256;
 
 /// How long to wait before accepting again after `accept` failed (out of file descriptors,
