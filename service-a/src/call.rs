@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use tracing::debug;
 
 use crate::error::AppError;
+use crate::forwarded::ForwardedQuery;
 use crate::state::AppState;
 use crate::upstream::{BulkheadFull, CallError};
-use service_kit::strict_query::StrictQuery;
 
 /// The query of both routes. Other parameters are ignored, as in the article; `fail` given
 /// twice is refused.
@@ -50,7 +50,7 @@ impl CallReply {
 /// `GET /call?fail=<v>`: B's answer, or a 500 saying why not.
 pub(crate) async fn call(
     State(state): State<AppState>,
-    StrictQuery(query): StrictQuery<CallQuery>,
+    ForwardedQuery(query): ForwardedQuery<CallQuery>,
 ) -> Result<Json<CallReply>, AppError> {
     let data = state.call_service_b(query.fail.as_deref()).await?;
     Ok(Json(CallReply::success(data)))
@@ -60,7 +60,7 @@ pub(crate) async fn call(
 /// marked `degraded`. Only a malformed request is an error.
 pub(crate) async fn call_fallback(
     State(state): State<AppState>,
-    StrictQuery(query): StrictQuery<CallQuery>,
+    ForwardedQuery(query): ForwardedQuery<CallQuery>,
 ) -> Json<CallReply> {
     match state.call_service_b(query.fail.as_deref()).await {
         Ok(data) => Json(CallReply::success(data)),

@@ -4,15 +4,18 @@
 //! A forwards `fail` percent-encoded, so a value of 15,000 `!` makes a 45 KB URL to B: B
 //! refuses it (431), and A would quote that URL in its answer and its log. 256 bytes is far
 //! more than any value B acts on (`true`).
+//!
+//! The bound is checked by the routes' query extractor, [`ForwardedQuery`], rather than by a
+//! middleware: an extractor costs the usual call nothing beyond its length check, where axum's
+//! `from_fn` boxes a clone of the route and its future on every request.
 
-use axum::extract::{Query, Request};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
-use axum::middleware::{Next, from_fn};
-use axum::response::Response;
-use axum::routing::MethodRouter;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use service_kit::error_body::refusal;
-
-use crate::state::AppState;
+use service_kit::strict_query::StrictQuery;
 
 /// The query parameters A passes on to B.
 pub const FORWARDED: &[&str] = &["fail"];
@@ -20,21 +23,32 @@ pub const FORWARDED: &[&str] = &["fail"];
 /// The most bytes (decoded) of a forwarded value.
 pub const MAX_FORWARDED_BYTES: usize = 256;
 
-/// `route` refusing a forwarded value over [`MAX_FORWARDED_BYTES`].
-pub fn bounded(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    route.route_layer(from_fn(refuse_long_values))
-}
+/// The query of a route that forwards values to B: a forwarded value over
+/// [`MAX_FORWARDED_BYTES`] is refused with a 400 naming it; the rest is [`StrictQuery`]'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ForwardedQuery<T>(pub(crate) T);
 
-async fn refuse_long_values(request: Request, next: Next) -> Response {
-    match too_long(request.uri().query().unwrap_or_default()) {
-        Some((name, length)) => refusal(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "`{name}` is passed on to service B and must be at most \
-                 {MAX_FORWARDED_BYTES} bytes (got {length})"
-            ),
-        ),
-        None => next.run(request).await,
+impl<S, T> FromRequestParts<S> for ForwardedQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some((name, length)) = too_long(parts.uri.query().unwrap_or_default()) {
+            return Err(refusal(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "`{name}` is passed on to service B and must be at most \
+                     {MAX_FORWARDED_BYTES} bytes (got {length})"
+                ),
+            ));
+        }
+        let StrictQuery(query) = StrictQuery::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(query))
     }
 }
 
@@ -42,7 +56,7 @@ async fn refuse_long_values(request: Request, next: Next) -> Response {
 ///
 /// A query no longer than the limit cannot hold a longer value, since decoding only shortens:
 /// the usual call (`fail=true`) is passed without decoding anything. A query that does not
-/// decode is left to the handler's extractor, which refuses it.
+/// decode is left to [`StrictQuery`], which refuses it.
 fn too_long(query: &str) -> Option<(&'static str, usize)> {
     if query.len() <= MAX_FORWARDED_BYTES {
         return None;

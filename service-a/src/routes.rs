@@ -14,7 +14,6 @@ use crate::admin;
 use crate::call;
 use crate::dashboard;
 use crate::error::AppError;
-use crate::forwarded;
 use crate::metrics;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
@@ -39,11 +38,8 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(dashboard::page))
         .route("/dashboard/{file}", get(dashboard::file))
         .route("/events", get(dashboard::events))
-        .route("/call", forwarded::bounded(get(call::call)))
-        .route(
-            "/call-fallback",
-            forwarded::bounded(get(call::call_fallback)),
-        )
+        .route("/call", get(call::call))
+        .route("/call-fallback", get(call::call_fallback))
         .route("/breaker", get(breaker).merge(admin::post_breaker()))
         .route("/metrics", get(scrape))
         .route("/health", get(health))
