@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use reqwest::{Client, Response, Url, redirect};
+use reqwest::{Client, Response, Url, redirect, retry};
 use tower::Service;
 
 use super::error::CallError;
@@ -39,6 +39,10 @@ impl HttpCall {
             // B is called directly; an HTTP_PROXY meant for the outside world must not change
             // what a failure of B means.
             .no_proxy()
+            // Retries are the retry layer's to decide (and the breaker's to count). reqwest's own
+            // policy retries only HTTP/2 and HTTP/3 refusals, never seen by this HTTP/1 client,
+            // yet clones every request in case; with no retry allowed it clones nothing.
+            .retry(retry::never().max_retries_per_request(0))
             .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
             // No timeout here: the per-attempt timeout layer bounds the whole call, body
             // included.
