@@ -7,8 +7,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use service_kit::fallback::{method_not_allowed, not_found};
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
 
 use crate::admin;
 use crate::call;
@@ -45,12 +43,6 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(
-            TraceLayer::new_for_http()
-                // A 500 from /call is the article's answer, not an incident of this service;
-                // the failure itself is logged by AppError.
-                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
         .layer(state.metrics().http().layer())
         .with_state(state)
 }

@@ -10,8 +10,6 @@ use serde_json::{Value, json};
 use service_kit::body_limit::limited;
 use service_kit::fallback::{method_not_allowed, not_found};
 use tokio::time::Instant;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
 
 use crate::api;
 use crate::error::AppError;
@@ -53,11 +51,6 @@ pub fn app(state: AppState) -> Router {
         .route("/stats", get(get_stats))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(
-            TraceLayer::new_for_http()
-                // A 500 from /api is the product, not an incident: keep it out of the error log.
-                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
         .with_state(state)
 }
 

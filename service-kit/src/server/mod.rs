@@ -49,7 +49,8 @@ use tokio::task::JoinSet;
 use tower::{Layer, ServiceBuilder};
 use tower_http::metrics::InFlightRequestsLayer;
 use tower_http::metrics::in_flight_requests::InFlightRequestsCounter;
-use tracing::{debug, info};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::{Level, debug, info};
 
 pub use accept::ACCEPT_BACKOFF;
 pub use connection::{MAX_HEADER_BYTES, MAX_HEADERS};
@@ -78,7 +79,8 @@ use request_guard::RequestGuardLayer;
 /// ([`MISSING_HOST`]). Accept errors are
 /// retried after [`ACCEPT_BACKOFF`]; none ends the server. Every request carries its peer's
 /// address as axum's [`ConnectInfo`]`<SocketAddr>`, as with
-/// `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`.
+/// `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`, and is traced by
+/// tower-http's [`TraceLayer`]: a span and DEBUG lines per request (`RUST_LOG=tower_http=debug`).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -97,6 +99,11 @@ pub async fn serve(
     );
     let in_flight = InFlightRequestsCounter::new();
     let service = ServiceBuilder::new()
+        // Here, around the router, rather than `Router::layer`, which would box it around every
+        // route again for each request. A 5xx is logged at DEBUG like any answer: both services
+        // answer 500 by design (B's failure, A's failed call), and log the failure where it
+        // happens.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
         .layer(InFlightRequestsLayer::new(in_flight.clone()))
         .layer(RequestGuardLayer::new(
             limits.header_timeout,
