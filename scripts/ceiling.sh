@@ -5,6 +5,8 @@
 #
 # Usage: scripts/ceiling.sh [--short] [--rounds N] [--seconds S] [--bin-dir DIR]
 #        scripts/ceiling.sh --flamegraph FILE.svg [--seconds S] [--bin-dir DIR]
+#        scripts/ceiling.sh --instructions [--short] [--requests N] [--keep-profiles DIR]
+#                           [--bin-dir DIR]
 #
 # One healthy service B, and five proxies in front of it, all on loopback:
 #   A article      service A with its defaults:            GET /call
@@ -29,8 +31,8 @@
 # A adds over the least a reqwest proxy costs). The goals are printed, not enforced: on a shared
 # machine they say more about the neighbours than about A.
 #
-#   --short        one round of 1 s per target, for CI: checks the figures are produced, not
-#                  their values
+#   --short        one round of 1 s per target (with --instructions: 300 requests after 100 to
+#                  warm up), for CI: checks the figures are produced, not their values
 #   --rounds N     rounds (default 3, 1..20)
 #   --seconds S    seconds of load per run (default 6, 1..60)
 #   --bin-dir DIR  measure the service-a and service-b binaries in DIR (another build, say)
@@ -39,13 +41,26 @@
 #   --flamegraph F instead of the table: a flame graph of service A (article profile) under
 #                  the same load, with perf (--call-graph dwarf) and inferno (installed when
 #                  missing), written to F
+#   --instructions instead of the timed table: the user-space instructions per request of each
+#                  target, counted by valgrind's callgrind (Debian's valgrind, installed when
+#                  missing), which the machine's load does not move as it moves CPU time; the
+#                  kernel's work is not counted. Each target runs alone under callgrind (nginx
+#                  as one process, master_process off) for `oha -n N -c 10` after 1,000
+#                  requests to warm up; then the ratios A article / nginx, A production / A
+#                  article, A article / floor reqwest, and each floor / nginx. Slow: valgrind
+#                  runs the targets tens of times slower (scripts/ceiling-instructions.sh)
+#   --requests N   counted requests per target (default 3000, 100..100000)
+#   --keep-profiles DIR  keeps each target's callgrind profile as DIR/TARGET.callgrind (e.g.
+#                  DIR/a-article.callgrind), for callgrind_annotate --inclusive=yes
 #
 # Exits 1 if a run answered anything but 200 or a figure is missing, 2 on a bad flag. Needs
-# bash, curl, python3, cargo; root (apt-get) when nginx is missing.
+# bash, curl, python3, cargo; root (apt-get) when nginx or valgrind is missing.
 set -euo pipefail
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=ceiling-instructions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ceiling-instructions.sh"
 
 CONCURRENCY=50
 ROUNDS=3
@@ -56,6 +71,7 @@ PRODUCTION_BULKHEAD=64
 # nginx's idle connections to B, per worker: more than the load keeps busy.
 NGINX_KEEPALIVE=64
 FLAMEGRAPH=''
+INSTRUCTIONS=''
 BIN_DIR=''
 # Sampling rate and stack bytes copied per sample for the flame graph: about 40 MB for 6 s.
 PERF_HZ=499
@@ -72,16 +88,21 @@ NGINX_PID=''
 NGINX_WORKERS=1
 NGINX_MASTER=on
 
+# parse_flags "$@": the mode (the timed table, --flamegraph or --instructions) and its settings;
+# a flag of another mode than the one chosen is a usage error rather than ignored.
 parse_flags() {
+  local timed_flag='' instructions_flag=''
   while (($#)); do
     case $1 in
-      --short) ROUNDS=1 SECONDS_PER_RUN=1 ;;
+      --short) ROUNDS=1 SECONDS_PER_RUN=1 REQUESTS=$SHORT_REQUESTS WARMUP_REQUESTS=$SHORT_WARMUP_REQUESTS ;;
       --rounds)
         ROUNDS=$(bounded_count --rounds "${2-}" 1 20)
+        timed_flag=$1
         shift
         ;;
       --seconds)
         SECONDS_PER_RUN=$(bounded_count --seconds "${2-}" 1 60)
+        timed_flag=$1
         shift
         ;;
       --bin-dir)
@@ -93,6 +114,19 @@ parse_flags() {
       --flamegraph)
         [[ -n ${2-} ]] || usage_error "--flamegraph needs a file name"
         FLAMEGRAPH=$2
+        timed_flag=$1
+        shift
+        ;;
+      --instructions) INSTRUCTIONS=yes ;;
+      --requests)
+        REQUESTS=$(bounded_count --requests "${2-}" 100 100000)
+        instructions_flag=$1
+        shift
+        ;;
+      --keep-profiles)
+        [[ -n ${2-} ]] || usage_error "--keep-profiles needs a directory"
+        KEEP_PROFILES=$2
+        instructions_flag=$1
         shift
         ;;
       -h | --help) usage && exit 0 ;;
@@ -100,6 +134,11 @@ parse_flags() {
     esac
     shift
   done
+  if [[ -n $INSTRUCTIONS && -n $timed_flag ]]; then
+    usage_error "$timed_flag does not go with --instructions"
+  elif [[ -z $INSTRUCTIONS && -n $instructions_flag ]]; then
+    usage_error "$instructions_flag goes with --instructions only"
+  fi
 }
 
 # bounded_count FLAG VALUE MIN MAX: VALUE if it is a whole number in MIN..MAX, else a usage error.
@@ -513,11 +552,16 @@ main() {
     cargo_tool inferno-flamegraph inferno
   else
     require_nginx
+    [[ -z $INSTRUCTIONS ]] || require_valgrind
+    # Before build_binaries, which sets BIN_DIR to the workspace's build.
+    build_floor
   fi
-  # Before build_binaries, which sets BIN_DIR to the workspace's build.
-  [[ -n $FLAMEGRAPH ]] || build_floor
   if [[ -z $BIN_DIR ]]; then
     build_binaries
+  fi
+  if [[ -n $INSTRUCTIONS ]]; then
+    count_instructions
+    return
   fi
   start_targets
   if [[ -n $FLAMEGRAPH ]]; then
