@@ -30,7 +30,8 @@ CALLGRIND_STARTUP_SECONDS=60
 # least (a target under callgrind answers some hundreds a second on a loaded 2-core machine).
 CALLGRIND_BASE_SECONDS=60
 CALLGRIND_MIN_RATE=20
-# How long callgrind may take to write a dump it was asked for.
+# How long callgrind_control may take, and callgrind to write a dump it was asked for.
+CONTROL_SECONDS=10
 DUMP_SECONDS=10
 KEEP_PROFILES=''
 
@@ -75,16 +76,21 @@ count_target() {
   start_target "$name" valgrind --tool=callgrind --callgrind-out-file="$out"
   local pid=${TARGET_PID[$name]} url=${TARGET_URL[$name]}
   oha_count "$WARMUP_REQUESTS" "$url" "$WORK/callgrind/$name-warmup.json"
-  callgrind_control --zero "$pid" >"$WORK/callgrind/$name-control.log" 2>&1 ||
-    die "callgrind_control --zero $pid failed (see $WORK/callgrind/$name-control.log)"
+  control --zero "$pid"
   oha_count "$REQUESTS" "$url" "$WORK/callgrind/$name.json"
-  callgrind_control --dump "$pid" >>"$WORK/callgrind/$name-control.log" 2>&1 ||
-    die "callgrind_control --dump $pid failed (see $WORK/callgrind/$name-control.log)"
+  control --dump "$pid"
   # The first dump asked for is numbered 1; the file without a number is written at exit.
   dump_total "$out.1" >"$WORK/callgrind/$name.ir"
   [[ -z $KEEP_PROFILES ]] || cp "$out.1" "$KEEP_PROFILES/$name.callgrind"
   stop_last_service
   say "${TARGET_LABEL[$name]}: $(<"$WORK/callgrind/$name.ir") instructions in $REQUESTS requests"
+}
+
+# control ACTION PID: callgrind_control ACTION PID (through valgrind's gdbserver, vgdb), within
+# CONTROL_SECONDS.
+control() {
+  timeout "$CONTROL_SECONDS" callgrind_control "$1" "$2" >>"$WORK/callgrind/control.log" 2>&1 ||
+    die "callgrind_control $1 $2 failed or ran over ${CONTROL_SECONDS}s (see $WORK/callgrind/control.log)"
 }
 
 # oha_count REQUESTS URL OUT: REQUESTS requests of URL, CALLGRIND_CONCURRENCY at a time, oha's
