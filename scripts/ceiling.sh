@@ -5,6 +5,8 @@
 #
 # Usage: scripts/ceiling.sh [--short] [--rounds N] [--seconds S] [--bin-dir DIR]
 #        scripts/ceiling.sh --flamegraph FILE.svg [--seconds S] [--bin-dir DIR]
+#        scripts/ceiling.sh --instructions [--short] [--requests N] [--keep-profiles DIR]
+#                           [--bin-dir DIR]
 #
 # One healthy service B, and five proxies in front of it, all on loopback:
 #   A article      service A with its defaults:            GET /call
@@ -29,8 +31,8 @@
 # A adds over the least a reqwest proxy costs). The goals are printed, not enforced: on a shared
 # machine they say more about the neighbours than about A.
 #
-#   --short        one round of 1 s per target, for CI: checks the figures are produced, not
-#                  their values
+#   --short        one round of 1 s per target (with --instructions: 300 requests after 100 to
+#                  warm up), for CI: checks the figures are produced, not their values
 #   --rounds N     rounds (default 3, 1..20)
 #   --seconds S    seconds of load per run (default 6, 1..60)
 #   --bin-dir DIR  measure the service-a and service-b binaries in DIR (another build, say)
@@ -39,13 +41,26 @@
 #   --flamegraph F instead of the table: a flame graph of service A (article profile) under
 #                  the same load, with perf (--call-graph dwarf) and inferno (installed when
 #                  missing), written to F
+#   --instructions instead of the timed table: the user-space instructions per request of each
+#                  target, counted by valgrind's callgrind (Debian's valgrind, installed when
+#                  missing), which the machine's load does not move as it moves CPU time; the
+#                  kernel's work is not counted. Each target runs alone under callgrind (nginx
+#                  as one process, master_process off) for `oha -n N -c 10` after 1,000
+#                  requests to warm up; then the ratios A article / nginx, A production / A
+#                  article, A article / floor reqwest, and each floor / nginx. Slow: valgrind
+#                  runs the targets tens of times slower (scripts/ceiling-instructions.sh)
+#   --requests N   counted requests per target (default 3000, 100..100000)
+#   --keep-profiles DIR  keeps each target's callgrind profile as DIR/TARGET.callgrind (e.g.
+#                  DIR/a-article.callgrind), for callgrind_annotate --inclusive=yes
 #
 # Exits 1 if a run answered anything but 200 or a figure is missing, 2 on a bad flag. Needs
-# bash, curl, python3, cargo; root (apt-get) when nginx is missing.
+# bash, curl, python3, cargo; root (apt-get) when nginx or valgrind is missing.
 set -euo pipefail
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=ceiling-instructions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ceiling-instructions.sh"
 
 CONCURRENCY=50
 ROUNDS=3
@@ -56,6 +71,7 @@ PRODUCTION_BULKHEAD=64
 # nginx's idle connections to B, per worker: more than the load keeps busy.
 NGINX_KEEPALIVE=64
 FLAMEGRAPH=''
+INSTRUCTIONS=''
 BIN_DIR=''
 # Sampling rate and stack bytes copied per sample for the flame graph: about 40 MB for 6 s.
 PERF_HZ=499
@@ -68,17 +84,25 @@ declare -A TARGET_URL TARGET_LABEL TARGET_PID
 TARGET_LABEL=([b]='B alone' [a-article]='A article' [a-production]='A production' [nginx]='nginx'
   [floor-reqwest]='floor reqwest' [floor-hyper]='floor hyper')
 NGINX_PID=''
+# How nginx runs: workers as many as A has runtime threads (start_targets), a master process.
+NGINX_WORKERS=1
+NGINX_MASTER=on
 
+# parse_flags "$@": the mode (the timed table, --flamegraph or --instructions) and its settings;
+# a flag of another mode than the one chosen is a usage error rather than ignored.
 parse_flags() {
+  local timed_flag='' instructions_flag=''
   while (($#)); do
     case $1 in
-      --short) ROUNDS=1 SECONDS_PER_RUN=1 ;;
+      --short) ROUNDS=1 SECONDS_PER_RUN=1 REQUESTS=$SHORT_REQUESTS WARMUP_REQUESTS=$SHORT_WARMUP_REQUESTS ;;
       --rounds)
-        ROUNDS=$(bounded_count --rounds "${2-}" 20)
+        ROUNDS=$(bounded_count --rounds "${2-}" 1 20)
+        timed_flag=$1
         shift
         ;;
       --seconds)
-        SECONDS_PER_RUN=$(bounded_count --seconds "${2-}" 60)
+        SECONDS_PER_RUN=$(bounded_count --seconds "${2-}" 1 60)
+        timed_flag=$1
         shift
         ;;
       --bin-dir)
@@ -90,6 +114,19 @@ parse_flags() {
       --flamegraph)
         [[ -n ${2-} ]] || usage_error "--flamegraph needs a file name"
         FLAMEGRAPH=$2
+        timed_flag=$1
+        shift
+        ;;
+      --instructions) INSTRUCTIONS=yes ;;
+      --requests)
+        REQUESTS=$(bounded_count --requests "${2-}" 100 100000)
+        instructions_flag=$1
+        shift
+        ;;
+      --keep-profiles)
+        [[ -n ${2-} ]] || usage_error "--keep-profiles needs a directory"
+        KEEP_PROFILES=$2
+        instructions_flag=$1
         shift
         ;;
       -h | --help) usage && exit 0 ;;
@@ -97,12 +134,17 @@ parse_flags() {
     esac
     shift
   done
+  if [[ -n $INSTRUCTIONS && -n $timed_flag ]]; then
+    usage_error "$timed_flag does not go with --instructions"
+  elif [[ -z $INSTRUCTIONS && -n $instructions_flag ]]; then
+    usage_error "$instructions_flag goes with --instructions only"
+  fi
 }
 
-# bounded_count FLAG VALUE MAX: VALUE if it is a whole number in 1..MAX, else a usage error.
+# bounded_count FLAG VALUE MIN MAX: VALUE if it is a whole number in MIN..MAX, else a usage error.
 bounded_count() {
-  if ! [[ $2 =~ ^[0-9]{1,3}$ ]] || ((10#$2 < 1 || 10#$2 > $3)); then
-    usage_error "$1 takes a whole number from 1 to $3, not '$2'"
+  if ! [[ $2 =~ ^[0-9]{1,6}$ ]] || ((10#$2 < $3 || 10#$2 > $4)); then
+    usage_error "$1 takes a whole number from $3 to $4, not '$2'"
   fi
   printf '%d\n' $((10#$2))
 }
@@ -174,44 +216,60 @@ require_nginx() {
 
 start_targets() {
   heading "services"
-  start_service service-b "$WORK/service-b.log" "$BIN_DIR/service-b"
-  B_ADDR=$STARTED_ADDR
+  start_backend
+  TARGET_PID[b]=$B_PID
   TARGET_URL[b]=http://$B_ADDR/api
-  wait_healthy service-b "http://$B_ADDR/health"
-  say "service B on $B_ADDR"
-
-  start_service service-a "$WORK/a-article.log" "$BIN_DIR/service-a" \
-    --service-b-url "http://$B_ADDR"
-  TARGET_PID[a-article]=${SERVICE_PIDS[-1]}
-  TARGET_URL[a-article]=http://$STARTED_ADDR/call
-  wait_healthy service-a "http://$STARTED_ADDR/health"
-  say "service A (article) on $STARTED_ADDR"
+  start_target a-article
   [[ -n $FLAMEGRAPH ]] && return
-
-  start_service service-a-production "$WORK/a-production.log" "$BIN_DIR/service-a" \
-    --service-b-url "http://$B_ADDR" --profile production --max-concurrent "$PRODUCTION_BULKHEAD"
-  TARGET_PID[a-production]=${SERVICE_PIDS[-1]}
-  TARGET_URL[a-production]=http://$STARTED_ADDR/call
-  wait_healthy service-a "http://$STARTED_ADDR/health"
-  say "service A (production, --max-concurrent $PRODUCTION_BULKHEAD) on $STARTED_ADDR"
-
-  TARGET_PID[b]=${SERVICE_PIDS[0]}
+  start_target a-production
   runtime_threads "${TARGET_PID[a-article]}"
-  start_nginx "$A_THREADS"
-  start_floor reqwest
-  start_floor hyper
+  NGINX_WORKERS=$A_THREADS
+  start_target nginx
+  start_target floor-reqwest
+  start_target floor-hyper
 }
 
-# start_floor CLIENT: proxy-floor with CLIENT (reqwest or hyper) in front of B, as the target
-# floor-CLIENT. It proxies any path; /call, as on A.
-start_floor() {
-  local client=$1
-  start_service "proxy-floor-$client" "$WORK/floor-$client.log" "$FLOOR_BIN" \
-    --service-b-url "http://$B_ADDR" --client "$client"
-  TARGET_PID[floor-$client]=${SERVICE_PIDS[-1]}
-  TARGET_URL[floor-$client]=http://$STARTED_ADDR/call
-  wait_healthy "proxy-floor-$client" "http://$STARTED_ADDR/call"
-  say "proxy-floor --client $client on $STARTED_ADDR"
+# start_backend: the service B every proxy calls, at B_ADDR, its pid in B_PID.
+start_backend() {
+  start_service service-b "$WORK/service-b.log" "$BIN_DIR/service-b"
+  B_ADDR=$STARTED_ADDR
+  B_PID=${SERVICE_PIDS[-1]}
+  wait_healthy service-b "http://$B_ADDR/health"
+  say "service B on $B_ADDR"
+}
+
+# start_target NAME [WRAPPER...]: the target NAME, run by the WRAPPER command when one is given
+# (valgrind, say), each proxy in front of the B at B_ADDR, B alone as a B of its own; sets
+# TARGET_PID[NAME] and TARGET_URL[NAME]. The floors proxy any path; /call, as on A.
+start_target() {
+  local name=$1
+  shift
+  case $name in
+    b) start_answering b /api /health "$@" "$BIN_DIR/service-b" ;;
+    a-article) start_answering a-article /call /health "$@" "$BIN_DIR/service-a" \
+      --service-b-url "http://$B_ADDR" ;;
+    a-production) start_answering a-production /call /health "$@" "$BIN_DIR/service-a" \
+      --service-b-url "http://$B_ADDR" --profile production --max-concurrent "$PRODUCTION_BULKHEAD" ;;
+    nginx)
+      start_nginx "$@"
+      TARGET_PID[nginx]=$NGINX_PID
+      ;;
+    floor-reqwest | floor-hyper) start_answering "$name" /call /call "$@" "$FLOOR_BIN" \
+      --service-b-url "http://$B_ADDR" --client "${name#floor-}" ;;
+    *) die "no target named $name" ;;
+  esac
+  say "${TARGET_LABEL[$name]} on ${TARGET_URL[$name]#http://}"
+}
+
+# start_answering NAME PATH HEALTH_PATH COMMAND...: COMMAND as the target NAME, measured at PATH,
+# once it answers HEALTH_PATH.
+start_answering() {
+  local name=$1 path=$2 health=$3
+  shift 3
+  start_service "$name" "$WORK/$name.log" "$@"
+  TARGET_PID[$name]=${SERVICE_PIDS[-1]}
+  TARGET_URL[$name]=http://$STARTED_ADDR$path
+  wait_healthy "$name" "http://$STARTED_ADDR$health"
 }
 
 # runtime_threads PID: how many tokio runtime workers the process runs, into A_THREADS (tokio
@@ -233,17 +291,19 @@ free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# nginx_config PORT WORKERS: a reverse proxy on 127.0.0.1:PORT to B, keeping idle connections
-# to B in a pool, everything it writes kept in $WORK.
+# nginx_config PORT: a reverse proxy on 127.0.0.1:PORT to B with NGINX_WORKERS workers (and a
+# master process unless NGINX_MASTER is off), keeping idle connections to B in a pool,
+# everything it writes kept in $WORK.
 nginx_config() {
-  local port=$1 workers=$2 user=''
-  # As root, nginx runs its workers as an unprivileged user, whose group differs by system.
-  ((EUID == 0)) && user="user nobody $(id -gn nobody);"
+  local port=$1 user=''
+  # As root, nginx's master runs its workers as an unprivileged user, whose group differs by
+  # system.
+  ((EUID == 0)) && [[ $NGINX_MASTER == on ]] && user="user nobody $(id -gn nobody);"
   cat <<EOF
 $user
-worker_processes $workers;
+worker_processes $NGINX_WORKERS;
 daemon off;
-master_process on;
+master_process $NGINX_MASTER;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log warn;
 events { worker_connections 1024; }
@@ -270,22 +330,22 @@ http {
 EOF
 }
 
-# start_nginx WORKERS: nginx on a free port, its master's pid in NGINX_PID (stopped by the EXIT
-# trap with the services).
+# start_nginx [WRAPPER...]: nginx on a free port, run by WRAPPER when one is given, its first
+# process's pid in NGINX_PID (stopped by the EXIT trap with the services).
 start_nginx() {
-  local workers=$1 port attempt
+  local port attempt
   mkdir -p "$WORK/nginx"
   for attempt in 1 2; do
     port=$(free_port)
-    nginx_config "$port" "$workers" >"$WORK/nginx/nginx.conf"
+    nginx_config "$port" >"$WORK/nginx/nginx.conf"
     "$NGINX" -t -q -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>>"$WORK/nginx/error.log" ||
       die "nginx refuses the generated config (see $WORK/nginx/error.log)"
-    "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx/out.log" 2>&1 &
+    "$@" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx/out.log" 2>&1 &
     NGINX_PID=$!
     SERVICE_PIDS+=("$NGINX_PID") SERVICE_NAMES+=(nginx) SERVICE_LOGS+=("$WORK/nginx/error.log")
     if nginx_answers "$port"; then
       TARGET_URL[nginx]=http://127.0.0.1:$port/api
-      say "nginx on 127.0.0.1:$port, $workers worker(s), keepalive $NGINX_KEEPALIVE to B"
+      say "nginx: $NGINX_WORKERS worker(s), master process $NGINX_MASTER, keepalive $NGINX_KEEPALIVE to B"
       return
     fi
     say "nginx did not start on port $port (attempt $attempt): $(tail -n 1 "$WORK/nginx/error.log")"
@@ -492,11 +552,16 @@ main() {
     cargo_tool inferno-flamegraph inferno
   else
     require_nginx
+    [[ -z $INSTRUCTIONS ]] || require_valgrind
+    # Before build_binaries, which sets BIN_DIR to the workspace's build.
+    build_floor
   fi
-  # Before build_binaries, which sets BIN_DIR to the workspace's build.
-  [[ -n $FLAMEGRAPH ]] || build_floor
   if [[ -z $BIN_DIR ]]; then
     build_binaries
+  fi
+  if [[ -n $INSTRUCTIONS ]]; then
+    count_instructions
+    return
   fi
   start_targets
   if [[ -n $FLAMEGRAPH ]]; then
