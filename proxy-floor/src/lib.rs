@@ -9,7 +9,7 @@
 //!
 //! Two clients, chosen by `--client` ([`ClientKind`]):
 //! - `reqwest`: one [`reqwest::Client`] built as service A builds its own (no redirects, no
-//!   proxy, 64 idle connections), so `A / floor reqwest` is what A adds over the least a
+//!   proxy, no retry policy of reqwest's, 64 idle connections), so `A / floor reqwest` is what A adds over the least a
 //!   reqwest proxy costs;
 //! - `hyper`: hyper's own client connections from a small pool of idle ones written here,
 //!   close to the least a proxy built on hyper costs, to set beside nginx.

@@ -11,7 +11,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HOST, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
-use reqwest::{Url, redirect};
+use reqwest::{Url, redirect, retry};
 use tokio::net::TcpStream;
 
 /// B's body is read up to this many bytes, service A's default `--max-response-bytes` (1 MiB);
@@ -92,6 +92,7 @@ impl Upstream {
                     .redirect(redirect::Policy::none())
                     .no_proxy()
                     .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+                    .retry(retry::never().max_retries_per_request(0))
                     .build()?,
                 url,
             },
