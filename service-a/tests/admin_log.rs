@@ -8,7 +8,7 @@ mod support;
 
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
-use support::captured::Captured;
+use service_kit::test_support::Captured;
 use support::{ServiceA, ServiceB, config_with};
 
 const TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";

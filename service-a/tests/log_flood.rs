@@ -7,7 +7,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use support::captured::Captured;
+use service_kit::test_support::Captured;
 use support::fake_b::{Answer, FakeB};
 use support::{ServiceA, config_with};
 use tokio::task::JoinSet;

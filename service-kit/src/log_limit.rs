@@ -129,6 +129,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::Captured;
 
     #[tokio::test(start_paused = true)]
     async fn a_window_lets_its_share_through_then_holds_back() {
@@ -175,28 +176,12 @@ mod tests {
         assert_eq!(admitted, 2);
     }
 
-    /// What the subscriber set by the test wrote.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("lock").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn the_next_line_written_is_preceded_by_how_many_were_held_back() {
         let captured = Captured::default();
-        let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
-            .with_writer(move || writer.clone())
+            .with_writer(captured.clone())
             .finish();
         let _default = tracing::subscriber::set_default(subscriber);
         let limiter = LogLimiter::new("call failed", 1);
@@ -204,7 +189,7 @@ mod tests {
         assert_eq!(admitted, 1);
         tokio::time::advance(WINDOW).await;
         assert!(limiter.admit());
-        let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+        let text = captured.text();
         assert!(
             text.contains(
                 r#"3 more line(s) "call failed" held back (at most 1 a second) suppressed=3"#

@@ -1,18 +1,19 @@
 //! What the services' own tests check alike (feature `test-support`, for their
 //! dev-dependencies only): a binary run with its stdout read line by line, stopped with SIGTERM,
-//! the connection flags its `--help` lists, and raw requests on a socket (a head alone, a body
-//! that trickles in).
+//! the connection flags its `--help` lists, raw requests on a socket (a head alone, a body
+//! that trickles in), and a log writer that keeps what a test's subscriber wrote.
 //!
 //! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// Upper bound on anything a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -173,5 +174,48 @@ pub async fn trickle_body(stream: &mut TcpStream, head: &str, byte: u8) {
             _ = stream.readable() => return,
             () = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
+    }
+}
+
+/// A log writer that keeps everything written, for a test that reads what a service logged:
+/// give it to `tracing_subscriber::fmt().with_writer(..)`. Clones share what was written.
+#[derive(Debug, Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything logged so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Forgets what was logged so far.
+    pub fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
     }
 }

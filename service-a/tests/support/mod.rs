@@ -5,7 +5,6 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
 
-pub mod captured;
 pub mod events;
 pub mod fake_b;
 
