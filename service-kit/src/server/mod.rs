@@ -80,7 +80,8 @@ use request_guard::RequestGuardLayer;
 /// retried after [`ACCEPT_BACKOFF`]; none ends the server. Every request carries its peer's
 /// address as axum's [`ConnectInfo`]`<SocketAddr>`, as with
 /// `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`, and is traced by
-/// tower-http's [`TraceLayer`]: a span and DEBUG lines per request (`RUST_LOG=tower_http=debug`).
+/// tower-http's [`TraceLayer`]: a span and DEBUG lines per request (`RUST_LOG=tower_http=debug`),
+/// the 400s and 408s this function answers itself included.
 pub async fn serve(
     listener: TcpListener,
     app: Router,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use service_kit::fallback::{method_not_allowed, not_found};
 use service_kit::server::{ServerLimits, Stopped, serve};
@@ -45,7 +46,8 @@ pub struct Server {
 
 impl Server {
     /// Serves the test routes with `limits`:
-    /// `GET /health` answers `ok`; `GET /peer` answers the client's address; `GET /hang` never
+    /// `GET /health` answers `ok`; `GET /fail` answers 500; `GET /peer` answers the client's
+    /// address; `GET /hang` never
     /// answers; `GET /held` answers `done` once released; `POST /body` answers the length of
     /// the body it read; `GET /query?name=<v>` answers `v`, through [`StrictQuery`]. Other
     /// paths and methods get service-kit's fallbacks.
@@ -57,6 +59,7 @@ impl Server {
         let signals = Arc::new(Signals::default());
         let app = Router::new()
             .route("/health", get(|| async { "ok" }))
+            .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
             .route(
                 "/peer",
                 get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
