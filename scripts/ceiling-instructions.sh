@@ -76,19 +76,21 @@ count_target() {
   start_target "$name" valgrind --tool=callgrind --callgrind-out-file="$out"
   local pid=${TARGET_PID[$name]} url=${TARGET_URL[$name]}
   oha_count "$WARMUP_REQUESTS" "$url" "$WORK/callgrind/$name-warmup.json"
-  control --zero "$pid"
+  callgrind_control_bounded --zero "$pid"
   oha_count "$REQUESTS" "$url" "$WORK/callgrind/$name.json"
-  control --dump "$pid"
+  callgrind_control_bounded --dump "$pid"
   # The first dump asked for is numbered 1; the file without a number is written at exit.
   dump_total "$out.1" >"$WORK/callgrind/$name.ir"
-  [[ -z $KEEP_PROFILES ]] || cp "$out.1" "$KEEP_PROFILES/$name.callgrind"
+  [[ -z $KEEP_PROFILES ]] || cp "$out.1" "$KEEP_PROFILES/$name.callgrind" ||
+    die "cannot copy $name's profile to $KEEP_PROFILES"
   stop_last_service
   say "${TARGET_LABEL[$name]}: $(<"$WORK/callgrind/$name.ir") instructions in $REQUESTS requests"
 }
 
-# control ACTION PID: callgrind_control ACTION PID (through valgrind's gdbserver, vgdb), within
+# callgrind_control_bounded ACTION PID: callgrind_control ACTION PID (through valgrind's
+# gdbserver, vgdb, which wakes a target idle in a system call with ptrace), within
 # CONTROL_SECONDS.
-control() {
+callgrind_control_bounded() {
   timeout "$CONTROL_SECONDS" callgrind_control "$1" "$2" >>"$WORK/callgrind/control.log" 2>&1 ||
     die "callgrind_control $1 $2 failed or ran over ${CONTROL_SECONDS}s (see $WORK/callgrind/control.log)"
 }

@@ -9,8 +9,8 @@
 //!
 //! Two clients, chosen by `--client` ([`ClientKind`]):
 //! - `reqwest`: one [`reqwest::Client`] built as service A builds its own (no redirects, no
-//!   proxy, no retry policy of reqwest's, 64 idle connections), so `A / floor reqwest` is what A adds over the least a
-//!   reqwest proxy costs;
+//!   proxy, no retry policy of reqwest's, 64 idle connections), so `A / floor reqwest` is what
+//!   A adds over the least a reqwest proxy costs;
 //! - `hyper`: hyper's own client connections from a small pool of idle ones written here,
 //!   close to the least a proxy built on hyper costs, to set beside nginx.
 //!
@@ -58,7 +58,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 #[derive(Debug, Parser)]
 #[command(name = "proxy-floor", version, about)]
 pub struct Config {
-    /// Address to listen on; port 0 lets the kernel choose one.
+    /// Address to listen on; port 0 lets the kernel choose one. A loopback address: with no
+    /// timeouts, this is a measuring instrument, not a server to expose.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
 

@@ -25,7 +25,7 @@ pub const MAX_FORWARDED_BYTES: usize = 256;
 
 /// The query of a route that forwards values to B: a forwarded value over
 /// [`MAX_FORWARDED_BYTES`] is refused with a 400 naming it; the rest is [`StrictQuery`]'s.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug)]
 pub(crate) struct ForwardedQuery<T>(pub(crate) T);
 
 impl<S, T> FromRequestParts<S> for ForwardedQuery<T>
