@@ -5,7 +5,7 @@
 //! refuses it (431), and A would quote that URL in its answer and its log. 256 bytes is far
 //! more than any value B acts on (`true`).
 //!
-//! The bound is checked by the routes' query extractor, [`ForwardedQuery`], rather than by a
+//! The bound is checked by the routes' query extractor, `ForwardedQuery`, rather than by a
 //! middleware: an extractor costs the usual call nothing beyond its length check, where axum's
 //! `from_fn` boxes a clone of the route and its future on every request.
 
