@@ -20,7 +20,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Idle connections to B kept for reuse, by either client: service A's reqwest pool size.
 /// Connections in use are bounded by the server's [`MAX_CONNECTIONS`](crate::MAX_CONNECTIONS).
-const MAX_IDLE_CONNECTIONS: usize = 64;
+pub const MAX_IDLE_CONNECTIONS: usize = 64;
 
 /// Which client calls B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
