@@ -28,8 +28,8 @@
 # after A had given up on them), the seconds after B recovers until goodput is full again (95 %
 # of the rate answered 2xx, three seconds running), and A's CPU (from /proc, as a share of one
 # core over the row). docs/experiments.md#overload says more on each.
-# Prints the table (markdown) and draws goodput over time for every row into a PNG (goodput-plot;
-# default target/overload/overload.png).
+# Prints the table (markdown; built by scripts/overload_report.py) and draws goodput over time for
+# every row into a PNG (goodput-plot; default target/overload/overload.png).
 #
 #   --short      phases of 2, 5 and 3 s, for CI: checks the figures and the plot are produced,
 #                not their values
@@ -286,159 +286,14 @@ wait_until() {
 
 # ---- the results -----------------------------------------------------------------------------
 
-# report: the table, the plot's spec in $WORK/plot.json and the verdict; returns 1 when the
-# experiment did not show what it should.
+# report: the table, the plot's spec in $WORK/plot.json and the verdict, built by
+# overload_report.py from the rows' files in $WORK; returns 1 when the experiment did not show
+# what it should.
 report() {
   heading "results"
-  "$PYTHON" - "$WORK" "$SHORT" "$WARM" "$DEGRADED" "$SETTLE" "$TAIL" "$RATE" "$DEGRADED_CAPACITY" \
-    "$NORMAL_CAPACITY" "$(getconf CLK_TCK)" "$MAX_LAG_MS" "$CONCURRENCY" "$DEGRADED_TIME" \
-    "$(row_labels)" <<'PY'
-import json, os, sys
-
-(work, short, warm, degraded, settle, tail, rate, capacity, normal, tick, max_lag, slots, slow,
- labels) = sys.argv[1:]
-short, warm, degraded, settle, tail = short == "1", int(warm), int(degraded), int(settle), int(tail)
-measured = degraded - settle
-rate, capacity, normal, tick = int(rate), float(capacity), float(normal), int(tick)
-max_lag = float(max_lag)
-rows = [line.split("|", 1) for line in labels.splitlines()]
-problems, figures, plot_rows = [], {}, []
-
-def load(name, phase):
-    with open(os.path.join(work, f"{name}.{phase}.json")) as f:
-        return json.load(f)
-
-for name, label in rows:
-    if os.path.exists(os.path.join(work, f"{name}.skipped")):
-        continue
-    phases = [load(name, p) for p in ("warm", "degraded", "settle", "tail")]
-    lengths = (warm, measured, settle, tail)
-    series = []
-    for phase, seconds in zip(phases, lengths):
-        got = [s["2xx"] for s in phase["series"]][:seconds]
-        series += got + [0] * (seconds - len(got))
-        if phase["max_lag_ms"] > max_lag:
-            problems.append(f"{label}: loadgen fell {phase['max_lag_ms']} ms behind its schedule")
-    warm_json, during = phases[0], phases[1]
-    if not warm_json["statuses"].get("200"):
-        problems.append(f"{label}: no call succeeded during the warm-up, with B healthy")
-    ok_during = sum(s["2xx"] for s in during["series"])
-    ok_all = sum(p["statuses"].get("200", 0) for p in phases)
-    ok_latency = during["by_status"].get("200", {})
-    with open(os.path.join(work, f"{name}.b.json")) as f:
-        b = json.load(f)["capacity"]
-    with open(os.path.join(work, f"{name}.cpu")) as f:
-        ticks = [int(t) for t in f.read().split()]
-    run_seconds = warm + degraded + tail
-    cpu = [100.0 * t / tick / run_seconds for t in ticks]
-    # The first second after B recovered that starts three seconds of full goodput (or runs
-    # to the end with it): at least 95 % of the rate answered 2xx each second.
-    back = next((s for s in range(warm + degraded, len(series))
-                 if all(v >= 0.95 * rate for v in series[s:s + 3])), None)
-    figures[name] = {
-        "label": label,
-        "share": 100.0 * ok_during / (measured * capacity),
-        "p50": ok_latency.get("p50"),
-        "p99": ok_latency.get("p99"),
-        "wasted": b["refused"] + max(0, b["served"] - ok_all),
-        "refused": b["refused"],
-        "recovery": None if back is None else back - warm - degraded,
-        "cpu": cpu,
-        "dropped": sum(p.get("dropped", 0) for p in phases),
-        "errors": sum(s["errors"] for p in phases for s in p["series"]),
-    }
-    plot_rows.append({"label": label, "goodput": series})
-    if not any(s["sent"] for p in phases for s in p["series"]):
-        problems.append(f"{label}: loadgen sent nothing")
-
-def ms(value):
-    return "-" if value is None else f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
-
-head = ["service A", "goodput while degraded", "p50 (2xx)", "p99 (2xx)", "wasted on B",
-        "back to full", "A's CPU"]
-table = []
-for name, label in rows:
-    f = figures.get(name)
-    if f is None:
-        table.append([label, "skipped", "", "", "", "", ""])
-        continue
-    cpu = f"{f['cpu'][0]:.0f} %"
-    if len(f["cpu"]) > 1:
-        cpu += f" (+ Envoy {f['cpu'][1]:.0f} %)"
-    back = f"> {tail} s" if f["recovery"] is None else f"{f['recovery']} s"
-    table.append([label, f"{f['share']:.0f} %", ms(f["p50"]), ms(f["p99"]),
-                  f"{f['wasted']:,} ({f['refused']:,} refused)", back, cpu])
-widths = [max(len(r[i]) for r in table + [head]) for i in range(len(head))]
-line = lambda r: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                                   for i, (c, w) in enumerate(zip(r, widths))) + " |"
-print(line(head))
-print("|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":"
-                     for i, w in enumerate(widths)) + "|")
-for r in table:
-    print(line(r))
-print(f"\n{rate} calls a second; B: {slots} slots, {normal:.0f} calls a second normally, "
-      f"{capacity:.0f} with {slow} calls for {degraded} s. Goodput, p50 and p99 are those of the "
-      f"calls due in the first {measured} s of it; goodput as a share of the degraded capacity. "
-      f"Phases: {warm} s warm-up, {degraded} s degraded, {tail} s after.")
-if any(f["errors"] for f in figures.values()):
-    print("calls with no answer or a status neither 2xx nor 5xx: " +
-          ", ".join(f"{f['label']} {f['errors']}" for f in figures.values() if f["errors"]))
-if any(f["dropped"] for f in figures.values()):
-    print("calls dropped at loadgen's in-flight cap: " +
-          ", ".join(f"{f['label']} {f['dropped']}" for f in figures.values() if f["dropped"]))
-
-if not figures:
-    problems.append("no row ran")
-spec = {"title": f"Goodput over time: {rate} calls a second; B at a quarter of its capacity "
-                 f"for {degraded} s",
-        "rate": rate, "degraded": {"from": warm, "to": warm + degraded, "capacity": capacity},
-        "rows": plot_rows}
-with open(os.path.join(work, "plot.json"), "w") as f:
-    json.dump(spec, f)
-
-# The verdict on the adaptive rows that ran; --short checks only that figures were produced.
-# The rows with the concurrency limit must keep 90 % of the degraded capacity, beat the
-# article's goodput and no protection's p99. The throttle alone must beat the article's goodput
-# and waste less of B than no protection; it cannot bound B's queue (it reacts to failures,
-# and a B that queues fails only once its queue passes A's timeout), so its goodput and p99
-# against those goals are printed, not enforced (the README's "when to choose which").
-base = {k: figures.get(k) for k in ("none", "article", "envoy")}
-verdicts = []
-for name in ("throttle", "limit", "both"):
-    f = figures.get(name)
-    if f is None:
-        print(f"skip: {dict(rows)[name]} did not run, so its checks did not either")
-        continue
-    keeps = (f"keeps at least 90 % of B's degraded capacity ({f['share']:.0f} %)",
-             f["share"] >= 90.0)
-    checks, informative = [], []
-    (informative if name == "throttle" else checks).append(keeps)
-    if base["article"]:
-        checks.append((f"more goodput than the article's breaker ({f['share']:.0f} % against "
-                       f"{base['article']['share']:.0f} %)", f["share"] > base["article"]["share"]))
-    if base["none"] and base["none"]["p99"] is not None:
-        lower_p99 = (f"a lower p99 than no protection ({ms(f['p99'])} against "
-                     f"{ms(base['none']['p99'])})",
-                     f["p99"] is not None and f["p99"] < base["none"]["p99"])
-        (informative if name == "throttle" else checks).append(lower_p99)
-        if name == "throttle":
-            checks.append((f"wastes less of B than no protection ({f['wasted']:,} calls against "
-                           f"{base['none']['wasted']:,})", f["wasted"] < base["none"]["wasted"]))
-    for text, ok in checks:
-        verdict = "pass" if ok else "miss (not judged with --short)" if short else "FAIL"
-        print(f"{verdict}: {f['label']}: {text}")
-        if not ok and not short:
-            problems.append(f"{f['label']} fails: {text}")
-    for text, ok in informative:
-        print(f"info: {f['label']} {'meets' if ok else 'misses'} the goal: {text}")
-    e = base["envoy"]
-    if e:
-        print(f"info: {f['label']} against Envoy's filters: goodput {f['share']:.0f} % against "
-              f"{e['share']:.0f} %, p99 {ms(f['p99'])} against {ms(e['p99'])}")
-for problem in problems:
-    print(f"problem: {problem}", file=sys.stderr)
-sys.exit(1 if problems else 0)
-PY
+  "$PYTHON" "$ROOT/scripts/overload_report.py" "$WORK" "$SHORT" "$WARM" "$DEGRADED" "$SETTLE" \
+    "$TAIL" "$RATE" "$DEGRADED_CAPACITY" "$NORMAL_CAPACITY" "$(getconf CLK_TCK)" "$MAX_LAG_MS" \
+    "$CONCURRENCY" "$DEGRADED_TIME" "$(row_labels)"
 }
 
 # row_labels: "name|label" a line, in the order of ROWS.
