@@ -179,7 +179,8 @@ fn default_service_b_url() -> Url {
 /// Accepts an absolute `http://` URL with a host and no query or fragment.
 ///
 /// `https` is refused up front: this build of reqwest has no TLS, so every call would fail.
-fn parse_service_b_url(text: &str) -> Result<Url, String> {
+/// `--service-b-url`'s parser, which `proxy-floor` shares.
+pub fn parse_service_b_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|err| format!("not a URL ({err})"))?;
     if url.scheme() != "http" {
         return Err(format!(

@@ -168,7 +168,7 @@ impl ServiceB {
 
 /// `base` with `api` appended to its path: `http://b:5001` → `http://b:5001/api`,
 /// `http://b/v1/` → `http://b/v1/api`. `Url::join` would drop a last segment without a slash.
-fn api_url(base: &Url) -> Result<Url, SetupError> {
+pub fn api_url(base: &Url) -> Result<Url, SetupError> {
     let mut api = base.clone();
     api.set_query(None);
     api.set_fragment(None);
