@@ -130,14 +130,14 @@ stop_last_service() {
 # 200 or a figure is missing.
 instructions_report() {
   heading "results: user-space instructions per request, under callgrind"
-  "$PYTHON" - "$WORK/callgrind" "$REQUESTS" "$WARMUP_REQUESTS" "$CALLGRIND_CONCURRENCY" \
-    "${TARGET_NAMES[@]}" <<'PY'
+  PYTHONPATH="$ROOT/scripts" "$PYTHON" - "$WORK/callgrind" "$REQUESTS" "$WARMUP_REQUESTS" \
+    "$CALLGRIND_CONCURRENCY" "$(labelled_targets)" <<'PY'
 import json, os, sys
+from markdown_table import markdown_table
 
 work, requests, warmup, concurrency = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-names = sys.argv[5:]
-labels = {"b": "B alone", "a-article": "A article", "a-production": "A production", "nginx": "nginx",
-          "floor-reqwest": "floor reqwest", "floor-hyper": "floor hyper"}
+labels = dict(line.split("=", 1) for line in sys.argv[5].splitlines())
+names = list(labels)
 problems = []
 
 def count(name):
@@ -158,12 +158,7 @@ def count(name):
 counts = {name: count(name) for name in names}
 head = ["target", "instructions/request", "answered 200", "instructions counted"]
 table = [[labels[n], f"{counts[n][2]:,.0f}", f"{counts[n][1]:,}", f"{counts[n][0]:,}"] for n in names]
-widths = [max(len(row[i]) for row in table + [head]) for i in range(len(head))]
-line = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"
-print(line(head))
-print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-for row in table:
-    print(line(row))
+print(markdown_table(head, table))
 print(f"\n{requests} requests each at -c {concurrency}, after {warmup} to warm up; user space only:"
       "\nthe kernel's work (system calls, TCP) is not counted. nginx: one process (master_process off).")
 

@@ -84,6 +84,16 @@ declare -A TARGET_URL TARGET_LABEL TARGET_PID
 TARGET_LABEL=([b]='B alone' [a-article]='A article' [a-production]='A production' [nginx]='nginx'
   [floor-reqwest]='floor reqwest' [floor-hyper]='floor hyper')
 NGINX_PID=''
+
+# labelled_targets: "name=label", a line per target in the order of every round, for the
+# reports' Python, so that the labels are written here only.
+labelled_targets() {
+  local name
+  for name in "${TARGET_NAMES[@]}"; do
+    printf '%s=%s\n' "$name" "${TARGET_LABEL[$name]}"
+  done
+}
+
 # How nginx runs: workers as many as A has runtime threads (start_targets), a master process.
 NGINX_WORKERS=1
 NGINX_MASTER=on
@@ -426,13 +436,15 @@ run_rounds() {
 # missing.
 report() {
   heading "results: median over $ROUNDS round(s) of ${SECONDS_PER_RUN}s, [min - max]"
-  "$PYTHON" - "$WORK" "$ROUNDS" "$(getconf CLK_TCK)" "$(nproc)" "${TARGET_NAMES[@]}" <<'PY'
+  PYTHONPATH="$ROOT/scripts" "$PYTHON" - "$WORK" "$ROUNDS" "$(getconf CLK_TCK)" "$(nproc)" \
+    "$(labelled_targets)" <<'PY'
 import json, os, statistics, sys
+from markdown_table import markdown_table
 
 work, rounds, tick = sys.argv[1], int(sys.argv[2]), 1.0 / int(sys.argv[3])
-cores, names = sys.argv[4], sys.argv[5:]
-labels = {"b": "B alone", "a-article": "A article", "a-production": "A production", "nginx": "nginx",
-          "floor-reqwest": "floor reqwest", "floor-hyper": "floor hyper"}
+cores = sys.argv[4]
+labels = dict(line.split("=", 1) for line in sys.argv[5].splitlines())
+names = list(labels)
 problems = []
 
 def run(round_, name):
@@ -475,12 +487,7 @@ columns = [("requests/s", "rps", whole), ("p50 ms", "p50", two), ("p99 ms", "p99
            ("CPU µs/request", "cpu", one), ("load average", "load", two)]
 table = [[labels[n]] + [cell(n, key, fmt) for _, key, fmt in columns] for n in names]
 head = ["target"] + [title for title, _, _ in columns]
-widths = [max(len(row[i]) for row in table + [head]) for i in range(len(head))]
-line = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"
-print(line(head))
-print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-for row in table:
-    print(line(row))
+print(markdown_table(head, table))
 print(f"\n{cores} cores; CPU per request is the target's own (nginx: its workers), from /proc.")
 
 def ratio(num, den, key):

@@ -39,6 +39,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from markdown_table import markdown_table
+
 PHASES = ("warm", "degraded", "settle", "tail")
 HEAD = ["service A", "goodput while degraded", "p50 (2xx)", "p99 (2xx)", "wasted on B",
         "back to full", "A's CPU"]
@@ -170,17 +172,7 @@ def print_table(s, figures):
     """The markdown table: the first column left-aligned, the figures right-aligned."""
     table = [[label, "skipped", "", "", "", "", ""] if figures.get(name) is None
              else table_cells(s, figures[name]) for name, label in s.rows]
-    widths = [max(len(r[i]) for r in table + [HEAD]) for i in range(len(HEAD))]
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-
-    print(line(HEAD))
-    print("|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":"
-                         for i, w in enumerate(widths)) + "|")
-    for cells in table:
-        print(line(cells))
+    print(markdown_table(HEAD, table, right_aligned=True))
 
 
 def print_notes(s, figures):
