@@ -3,7 +3,7 @@
 # Prometheus scraping a live Service A.
 #
 # It installs Debian's prometheus if prometheus or promtool is missing, checks
-# observability/prometheus.yml and alerts.yml with promtool and the Grafana dashboard's model,
+# deploy/prometheus/prometheus.yml and alerts.yml with promtool and the Grafana dashboard's model,
 # then starts B, A (production profile, JSON logs) and Prometheus on free loopback ports.
 # Prometheus scrapes A every second and runs a copy of the alert rules whose `for:` is 2 s
 # (the shipped file keeps its minutes). The script then:
@@ -12,7 +12,7 @@
 #   2. waits until Prometheus reports CircuitBreakerOpen, CircuitBreakerFailureRateHigh and
 #      CircuitBreakerFlapping firing;
 #   3. lets a good probe close the circuit, and runs every PromQL query of every panel of
-#      observability/grafana-dashboard.json through Prometheus's query API;
+#      deploy/grafana/dashboard.json through Prometheus's query API;
 #   4. checks that A's JSON log has one transition line per transition Prometheus counted, in
 #      the order the scenario caused them.
 #
@@ -26,7 +26,8 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-OBSERVABILITY=$ROOT/observability
+PROMETHEUS_DIR=$ROOT/deploy/prometheus
+DASHBOARD=$ROOT/deploy/grafana/dashboard.json
 RECOVERY_SECONDS=3
 # A's flags: the production profile, a window that may trip after 4 calls, a short recovery.
 A_FLAGS=(--profile production --minimum-calls 4 --recovery-timeout "${RECOVERY_SECONDS}s"
@@ -54,9 +55,9 @@ install_prometheus() {
 
 check_shipped_files() {
   heading "the shipped files"
-  promtool check config "$OBSERVABILITY/prometheus.yml" || die "promtool refuses prometheus.yml"
-  promtool check rules "$OBSERVABILITY/alerts.yml" || die "promtool refuses alerts.yml"
-  "$PYTHON" - "$OBSERVABILITY/grafana-dashboard.json" <<'PY' || die "grafana-dashboard.json is not a dashboard model Grafana can import"
+  promtool check config "$PROMETHEUS_DIR/prometheus.yml" || die "promtool refuses prometheus.yml"
+  promtool check rules "$PROMETHEUS_DIR/alerts.yml" || die "promtool refuses alerts.yml"
+  "$PYTHON" - "$DASHBOARD" <<'PY' || die "dashboard.json is not a dashboard model Grafana can import"
 import json, sys
 dashboard = json.load(open(sys.argv[1]))
 assert [i["name"] for i in dashboard["__inputs"]] == ["DS_PROMETHEUS"], "one datasource input"
@@ -67,7 +68,7 @@ for panel in dashboard["panels"]:
     assert panel["datasource"] == source, panel["title"]
     assert set(panel["gridPos"]) == {"x", "y", "w", "h"}, panel["title"]
     assert panel["targets"] and all(t["expr"] and t["refId"] for t in panel["targets"]), panel["title"]
-print(f"grafana-dashboard.json: {len(ids)} panels, every one on ${{DS_PROMETHEUS}}")
+print(f"dashboard.json: {len(ids)} panels, every one on ${{DS_PROMETHEUS}}")
 PY
 }
 
@@ -88,9 +89,9 @@ start_services() {
 test_copies() {
   local dir=$WORK/prometheus
   mkdir -p "$dir/data"
-  sed -E -e "s/^( *for:) .*/\1 $TEST_FOR/" "$OBSERVABILITY/alerts.yml" >"$dir/alerts.test.yml"
+  sed -E -e "s/^( *for:) .*/\1 $TEST_FOR/" "$PROMETHEUS_DIR/alerts.yml" >"$dir/alerts.test.yml"
   sed -E -e 's/^( *(scrape|evaluation)_interval:) .*/\1 1s/' -e 's/alerts\.yml/alerts.test.yml/' \
-    -e "s/127\\.0\\.0\\.1:5000/$1/" "$OBSERVABILITY/prometheus.yml" >"$dir/prometheus.test.yml"
+    -e "s/127\\.0\\.0\\.1:5000/$1/" "$PROMETHEUS_DIR/prometheus.yml" >"$dir/prometheus.test.yml"
   grep -q "$1" "$dir/prometheus.test.yml" || die "the test copy of prometheus.yml does not scrape $1"
   [[ $(grep -c 'interval: 1s' "$dir/prometheus.test.yml") == 2 ]] ||
     die "the test copy of prometheus.yml does not scrape and evaluate every second"
@@ -239,7 +240,7 @@ close_the_circuit() {
 # /api/v1/query; dies naming each that errs or returns no series but NaN ones (nothing to draw).
 check_dashboard() {
   heading "the Grafana dashboard's queries"
-  "$PYTHON" - "$OBSERVABILITY/grafana-dashboard.json" "$PROM_URL" <<'PY' || die "a panel's query failed or returned no series (above)"
+  "$PYTHON" - "$DASHBOARD" "$PROM_URL" <<'PY' || die "a panel's query failed or returned no series (above)"
 import json, sys, urllib.parse, urllib.request
 dashboard, prometheus = json.load(open(sys.argv[1])), sys.argv[2]
 fill = {"${name}": ".*", "$name": ".*", "$__rate_interval": "1m"}

@@ -34,7 +34,7 @@
 //! on. It is absent, not 0 or NaN, when no rate policy keeps a window or the window holds no
 //! call: the breaker clears the window on every trip, so while Open there is no rate to show,
 //! and 0 would read "all is well". An alert that must hold through an outage therefore uses
-//! the calls counter instead (`observability/alerts.yml`).
+//! the calls counter instead (`deploy/prometheus/alerts.yml`).
 //!
 //! Series whose absence would hide an event start at 0: every outcome of the histogram, every
 //! `from`/`to` pair of the transitions. Prometheus's `increase()` misses the first step of a
