@@ -24,6 +24,7 @@
 //!                                                    └──────────┘
 //!   force_open() ─▶ ForcedOpen   force_open_for(d) ─▶ Open for d   disable() ─▶ Disabled
 //!   reset() ─▶ Closed, from anywhere
+//!   open_for(d, reason) ─▶ Open for d, only where stricter   close_if_opened_by(r, ..) ─▶ Closed
 //! ```
 //!
 //! Trip policies combine; the first to fire opens the circuit:
