@@ -12,7 +12,7 @@ use crate::error::{Deadline, Rejected};
 use crate::fast_path::sync::{Mutex, MutexGuard};
 use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
 use crate::metrics::{EventKind, Listeners, Snapshot};
-use crate::state_machine::{Admission, Machine};
+use crate::state_machine::{Admission, Machine, Moved};
 use crate::throttle::Throttle;
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Name, Outcome, Reason, State, Transition};
@@ -414,9 +414,14 @@ impl Shared {
 
     // ----- Telling listeners ------------------------------------------------------------------
 
-    fn announce(&self, transition: Option<Transition>) {
-        if let Some(transition) = transition {
-            self.listeners.transition(self.name.as_str(), transition);
+    /// Logs and tells the listeners of a transition, or of a move that time caused with when
+    /// it fell due (`Machine::observe`'s).
+    fn announce(&self, moved: Option<impl Into<Moved>>) {
+        if let Some(Moved { transition, due }) = moved.map(Into::into) {
+            let due = due
+                .map(|due| UNIX_EPOCH + Duration::from_nanos(self.wall_origin.saturating_add(due)));
+            self.listeners
+                .transition(self.name.as_str(), transition, due);
         }
     }
 
