@@ -11,7 +11,7 @@
 # One healthy service B, and five proxies in front of it, all on loopback:
 #   A article      service A with its defaults:            GET /call
 #   A production   --profile production --max-concurrent 64 (a bulkhead wider than the load)
-#   nginx          Debian's nginx (installed when missing), from a generated config: proxy_pass
+#   nginx          Debian's nginx (installed when missing), from ceiling-nginx.conf: proxy_pass
 #                  to an upstream keepalive pool, as many workers as A has runtime threads
 #   floor reqwest  proxy-floor --client reqwest: a bare hyper server and one reqwest client
 #                  built as A builds its own, answering in A's shape: GET /call
@@ -55,9 +55,9 @@
 #
 # Exits 1 if a run answered anything but 200 or a figure is missing, 2 on a bad flag. Needs
 # bash, curl, python3, cargo; root (apt-get) when nginx or valgrind is missing. Its parts, beside
-# it: ceiling-targets.sh (the targets every mode starts, nginx's from ceiling-nginx.conf), one
-# file a mode (ceiling-timed.sh, ceiling-flamegraph.sh, ceiling-instructions.sh) and the tables'
-# Python (ceiling_report.py, ceiling_instructions_report.py).
+# it: ceiling-targets.sh (the targets every mode starts), one file a mode (ceiling-timed.sh,
+# ceiling-flamegraph.sh, ceiling-instructions.sh) and the tables' Python (ceiling_report.py,
+# ceiling_instructions_report.py).
 set -euo pipefail
 
 # shellcheck source=common.sh
