@@ -82,20 +82,20 @@ in_diff() {
   fi
   ensure_cargo_mutants
   local count
-  count=$(cargo mutants --package breaker --in-diff "$DIFF" --list | wc -l)
+  count=$(cargo mutants --package trip-breaker --in-diff "$DIFF" --list | wc -l)
   printf '%s mutants on the lines changed since %s\n' "$count" "$base"
   # About 15 s a mutant here, most of it relinking the test binaries.
   if ((count * 15 > IN_DIFF_MINUTES * 60)); then
     die "$count mutants would take longer than $IN_DIFF_MINUTES minutes: run scripts/mutants.sh in full before landing such a change"
   fi
-  mutate breaker --in-diff "$DIFF"
+  mutate trip-breaker --in-diff "$DIFF"
 }
 
 main() {
   case ${1:-} in
     "")
       ensure_cargo_mutants
-      mutate breaker
+      mutate trip-breaker
       ;;
     --in-diff)
       [[ $# -eq 2 ]] || die "usage: $0 --in-diff REF"

@@ -31,7 +31,7 @@ main() {
   git rev-parse --verify --quiet "$baseline^{commit}" >/dev/null ||
     die "no such git revision: $baseline"
   ensure_cargo_semver_checks
-  cargo semver-checks check-release --package breaker --baseline-rev "$baseline" \
+  cargo semver-checks check-release --package trip-breaker --baseline-rev "$baseline" \
     --release-type minor
 }
 

@@ -1,7 +1,7 @@
 //! What one circuit-breaker decision costs: `breaker` side by side with failsafe, recloser and
 //! tower-resilience-circuitbreaker, each configured for the same work.
 //!
-//! Run with `cargo bench -p breaker --bench peers`; BENCHMARKS.md holds the figures and says what
+//! Run with `cargo bench -p trip-breaker --bench peers`; BENCHMARKS.md holds the figures and says what
 //! each peer can and cannot express. After criterion's groups the bench prints each group's
 //! median against the fastest peer's, then runs the `closed_success` and `open_rejection` calls
 //! again in a plain loop that interleaves the crates in rounds, and prints the same ratios.
@@ -93,7 +93,7 @@ mod ours {
     //! `breaker` through the same calls as the peers: `try_acquire` and an explicit outcome.
 
     use super::*;
-    use breaker::{CircuitBreaker, Rejected, SlidingWindow, State};
+    use trip_breaker::{CircuitBreaker, Rejected, SlidingWindow, State};
     use futures::FutureExt;
 
     fn consecutive() -> CircuitBreaker {
@@ -183,7 +183,7 @@ mod ours {
     }
 
     /// The async `call`: a ready future, so one poll finishes it and no executor is measured.
-    fn call_async(cb: &CircuitBreaker) -> Result<u64, breaker::Error<io::Error>> {
+    fn call_async(cb: &CircuitBreaker) -> Result<u64, trip_breaker::Error<io::Error>> {
         cb.call(|| async { work() })
             .now_or_never()
             .expect("ready work completes on the first poll")
@@ -563,7 +563,7 @@ fn breaker_async(c: &mut Criterion) {
 /// What the building blocks cost on the machine the bench runs on: the figures the fast path's
 /// design rests on (`breaker/src/fast_path/mod.rs`).
 fn primitives(c: &mut Criterion) {
-    use breaker::{Clock, MonotonicClock};
+    use trip_breaker::{Clock, MonotonicClock};
     use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Relaxed};
     let mut group = c.benchmark_group("primitives");
     let word = AtomicU64::new(0);

@@ -56,7 +56,7 @@ impl CircuitBreaker {
     ///
     /// ```
     /// # futures::executor::block_on(async {
-    /// use breaker::{CircuitBreaker, Error};
+    /// use trip_breaker::{CircuitBreaker, Error};
     ///
     /// let cb = CircuitBreaker::builder("inventory").failure_threshold(1).build()?;
     /// let failed: Result<(), Error<&str>> = cb.call(|| async { Err("timeout") }).await;
@@ -64,7 +64,7 @@ impl CircuitBreaker {
     ///
     /// let rejected = cb.call(|| async { Ok::<_, &str>(()) }).await;
     /// assert!(matches!(rejected, Err(Error::Rejected(_))));
-    /// # Ok::<(), breaker::ConfigError>(())
+    /// # Ok::<(), trip_breaker::ConfigError>(())
     /// # }).unwrap();
     /// ```
     pub async fn call<F, Fut, T, E>(&self, f: F) -> Result<T, Error<E>>
@@ -197,7 +197,7 @@ impl Builder {
     /// Combines with every other policy; off by default.
     ///
     /// ```
-    /// use breaker::{CircuitBreaker, ManualClock, Reason, State};
+    /// use trip_breaker::{CircuitBreaker, ManualClock, Reason, State};
     /// use std::time::Duration;
     ///
     /// let clock = ManualClock::new();

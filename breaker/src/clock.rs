@@ -172,7 +172,7 @@ impl ClockSource {
 /// Clones share one time, so a test keeps a clone and advances it while the breaker reads it:
 ///
 /// ```
-/// use breaker::{Clock, ManualClock};
+/// use trip_breaker::{Clock, ManualClock};
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::new();

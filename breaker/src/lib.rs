@@ -50,7 +50,7 @@
 //! Three failures open the circuit for ten seconds. A [`ManualClock`] stands in for time.
 //!
 //! ```
-//! use breaker::{CircuitBreaker, Error, ManualClock, State};
+//! use trip_breaker::{CircuitBreaker, Error, ManualClock, State};
 //! use std::time::Duration;
 //!
 //! # futures::executor::block_on(async {

@@ -14,16 +14,16 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// names becomes unbounded memory.
 ///
 /// ```
-/// use breaker::{CircuitBreaker, Registry};
+/// use trip_breaker::{CircuitBreaker, Registry};
 ///
 /// let registry = Registry::new(CircuitBreaker::builder("template").failure_threshold(3))?;
 /// let payments = registry.get_or_create("payments");
 /// assert_eq!(payments.name(), "payments");
 /// // The same name gives the same breaker.
 /// payments.force_open();
-/// assert_eq!(registry.get_or_create("payments").state(), breaker::State::ForcedOpen);
+/// assert_eq!(registry.get_or_create("payments").state(), trip_breaker::State::ForcedOpen);
 /// assert_eq!(registry.snapshots().len(), 1);
-/// # Ok::<(), breaker::ConfigError>(())
+/// # Ok::<(), trip_breaker::ConfigError>(())
 /// ```
 #[derive(Debug)]
 pub struct Registry {

@@ -109,7 +109,7 @@ pub struct Transition {
 /// gives one to [`CircuitBreaker::call_with`](crate::CircuitBreaker::call_with), the tower middleware or [`Permit::record`](crate::Permit::record).
 ///
 /// ```
-/// use breaker::Outcome;
+/// use trip_breaker::Outcome;
 ///
 /// // An HTTP client error says nothing about the backend's health: ignore it.
 /// fn classify(status: u16) -> Outcome {

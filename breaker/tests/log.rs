@@ -9,7 +9,7 @@
 // Under `--cfg loom` only tests/loom.rs runs; the rest needs dev-dependencies it leaves out.
 #![cfg(not(loom))]
 
-use breaker::CircuitBreaker;
+use trip_breaker::CircuitBreaker;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

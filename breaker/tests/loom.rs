@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 \
-//!     cargo test -p breaker --release --test loom --target-dir target/loom -- --nocapture
+//!     cargo test -p trip-breaker --release --test loom --target-dir target/loom -- --nocapture
 //! ```
 //!
 //! Everything goes through the public API on a [`ManualClock`], so these check what callers
@@ -13,7 +13,7 @@
 
 #![cfg(loom)]
 
-use breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
+use trip_breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;

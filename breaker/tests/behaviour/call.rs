@@ -1,6 +1,6 @@
 //! The async `call` wrappers: classification, rejection without running, cancellation.
 
-use breaker::{CircuitBreaker, Error, ManualClock, Outcome, State};
+use trip_breaker::{CircuitBreaker, Error, ManualClock, Outcome, State};
 use std::future::pending;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;

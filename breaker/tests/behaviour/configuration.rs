@@ -1,6 +1,6 @@
 //! Every setting is checked once, by `build`, and a bad one is an error naming its field.
 
-use breaker::{Backoff, Builder, CircuitBreaker, Config, SlidingWindow};
+use trip_breaker::{Backoff, Builder, CircuitBreaker, Config, SlidingWindow};
 use std::time::Duration;
 
 fn base() -> Builder {

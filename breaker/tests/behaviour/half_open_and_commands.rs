@@ -2,13 +2,13 @@
 //! commands that open the circuit for a while (`force_open_for`).
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
-use breaker::{CircuitBreaker, Reason, State};
+use trip_breaker::{CircuitBreaker, Reason, State};
 use std::time::Duration;
 
 const RECOVERY: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
-fn waiting() -> (CircuitBreaker, breaker::ManualClock) {
+fn waiting() -> (CircuitBreaker, trip_breaker::ManualClock) {
     let (cb, clock) = on_manual_clock(
         CircuitBreaker::builder("hung")
             .failure_threshold(1)

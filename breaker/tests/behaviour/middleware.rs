@@ -1,7 +1,7 @@
 //! The tower middleware: shared across clones, rejections are `Rejected`, cancellation is safe.
 
-use breaker::middleware::CircuitBreakerLayer;
-use breaker::{CircuitBreaker, ManualClock, Outcome, Rejected, State};
+use trip_breaker::middleware::CircuitBreakerLayer;
+use trip_breaker::{CircuitBreaker, ManualClock, Outcome, Rejected, State};
 use std::convert::Infallible;
 use std::future::pending;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! manual commands, run against the breaker and a small reference model of the rules, which
 //! must agree after every step.
 
-use breaker::{CircuitBreaker, ManualClock, Permit, State};
+use trip_breaker::{CircuitBreaker, ManualClock, Permit, State};
 use proptest::prelude::*;
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 //! make true (a circuit is not HalfOpen before its recovery timeout, less that allowance),
 //! never how long an operation took.
 
-use breaker::{CircuitBreaker, Clock, MonotonicClock, State};
+use trip_breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How far the coarse clock may trail real time in these tests.

@@ -1,6 +1,6 @@
 //! The registry and the metrics snapshot, through the public API.
 
-use breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
+use trip_breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
 use std::time::Duration;
 
 use crate::support::{fail, on_manual_clock, succeed};
@@ -148,7 +148,7 @@ fn the_open_duration_backs_off_on_repeated_trips() {
     let cb = CircuitBreaker::builder("backing-off")
         .failure_threshold(1)
         .recovery_timeout(Duration::from_millis(500))
-        .backoff(breaker::Backoff::exponential(2.0, Duration::from_secs(4)))
+        .backoff(trip_breaker::Backoff::exponential(2.0, Duration::from_secs(4)))
         .clock(clock.clone())
         .build()
         .expect("valid");

@@ -1,6 +1,6 @@
 //! What a rejection carries and how it reads, through the public API.
 
-use breaker::{CircuitBreaker, ManualClock, State};
+use trip_breaker::{CircuitBreaker, ManualClock, State};
 use std::time::{Duration, SystemTime};
 
 /// 2025-05-15 08:40:11.758729 UTC, so that ten seconds later reads as in the article.

@@ -1,6 +1,6 @@
 //! What the behaviour tests share: a breaker on a manual clock, and one-line calls.
 
-use breaker::{Builder, CircuitBreaker, ManualClock};
+use trip_breaker::{Builder, CircuitBreaker, ManualClock};
 use std::time::Duration;
 
 /// `builder` built on a fresh [`ManualClock`], returned with the clock.

@@ -3,7 +3,7 @@
 //! exact under many threads.
 
 use crate::support::{SECOND, on_manual_clock};
-use breaker::{AdaptiveThrottle, CircuitBreaker, EventKind, Reason, State};
+use trip_breaker::{AdaptiveThrottle, CircuitBreaker, EventKind, Reason, State};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 
