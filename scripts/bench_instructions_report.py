@@ -20,8 +20,9 @@ from markdown_table import markdown_table  # noqa: E402
 # The crates, in the table's column order.
 CRATES = ["breaker", "failsafe", "recloser", "wyatt breaker", "tower-resilience"]
 
-# Each benchmark module of breaker/benches/instructions.rs: the crate it measures and the entry
-# point, as the table's rows name it. Rows of one entry point are compared with each other.
+# Each subject of breaker/benches/instructions.rs (a benchmark's id): the crate it measures and
+# the entry point, as the table's rows name it. Rows of one entry point are compared with each
+# other; in the time-window scenario every crate's row is compared with every other's.
 MODULES = {
     "breaker_permit": ("breaker", "sync: try_acquire + permit / call(closure)"),
     "failsafe_sync": ("failsafe", "sync: try_acquire + permit / call(closure)"),
@@ -34,16 +35,19 @@ MODULES = {
     "breaker_tower": ("breaker", "tower: ready + call"),
     "wyatt_breaker_tower": ("wyatt breaker", "tower: ready + call"),
     "tower_resilience_tower": ("tower-resilience", "tower: ready + call"),
-    "breaker_permit_window": ("breaker", "any"),
-    "failsafe_sync_window": ("failsafe", "any"),
-    "tower_resilience_tower_window": ("tower-resilience", "any"),
-    "breaker_alone": ("breaker", "sync: try_acquire + permit"),
 }
+
+# The subject without a breaker: the floor.
+NO_BREAKER = "no_breaker"
 
 # The async call_with rows are compared with the peers' plain async calls, their nearest.
 PEERS_OF = {
     "async: call_with (a classifier) / call(future)": "async: call / call(future)",
 }
+
+# Scenarios whose rows are all compared with each other, whatever their entry points: few
+# crates have a time window at all.
+ANY_ENTRY_POINT = {"time_window_success"}
 
 SCENARIOS = [
     "closed_success",
@@ -57,15 +61,10 @@ SCENARIOS = [
 
 
 def instructions(summary):
-    """The instructions callgrind counted in one benchmark's summary."""
+    """The instructions callgrind counted in one benchmark's summary (this run's: `new`)."""
     for profile in summary["profiles"]:
-        if profile["tool"] != "Callgrind":
-            continue
-        total = profile["summaries"]["total"]["summary"]
-        metrics = total["Callgrind"]["Ir"]["metrics"]
-        # `Left` is this run's count; a run compared with an older one has `Both`.
-        value = metrics.get("Left") or metrics["Both"][0]
-        return int(value["Int"])
+        if profile["tool"] == "Callgrind":
+            return int(profile["data"]["total"]["metrics"]["Ir"]["values"]["new"])
     raise ValueError("no callgrind profile in " + summary["module_path"])
 
 
@@ -82,21 +81,27 @@ def read_summaries(path):
         if position == len(text):
             return counts
         summary, position = decoder.raw_decode(text, position)
-        _, module, scenario = summary["module_path"].split("::")
-        counts[module + "::" + scenario] = instructions(summary)
+        # `instructions::breaker_and_peers::<scenario>`, with the subject as the id.
+        scenario = summary["module_path"].split("::")[-1]
+        counts[summary["id"] + "::" + scenario] = instructions(summary)
 
 
-def table(counts):
+def table(counts, floor):
     """The rows: one per scenario and entry point, a column per crate, and breaker's ratio to
-    the best peer of the same entry point."""
+    the best peer of the same entry point, as counted and less `floor` (the benchmark's own
+    call and the work, which every row includes)."""
     rows = []
     for scenario in SCENARIOS:
         by_entry = {}
         for key, count in counts.items():
             module, name = key.split("::")
+            if module == NO_BREAKER:
+                continue
             if name != scenario:
                 continue
             crate, entry = MODULES[module]
+            if scenario in ANY_ENTRY_POINT:
+                entry = "any: each crate's time window"
             by_entry.setdefault(entry, {})[crate] = count
         for entry, cells in by_entry.items():
             if "breaker" not in cells:
@@ -104,7 +109,11 @@ def table(counts):
             peers = by_entry.get(PEERS_OF.get(entry, entry), {})
             best = min((n for crate, n in peers.items() if crate != "breaker"), default=None)
             row = [scenario, entry] + [format_count(cells.get(crate)) for crate in CRATES]
-            row.append("%.2f" % (cells["breaker"] / best) if best else "no peer")
+            if best:
+                row.append("%.2f" % (cells["breaker"] / best))
+                row.append("%.2f" % ((cells["breaker"] - floor) / (best - floor)))
+            else:
+                row += ["no peer", "no peer"]
             rows.append(row)
     return rows
 
@@ -113,10 +122,16 @@ def format_count(count):
     return "{:,}".format(count) if count is not None else ""
 
 
+def breaker_rows(counts):
+    """breaker's rows and the floor's, the ones the baseline keeps."""
+    return {key: n for key, n in counts.items()
+            if key.split("::")[0] == NO_BREAKER or MODULES[key.split("::")[0]][0] == "breaker"}
+
+
 def check(counts, baseline, tolerance):
     """The lines saying which of breaker's rows moved; true when none grew past the tolerance."""
     ok = True
-    ours = {key: n for key, n in counts.items() if MODULES[key.split("::")[0]][0] == "breaker"}
+    ours = breaker_rows(counts)
     for key, count in sorted(ours.items()):
         before = baseline.get(key)
         if before is None:
@@ -143,12 +158,18 @@ def main():
     if not counts:
         print("no benchmark summary in %s" % summary_path)
         return 1
-    print("\nInstructions per operation, counted by callgrind; the ratio is breaker's count over")
-    print("the lowest peer's with the same entry point.\n")
-    header = ["scenario", "entry point: breaker / peers"] + CRATES + ["breaker / best peer"]
-    print(markdown_table(header, table(counts), right_aligned=True))
+    floor = counts.get(NO_BREAKER + "::closed_success")
+    if floor is None:
+        print("no %s::closed_success benchmark: no floor" % NO_BREAKER)
+        return 1
+    print("\nInstructions per operation, counted by callgrind; the ratios are breaker's count over")
+    print("the lowest peer's with the same entry point, as counted and less the floor (the")
+    print("benchmark's own call and the work with no breaker: %d instructions).\n" % floor)
+    header = (["scenario", "entry point: breaker / peers"] + CRATES
+              + ["breaker / best peer", "less the floor"])
+    print(markdown_table(header, table(counts, floor), right_aligned=True))
     if update:
-        ours = {key: n for key, n in counts.items() if MODULES[key.split("::")[0]][0] == "breaker"}
+        ours = breaker_rows(counts)
         with open(baseline_path, "w") as f:
             json.dump(dict(sorted(ours.items())), f, indent=2)
             f.write("\n")

@@ -10,7 +10,7 @@ use crate::metrics::{Event, Listener, Listeners, Snapshot};
 use crate::permit::{OwnedPermit, Permit};
 use crate::shell::Shared;
 use crate::throttle::AdaptiveThrottle;
-use crate::vocabulary::{Name, Outcome, State, default_classifier, intern};
+use crate::vocabulary::{Name, Outcome, State, default_classifier};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -67,13 +67,14 @@ impl CircuitBreaker {
     /// # Ok::<(), trip_breaker::ConfigError>(())
     /// # }).unwrap();
     /// ```
-    pub async fn call<F, Fut, T, E>(&self, f: F) -> Result<T, Error<E>>
+    pub fn call<F, Fut, T, E>(&self, f: F) -> impl Future<Output = Result<T, Error<E>>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display,
     {
-        self.call_with(default_classifier, f).await
+        // `call_with`'s future itself, not one that awaits it: one state machine, not two.
+        self.call_with(default_classifier, f)
     }
 
     /// Like [`call`](Self::call), with a classifier deciding what the result means: for
@@ -92,7 +93,7 @@ impl CircuitBreaker {
     }
 
     /// The breaker's name.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         self.shared.name.as_str()
     }
 
@@ -152,8 +153,8 @@ impl CircuitBreaker {
     /// Starts configuring a breaker called `name`. The defaults are those of the Python
     /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
     ///
-    /// The name is kept once for the life of the process, so that every rejection can carry it
-    /// for free: name breakers after backends, a bounded set.
+    /// The name lives as long as the breaker and the rejections that carry it, and no longer,
+    /// so breakers may be named after data (a tenant, a host) and dropped when done with.
     pub fn builder(name: impl AsRef<str>) -> Builder {
         Builder::new(name.as_ref())
     }
@@ -176,7 +177,7 @@ pub struct Builder {
 impl Builder {
     pub(crate) fn new(name: &str) -> Self {
         Self {
-            name: intern(name),
+            name: Name::new(name),
             config: Config::default(),
             clock: None,
             listeners: Vec::new(),
@@ -364,7 +365,7 @@ impl Builder {
     /// The same settings for a breaker with another name.
     pub(crate) fn renamed(&self, name: &str) -> Self {
         Self {
-            name: intern(name),
+            name: Name::new(name),
             ..self.clone()
         }
     }

@@ -17,10 +17,16 @@ use subjects::{Subject, TimeWindow, closed, due_for_probe, open, window_full};
 /// Open rejects, and the first call after the open duration is admitted.
 fn scenarios_hold<S: Subject>() {
     assert!(closed::<S>().call(true), "Closed admits a success");
-    assert!(closed::<S>().call(false), "Closed admits a failure below the threshold");
+    assert!(
+        closed::<S>().call(false),
+        "Closed admits a failure below the threshold"
+    );
     assert!(!open::<S>().call(true), "Open rejects");
     let mut due = due_for_probe::<S>();
-    assert!(due.call(true), "the first call after the open duration is a probe");
+    assert!(
+        due.call(true),
+        "the first call after the open duration is a probe"
+    );
 }
 
 #[test]
@@ -51,7 +57,10 @@ fn breakers_probe_closes_the_circuit_and_its_rejection_comes_from_the_trip() {
 }
 
 fn window_holds<S: TimeWindow>() {
-    assert!(window_full::<S>().succeed(), "a full window admits a success");
+    assert!(
+        window_full::<S>().succeed(),
+        "a full window admits a success"
+    );
 }
 
 #[test]

@@ -9,9 +9,9 @@
 // Under `--cfg loom` only tests/loom.rs runs; the rest needs dev-dependencies it leaves out.
 #![cfg(not(loom))]
 
-use trip_breaker::CircuitBreaker;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use trip_breaker::CircuitBreaker;
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);

@@ -13,11 +13,11 @@
 
 #![cfg(loom)]
 
-use trip_breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 

@@ -78,6 +78,7 @@ fn distinct_names_leave_resident_memory_flat() {
         one_breaker(i);
     }
     let grown = resident_kib() - start;
+    eprintln!("{BREAKERS} breakers built and dropped: resident memory {grown:+} KiB");
     assert!(
         grown < SLACK_KIB,
         "{BREAKERS} breakers with distinct names, built and dropped, left resident memory \
@@ -92,6 +93,9 @@ fn distinct_names_leave_resident_memory_flat() {
         registry_round(&registry, BREAKERS + round * REGISTRY_ROUND);
     }
     let grown = resident_kib() - start;
+    eprintln!(
+        "{REGISTERED} breakers added to a registry and removed: resident memory {grown:+} KiB"
+    );
     assert!(
         grown < SLACK_KIB,
         "a registry that added and removed {REGISTERED} breakers left resident memory {grown} \

@@ -4,11 +4,6 @@ use super::{
     FAILURE_RATE, FAILURES_TO_OPEN, MINIMUM_CALLS, RECOVERY, Subject, TimeWindow, WINDOW,
     WINDOW_BUCKETS, work,
 };
-use trip_breaker::middleware::{CircuitBreakerLayer, CircuitBreakerService, ErrorIsFailure};
-use trip_breaker::{
-    AdaptiveLimit, AdaptiveThrottle, CircuitBreaker, ConcurrencyLimiter, Outcome, Rejected,
-    SlidingWindow,
-};
 use futures::FutureExt;
 use futures::future::{Ready, ready};
 use std::hint::black_box;
@@ -16,6 +11,11 @@ use std::io;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tower::{Layer, Service, ServiceExt};
+use trip_breaker::middleware::{CircuitBreakerLayer, CircuitBreakerService, ErrorIsFailure};
+use trip_breaker::{
+    AdaptiveLimit, AdaptiveThrottle, CircuitBreaker, ConcurrencyLimiter, Outcome, Rejected,
+    SlidingWindow,
+};
 
 fn consecutive(recovery: Duration) -> CircuitBreaker {
     CircuitBreaker::builder("bench")
@@ -38,7 +38,7 @@ fn guarded(cb: &CircuitBreaker, succeed: bool) -> Result<io::Result<u64>, Reject
 
 fn ran(result: Result<io::Result<u64>, Rejected>) -> bool {
     let ran = result.is_ok();
-    black_box(result);
+    let _ = black_box(result);
     ran
 }
 
@@ -53,6 +53,10 @@ impl Subject for Permit {
 
     fn call(&mut self, succeed: bool) -> bool {
         ran(guarded(&self.0, succeed))
+    }
+
+    fn handle(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
@@ -91,8 +95,12 @@ impl Subject for Call {
             .now_or_never()
             .expect("ready work completes on the first poll");
         let ran = !matches!(result, Err(trip_breaker::Error::Rejected(_)));
-        black_box(result);
+        let _ = black_box(result);
         ran
+    }
+
+    fn handle(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
@@ -121,8 +129,12 @@ impl Subject for CallWith {
             .now_or_never()
             .expect("ready work completes on the first poll");
         let ran = !matches!(result, Err(trip_breaker::Error::Rejected(_)));
-        black_box(result);
+        let _ = black_box(result);
         ran
+    }
+
+    fn handle(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
@@ -162,7 +174,7 @@ where
         Err(error) => Err(error),
     };
     let ran = !matches!(&result, Err(error) if rejected(error));
-    black_box(result);
+    let _ = black_box(result);
     ran
 }
 
@@ -177,6 +189,10 @@ impl Subject for Tower {
 
     fn call(&mut self, succeed: bool) -> bool {
         tower_call(&mut self.0, succeed, |error| error.is::<Rejected>())
+    }
+
+    fn handle(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
@@ -198,6 +214,10 @@ impl Subject for Throttled {
 
     fn call(&mut self, succeed: bool) -> bool {
         ran(guarded(&self.0, succeed))
+    }
+
+    fn handle(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 

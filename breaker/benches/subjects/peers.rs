@@ -11,9 +11,7 @@
 //!   takes a `tokio::sync::Mutex` to ask and again to record.
 
 use super::ours::{Backend, tower_call};
-use super::{
-    FAILURE_RATE, FAILURES_TO_OPEN, MINIMUM_CALLS, Subject, TimeWindow, WINDOW, work,
-};
+use super::{FAILURE_RATE, FAILURES_TO_OPEN, MINIMUM_CALLS, Subject, TimeWindow, WINDOW, work};
 use futures::FutureExt;
 use std::hint::black_box;
 use std::io;
@@ -23,15 +21,14 @@ use tower::Layer;
 /// Keeps `result` from being optimised away and says whether the call ran.
 fn ran<T, E>(result: Result<T, E>, rejected: impl Fn(&E) -> bool) -> bool {
     let ran = !matches!(&result, Err(error) if rejected(error));
-    black_box(result);
+    let _ = black_box(result);
     ran
 }
 
 pub(crate) mod failsafe_peer {
     use super::*;
     use failsafe::failure_policy::{self, ConsecutiveFailures, SuccessRateOverTimeWindow};
-    use failsafe::futures::CircuitBreaker as _;
-    use failsafe::{CircuitBreaker as _, Config, Error, StateMachine, backoff};
+    use failsafe::{Config, Error, StateMachine, backoff};
 
     type Consecutive = StateMachine<ConsecutiveFailures<backoff::Constant>, ()>;
 
@@ -51,7 +48,14 @@ pub(crate) mod failsafe_peer {
         }
 
         fn call(&mut self, succeed: bool) -> bool {
-            ran(self.0.call(|| work(succeed)), |e| matches!(e, Error::Rejected))
+            ran(
+                failsafe::CircuitBreaker::call(&self.0, || work(succeed)),
+                |e| matches!(e, Error::Rejected),
+            )
+        }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
         }
     }
 
@@ -65,11 +69,14 @@ pub(crate) mod failsafe_peer {
         }
 
         fn call(&mut self, succeed: bool) -> bool {
-            let future = failsafe::futures::CircuitBreaker::call(&self.0, async move {
-                work(succeed)
-            });
+            let future =
+                failsafe::futures::CircuitBreaker::call(&self.0, async move { work(succeed) });
             let result = future.now_or_never().expect("completes on the first poll");
             ran(result, |e| matches!(e, Error::Rejected))
+        }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
         }
     }
 
@@ -91,7 +98,10 @@ pub(crate) mod failsafe_peer {
         }
 
         fn succeed(&mut self) -> bool {
-            ran(self.0.call(|| work(true)), |e| matches!(e, Error::Rejected))
+            ran(
+                failsafe::CircuitBreaker::call(&self.0, || work(true)),
+                |e| matches!(e, Error::Rejected),
+            )
         }
     }
 }
@@ -99,6 +109,7 @@ pub(crate) mod failsafe_peer {
 pub(crate) mod recloser_peer {
     use super::*;
     use recloser::{AsyncRecloser, Error, Recloser};
+    use std::sync::Arc;
 
     fn consecutive(recovery: Duration) -> Recloser {
         Recloser::custom()
@@ -108,17 +119,23 @@ pub(crate) mod recloser_peer {
             .build()
     }
 
-    /// `call(closure)`.
+    /// `call(closure)`; shared through an `Arc` for the two-thread group.
     #[derive(Debug)]
-    pub(crate) struct Sync(Recloser);
+    pub(crate) struct Sync(Arc<Recloser>);
 
     impl Subject for Sync {
         fn consecutive(recovery: Duration) -> Self {
-            Self(consecutive(recovery))
+            Self(Arc::new(consecutive(recovery)))
         }
 
         fn call(&mut self, succeed: bool) -> bool {
-            ran(self.0.call(|| work(succeed)), |e| matches!(e, Error::Rejected))
+            ran(self.0.call(|| work(succeed)), |e| {
+                matches!(e, Error::Rejected)
+            })
+        }
+
+        fn handle(&self) -> Self {
+            Self(Arc::clone(&self.0))
         }
     }
 
@@ -138,6 +155,10 @@ pub(crate) mod recloser_peer {
                 .now_or_never()
                 .expect("completes on the first poll");
             ran(result, |e| matches!(e, Error::Rejected))
+        }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
         }
     }
 }
@@ -186,6 +207,10 @@ pub(crate) mod wyatt_peer {
                 .expect("completes on the first poll");
             ran(result, rejected)
         }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
+        }
     }
 
     /// Its tower layer over the same always-ready backend.
@@ -200,6 +225,10 @@ pub(crate) mod wyatt_peer {
         fn call(&mut self, succeed: bool) -> bool {
             tower_call(&mut self.0, succeed, rejected::<io::Error>)
         }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
+        }
     }
 }
 
@@ -213,11 +242,11 @@ pub(crate) mod tower_resilience_peer {
     type Breaker = CircuitBreaker<Backend, DefaultClassifier>;
 
     fn rejected(error: &CircuitBreakerError<io::Error>) -> bool {
-        matches!(error, CircuitBreakerError::OpenCircuit { .. })
+        matches!(error, CircuitBreakerError::OpenCircuit)
     }
 
-    /// Its tower `Service` over the same always-ready backend.
-    #[derive(Debug)]
+    /// Its tower `Service` over the same always-ready backend. (It has no `Debug`.)
+    #[allow(missing_debug_implementations)]
     pub(crate) struct Tower(Breaker);
 
     impl Subject for Tower {
@@ -236,6 +265,10 @@ pub(crate) mod tower_resilience_peer {
 
         fn call(&mut self, succeed: bool) -> bool {
             tower_call(&mut self.0, succeed, rejected)
+        }
+
+        fn handle(&self) -> Self {
+            Self(self.0.clone())
         }
     }
 

@@ -1,9 +1,9 @@
 //! The public contract, compiled as written, and the auto traits it promises.
 
+use std::time::Duration;
 use trip_breaker::{
     CircuitBreaker, ConfigError, Error, ManualClock, OwnedPermit, Permit, Rejected, State,
 };
-use std::time::Duration;
 
 fn assert_clone_send_sync<T: Clone + Send + Sync + 'static>() {}
 fn assert_send<T: Send>() {}

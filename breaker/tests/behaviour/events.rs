@@ -1,8 +1,8 @@
 //! Listeners hear every transition and outcome.
 
-use trip_breaker::{CircuitBreaker, EventKind, ManualClock, Reason, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, EventKind, ManualClock, Reason, State};
 
 #[test]
 fn listeners_hear_outcomes_rejections_and_transitions_in_order() {

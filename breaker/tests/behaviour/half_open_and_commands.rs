@@ -2,8 +2,8 @@
 //! commands that open the circuit for a while (`force_open_for`).
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
-use trip_breaker::{CircuitBreaker, Reason, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Reason, State};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(5);

@@ -2,8 +2,8 @@
 //! ported to this API, where the breaker must behave as those libraries promise.
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
-use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 
 fn rate_breaker(window: SlidingWindow) -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(

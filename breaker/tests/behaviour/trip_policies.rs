@@ -2,8 +2,8 @@
 //! period, and the failure and slow-call rates over count and time windows.
 
 use crate::support::{SECOND, fail, on_manual_clock, succeed, succeed_after};
-use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 
 fn within(failures: u32, period: Duration) -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(
