@@ -36,7 +36,8 @@ use std::time::{Duration, Instant};
 #[path = "peers/report.rs"]
 mod report;
 #[path = "subjects/mod.rs"]
-#[allow(dead_code)] // the scenarios only the instruction counts run (a probe, the throttle, the limit)
+#[allow(dead_code)]
+// the scenarios only the instruction counts run (a probe, the throttle, the limit)
 mod subjects;
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};

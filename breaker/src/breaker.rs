@@ -10,7 +10,7 @@ use crate::metrics::{Event, Listener, Listeners, Snapshot};
 use crate::permit::{OwnedPermit, Permit};
 use crate::shell::Shared;
 use crate::throttle::AdaptiveThrottle;
-use crate::vocabulary::{Name, Outcome, State, default_classifier};
+use crate::vocabulary::{Name, Outcome, Reason, State, default_classifier};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -124,6 +124,58 @@ impl CircuitBreaker {
     pub fn force_open_for(&self, duration: Duration) {
         self.shared
             .command(|machine, now| Some(machine.force_open_for(duration, now)));
+    }
+
+    /// Opens the circuit for `duration` with `reason`, as a trip would, where that makes the
+    /// breaker stricter and nothing else: from Closed; from HalfOpen while no probe is out;
+    /// from Open when the period would end later than the running one (whose reason it then
+    /// replaces). While a probe is out, ForcedOpen or Disabled, it does nothing: a verdict
+    /// from outside (another replica's, say) never cuts a probe short nor overrides an admin.
+    /// After `duration`, probes test the backend as after a trip. Returns whether it opened
+    /// the circuit, or lengthened its open period.
+    ///
+    /// ```
+    /// use trip_breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
+    /// use std::time::Duration;
+    ///
+    /// let cb = CircuitBreaker::builder("inventory").clock(ManualClock::new()).build()?;
+    /// let fleet = Reason::Fleet(FleetReason::ReplicasOpen { open: 2, replicas: 5 });
+    /// assert!(cb.open_for(Duration::from_secs(10), fleet));
+    /// let rejected = cb.try_acquire().unwrap_err();
+    /// assert_eq!(rejected.reason(), Some(fleet));
+    /// assert!(rejected.to_string().contains("(fleet: 2 of 5 replicas open, 10 sec remaining)"));
+    /// assert!(!cb.open_for(Duration::from_secs(5), fleet), "never shortened");
+    /// # Ok::<(), trip_breaker::ConfigError>(())
+    /// ```
+    pub fn open_for(&self, duration: Duration, reason: Reason) -> bool {
+        let (_, opened) = self
+            .shared
+            .command(|machine, now| machine.open_for(duration, reason, now));
+        opened.is_some()
+    }
+
+    /// Closes the circuit, with `reason`, if it is Open and `opened_by` is what opened it (an
+    /// [`open_for`](Self::open_for) with that reason, say): the end of an open period that
+    /// waited on something outside the breaker, once it has come. In any other state, or
+    /// Open for another reason, it does nothing. Returns whether it closed the circuit.
+    ///
+    /// ```
+    /// use trip_breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
+    /// use std::time::Duration;
+    ///
+    /// let cb = CircuitBreaker::builder("inventory").clock(ManualClock::new()).build()?;
+    /// let waiting = Reason::Fleet(FleetReason::ProbeElsewhere);
+    /// let succeeded = Reason::Fleet(FleetReason::ProbeSucceeded);
+    /// cb.open_for(Duration::from_secs(10), waiting);
+    /// assert!(cb.close_if_opened_by(waiting, succeeded));
+    /// assert_eq!(cb.state(), State::Closed);
+    /// # Ok::<(), trip_breaker::ConfigError>(())
+    /// ```
+    pub fn close_if_opened_by(&self, opened_by: Reason, reason: Reason) -> bool {
+        let (_, closed) = self
+            .shared
+            .command(|machine, _| machine.close_if_opened_by(opened_by, reason));
+        closed.is_some()
     }
 
     /// Lets every call through and trips on nothing until [`reset`](Self::reset).

@@ -24,6 +24,7 @@
 //!                                                    └──────────┘
 //!   force_open() ─▶ ForcedOpen   force_open_for(d) ─▶ Open for d   disable() ─▶ Disabled
 //!   reset() ─▶ Closed, from anywhere
+//!   open_for(d, reason) ─▶ Open for d, only where stricter   close_if_opened_by(r, ..) ─▶ Closed
 //! ```
 //!
 //! Trip policies combine; the first to fire opens the circuit:
@@ -93,7 +94,7 @@
 //!
 //! | floor | files | what they hold |
 //! |---|---|---|
-//! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`], [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
+//! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`] (with [`FleetReason`]), [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
 //! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
 //! | 3. settings, errors, events | `error.rs`, `throttle.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`AdaptiveThrottle`] and its window; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
@@ -187,7 +188,7 @@ pub use metrics::{CallCounts, Event, EventKind, Snapshot};
 pub use permit::{OwnedPermit, Permit};
 pub use registry::Registry;
 pub use throttle::AdaptiveThrottle;
-pub use vocabulary::{Outcome, Reason, State, Transition, default_classifier};
+pub use vocabulary::{FleetReason, Outcome, Reason, State, Transition, default_classifier};
 
 // The README's example is compiled and run with the doc tests, so that what crates.io shows works.
 #[doc = include_str!("../README.md")]

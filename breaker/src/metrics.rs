@@ -2,7 +2,7 @@
 //! listeners with a `tracing` line per transition.
 
 use crate::config::Config;
-use crate::vocabulary::{State, Transition};
+use crate::vocabulary::{Reason, State, Transition};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -58,6 +58,9 @@ pub struct Snapshot {
     pub open_until: Option<SystemTime>,
     /// How long until then.
     pub remaining: Option<Duration>,
+    /// Why the circuit is Open, while it is: its own trip policy, a failed probe, or a
+    /// command ([`CircuitBreaker::open_for`](crate::CircuitBreaker::open_for) and the like).
+    pub opened_by: Option<Reason>,
     /// The last failure's text.
     pub last_failure: Option<String>,
     /// The configuration.

@@ -423,6 +423,7 @@ impl Shared {
             probe_successes: machine.probe_successes(),
             open_until: deadline.map(Deadline::retry_at),
             remaining: deadline.map(Deadline::remaining),
+            opened_by: machine.opened_by(),
             last_failure: machine.last_failure().map(ToString::to_string),
             config: machine.config().clone(),
         };

@@ -224,6 +224,36 @@ impl Machine {
         )
     }
 
+    /// Opens the circuit until `now + lasting` with `reason`, as a trip would, when that
+    /// adds to what the breaker does on its own: from Closed; from HalfOpen while no probe is
+    /// out; from Open when the period would end later (the reason is then `reason`). Never
+    /// while a probe is out, and never from ForcedOpen or Disabled.
+    pub(crate) fn open_for(
+        &mut self,
+        lasting: Duration,
+        reason: Reason,
+        now: u64,
+    ) -> Option<Transition> {
+        let until = now.saturating_add(nanos(lasting));
+        let opens = match self.state {
+            State::Closed => true,
+            State::HalfOpen => self.probes.in_flight == 0,
+            State::Open => until > self.open_until,
+            State::ForcedOpen | State::Disabled => false,
+        };
+        opens.then(|| self.open(reason, until))
+    }
+
+    /// Closes an Open circuit that `opened_by` opened, with `reason`: the end of an Open
+    /// period that [`Machine::open_for`] began, when what it waited for has come.
+    pub(crate) fn close_if_opened_by(
+        &mut self,
+        opened_by: Reason,
+        reason: Reason,
+    ) -> Option<Transition> {
+        (self.state == State::Open && self.opened_by == Some(opened_by)).then(|| self.close(reason))
+    }
+
     /// Lets every call through, recording nothing, until [`Machine::reset`].
     pub(crate) fn disable(&mut self) -> Option<Transition> {
         (self.state != State::Disabled).then(|| self.transition(State::Disabled, Reason::Disabled))

@@ -91,6 +91,54 @@ pub enum Reason {
         /// How far back the window counts.
         window: Duration,
     },
+    /// The replicas of a fleet that share what they learned (the `breaker-fleet` crate) moved
+    /// this breaker: opened it on their evidence, kept it Open while another replica probes,
+    /// or closed it on that probe's success. `Display` starts with `fleet:`.
+    Fleet(FleetReason),
+}
+
+/// Why the replicas of a fleet moved a breaker: the payload of [`Reason::Fleet`], each
+/// displayed after `fleet: `.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum FleetReason {
+    /// `failures` failures from `replicas_failing` of `replicas` live replicas within
+    /// `within` reached this breaker's failure threshold.
+    Failures {
+        /// The failures summed over the replicas.
+        failures: u32,
+        /// The replicas that contributed at least one.
+        replicas_failing: u32,
+        /// The live replicas, this one included.
+        replicas: u32,
+        /// How far back a replica's failures count.
+        within: Duration,
+    },
+    /// The failure rate over the calls summed from the replicas' windows reached this
+    /// breaker's `failure_rate_threshold`.
+    FailureRate {
+        /// The rate measured over the replicas' windows, in percent.
+        rate: f64,
+        /// This breaker's threshold, in percent.
+        threshold: f64,
+        /// The replicas that contributed at least one failure.
+        replicas_failing: u32,
+        /// The live replicas, this one included.
+        replicas: u32,
+    },
+    /// `open` of `replicas` live replicas report their circuit Open.
+    ReplicasOpen {
+        /// The replicas that report Open.
+        open: u32,
+        /// The live replicas, this one included.
+        replicas: u32,
+    },
+    /// Another replica holds the fleet's one probe: this one stays Open until its result.
+    ProbeElsewhere,
+    /// Another replica's probe succeeded: the backend answers again.
+    ProbeSucceeded,
+    /// Another replica's probe failed: this one stays Open for another recovery period.
+    ProbeFailed,
 }
 
 /// One change of state.
@@ -247,6 +295,42 @@ impl fmt::Display for Reason {
                 "rejection probability {probability:.2} ({requests} requests, {accepts} \
                  accepted within {window:?})"
             ),
+            Reason::Fleet(fleet) => write!(f, "fleet: {fleet}"),
+        }
+    }
+}
+
+impl fmt::Display for FleetReason {
+    /// `3 failures from 2 of 5 replicas within 10s`, `2 of 5 replicas open`: the text after
+    /// `fleet: `.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FleetReason::Failures {
+                failures,
+                replicas_failing,
+                replicas,
+                within,
+            } => write!(
+                f,
+                "{failures} failures from {replicas_failing} of {replicas} replicas within \
+                 {within:?}"
+            ),
+            FleetReason::FailureRate {
+                rate,
+                threshold,
+                replicas_failing,
+                replicas,
+            } => write!(
+                f,
+                "failure rate {rate:.1}% >= {threshold}% from {replicas_failing} of {replicas} \
+                 replicas"
+            ),
+            FleetReason::ReplicasOpen { open, replicas } => {
+                write!(f, "{open} of {replicas} replicas open")
+            }
+            FleetReason::ProbeElsewhere => f.write_str("another replica is probing"),
+            FleetReason::ProbeSucceeded => f.write_str("another replica's probe succeeded"),
+            FleetReason::ProbeFailed => f.write_str("another replica's probe failed"),
         }
     }
 }

@@ -521,6 +521,112 @@ fn force_open_for_opens_for_that_long_then_half_opens() {
     assert_eq!(admit(&mut m, 65 * SECOND).0, Admission::Probe);
 }
 
+fn fleet(open: u32) -> Reason {
+    Reason::Fleet(crate::vocabulary::FleetReason::ReplicasOpen { open, replicas: 5 })
+}
+
+#[test]
+fn open_for_opens_a_closed_circuit_with_its_reason_then_half_opens() {
+    let mut m = article();
+    let opened = m
+        .open_for(Duration::from_secs(4), fleet(2), 5 * SECOND)
+        .expect("from Closed");
+    assert_eq!(
+        (opened.from, opened.to, opened.reason),
+        (State::Closed, State::Open, fleet(2))
+    );
+    assert_eq!(m.opened_by(), Some(fleet(2)));
+    assert_eq!(m.open_until(), Some(9 * SECOND));
+    assert_eq!(admit(&mut m, 9 * SECOND - 1).0, Admission::Rejected);
+    assert_eq!(admit(&mut m, 9 * SECOND).0, Admission::Probe);
+}
+
+#[test]
+fn open_for_lengthens_an_open_period_but_never_shortens_it() {
+    let mut m = article();
+    for _ in 0..3 {
+        call(&mut m, 0, failure());
+    }
+    assert_eq!(m.open_until(), Some(10 * SECOND));
+    assert_eq!(
+        m.open_for(Duration::from_secs(4), fleet(2), 5 * SECOND),
+        None,
+        "9 s is sooner than 10 s"
+    );
+    assert_eq!(
+        m.open_for(Duration::from_secs(5), fleet(2), 5 * SECOND),
+        None
+    );
+    assert_eq!(m.opened_by(), Some(Reason::ConsecutiveFailures(3)));
+    let longer = m
+        .open_for(Duration::from_secs(6), fleet(2), 5 * SECOND)
+        .expect("11 s is later");
+    assert_eq!((longer.from, longer.to), (State::Open, State::Open));
+    assert_eq!(m.open_until(), Some(11 * SECOND));
+    assert_eq!(m.opened_by(), Some(fleet(2)));
+    assert_eq!(m.failure_count(), 3, "the count goes on");
+}
+
+#[test]
+fn open_for_never_cuts_a_probe_short_nor_overrides_a_manual_state() {
+    let mut m = article();
+    let now = half_open(&mut m, 0);
+    assert_eq!(
+        m.open_for(Duration::from_secs(4), fleet(2), now)
+            .map(|t| t.to),
+        Some(State::Open),
+        "HalfOpen with no probe out"
+    );
+    let now = now + 4 * SECOND;
+    assert_eq!(admit(&mut m, now).0, Admission::Probe);
+    assert_eq!(m.open_for(Duration::from_secs(4), fleet(2), now), None);
+    assert_eq!(m.state(), State::HalfOpen, "the probe decides");
+    m.force_open();
+    assert_eq!(m.open_for(Duration::from_secs(4), fleet(2), now), None);
+    assert_eq!(m.state(), State::ForcedOpen);
+    m.disable();
+    assert_eq!(m.open_for(Duration::from_secs(4), fleet(2), now), None);
+    assert_eq!(m.state(), State::Disabled);
+}
+
+#[test]
+fn close_if_opened_by_closes_only_the_open_period_that_reason_began() {
+    let mut m = article();
+    let probed = Reason::Fleet(crate::vocabulary::FleetReason::ProbeSucceeded);
+    m.open_for(Duration::from_secs(4), fleet(2), 0);
+    assert_eq!(
+        m.close_if_opened_by(fleet(3), probed),
+        None,
+        "another reason"
+    );
+    let closed = m.close_if_opened_by(fleet(2), probed).expect("its own");
+    assert_eq!(
+        (closed.from, closed.to, closed.reason),
+        (State::Open, State::Closed, probed)
+    );
+    assert_eq!(
+        m.close_if_opened_by(fleet(2), probed),
+        None,
+        "closed already"
+    );
+    for _ in 0..3 {
+        call(&mut m, 0, failure());
+    }
+    assert_eq!(
+        m.close_if_opened_by(fleet(2), probed),
+        None,
+        "opened by its own failures"
+    );
+    m.open_for(Duration::from_secs(60), fleet(2), 0);
+    m.observe(60 * SECOND);
+    assert_eq!(m.state(), State::HalfOpen);
+    assert_eq!(
+        m.close_if_opened_by(fleet(2), probed),
+        None,
+        "no longer Open"
+    );
+}
+
 #[test]
 fn disabled_admits_every_call_and_records_nothing_until_reset() {
     let mut m = article();

@@ -55,3 +55,57 @@ fn a_name_lives_as_long_as_its_last_holder() {
         "the name is freed with its last holder"
     );
 }
+
+#[test]
+fn a_fleet_reason_starts_with_fleet_and_says_why() {
+    let cases = [
+        (
+            FleetReason::Failures {
+                failures: 3,
+                replicas_failing: 2,
+                replicas: 5,
+                within: Duration::from_secs(10),
+            },
+            "fleet: 3 failures from 2 of 5 replicas within 10s",
+        ),
+        (
+            FleetReason::FailureRate {
+                rate: 62.5,
+                threshold: 50.0,
+                replicas_failing: 3,
+                replicas: 4,
+            },
+            "fleet: failure rate 62.5% >= 50% from 3 of 4 replicas",
+        ),
+        (
+            FleetReason::ReplicasOpen {
+                open: 2,
+                replicas: 5,
+            },
+            "fleet: 2 of 5 replicas open",
+        ),
+        (
+            FleetReason::ProbeElsewhere,
+            "fleet: another replica is probing",
+        ),
+        (
+            FleetReason::ProbeSucceeded,
+            "fleet: another replica's probe succeeded",
+        ),
+        (
+            FleetReason::ProbeFailed,
+            "fleet: another replica's probe failed",
+        ),
+    ];
+    for (fleet, text) in cases {
+        assert_eq!(Reason::Fleet(fleet).to_string(), text);
+    }
+}
+
+/// A rejection carries a `Reason`; a larger one would make every rejection copy more. 40
+/// bytes, as before `Reason::Fleet`: its payload fits the space `Throttled` already takes.
+#[test]
+fn a_fleet_reason_makes_a_reason_no_larger() {
+    assert_eq!(std::mem::size_of::<Reason>(), 40);
+    assert_eq!(std::mem::size_of::<Option<Reason>>(), 40);
+}

@@ -1,9 +1,10 @@
 //! A probe that never answers cannot wedge HalfOpen (`half_open_max_wait`), and the manual
-//! commands that open the circuit for a while (`force_open_for`).
+//! commands that open the circuit for a while (`force_open_for`, `open_for`) or close an open
+//! period that waited on something outside the breaker (`close_if_opened_by`).
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
 use std::time::Duration;
-use trip_breaker::{CircuitBreaker, Reason, State};
+use trip_breaker::{CircuitBreaker, FleetReason, Reason, State};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(5);
@@ -168,4 +169,79 @@ fn force_open_for_replaces_a_running_open_period() {
     cb.force_open_for(SECOND);
     clock.advance(SECOND);
     assert_eq!(cb.state(), State::HalfOpen);
+}
+
+// ----- Commands from outside the breaker: open for a while with a reason, close when it ends --
+
+fn fleet_open(open: u32) -> Reason {
+    Reason::Fleet(FleetReason::ReplicasOpen { open, replicas: 5 })
+}
+
+#[test]
+fn open_for_opens_with_its_reason_and_says_so_in_the_rejection() {
+    let (cb, clock) = on_manual_clock(CircuitBreaker::builder("fleet").failure_threshold(3));
+    assert!(cb.open_for(Duration::from_secs(4), fleet_open(2)));
+    let rejected = cb.try_acquire().expect_err("open");
+    assert_eq!(rejected.reason(), Some(fleet_open(2)));
+    assert_eq!(rejected.remaining(), Some(Duration::from_secs(4)));
+    assert_eq!(
+        rejected.to_string().split_once(" (").map(|(_, rest)| rest),
+        Some("fleet: 2 of 5 replicas open, 4 sec remaining)"),
+        "no failure of its own to quote"
+    );
+    assert_eq!(cb.snapshot().opened_by, Some(fleet_open(2)));
+    clock.advance(Duration::from_secs(4));
+    assert_eq!(cb.state(), State::HalfOpen);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+}
+
+#[test]
+fn open_for_only_makes_the_breaker_stricter() {
+    let (cb, clock) = on_manual_clock(
+        CircuitBreaker::builder("own evidence")
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(10)),
+    );
+    fail(&cb, "down");
+    assert!(
+        !cb.open_for(Duration::from_secs(4), fleet_open(2)),
+        "shorter"
+    );
+    assert_eq!(
+        cb.try_acquire().expect_err("open").reason(),
+        Some(Reason::ConsecutiveFailures(1))
+    );
+    assert!(
+        cb.open_for(Duration::from_secs(12), fleet_open(2)),
+        "longer"
+    );
+    clock.advance(Duration::from_secs(10));
+    assert!(is_rejected(&cb), "held open past its own recovery timeout");
+    clock.advance(Duration::from_secs(2));
+    let probe = cb.try_acquire().expect("the probe");
+    assert!(
+        !cb.open_for(Duration::from_secs(4), fleet_open(2)),
+        "a probe is out"
+    );
+    probe.success();
+    assert_eq!(cb.state(), State::Closed);
+    cb.force_open();
+    assert!(!cb.open_for(Duration::from_secs(4), fleet_open(2)));
+    assert_eq!(cb.state(), State::ForcedOpen, "an admin's state stays");
+}
+
+#[test]
+fn close_if_opened_by_ends_only_the_open_period_it_names() {
+    let (cb, _clock) = on_manual_clock(CircuitBreaker::builder("waiting").failure_threshold(1));
+    let waiting = Reason::Fleet(FleetReason::ProbeElsewhere);
+    let succeeded = Reason::Fleet(FleetReason::ProbeSucceeded);
+    fail(&cb, "down");
+    assert!(!cb.close_if_opened_by(waiting, succeeded), "its own trip");
+    assert_eq!(cb.state(), State::Open);
+    assert!(cb.open_for(Duration::from_secs(60), waiting));
+    assert!(cb.close_if_opened_by(waiting, succeeded));
+    assert_eq!(cb.state(), State::Closed);
+    assert_eq!(cb.snapshot().consecutive_failures, 0, "closed afresh");
+    assert!(!cb.close_if_opened_by(waiting, succeeded), "already closed");
 }
