@@ -403,6 +403,14 @@ mod tests {
     }
 
     #[test]
+    fn a_rejection_is_two_words_so_that_handing_one_back_is_cheap() {
+        // What a caller's `Result` carries and copies: a rejection built on the hot path is a
+        // pointer to its trip's record and the time remaining, nothing else.
+        assert_eq!(size_of::<Rejected>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Rejected>>(), 2 * size_of::<usize>());
+    }
+
+    #[test]
     fn rejections_of_one_trip_differ_only_in_the_time_remaining() {
         let refusal = Arc::new(open());
         let early = Rejected::new(Arc::clone(&refusal), 9_000_000_000);

@@ -137,8 +137,9 @@
 //! [`CircuitBreaker::call_with`], the tower middleware): no lock, no locked instruction, no
 //! allocation. (A breaker with an [`AdaptiveThrottle`] also takes the throttle's lock, once to
 //! admit and once to settle; one without pays nothing for it.) While Open, a rejection adds one
-//! read of the coarse monotonic clock and one reference-count increment on a record of the trip
-//! that only the calling thread's rejections share: no lock, no allocation. `BENCHMARKS.md`
+//! read of the coarse monotonic clock and one reference-count increment (and its decrement
+//! when the rejection is dropped) on a record of the trip that only the calling thread's
+//! rejections share: no lock, no allocation. `BENCHMARKS.md`
 //! compares it with `failsafe`, `recloser`, WyattAu's `breaker` and `tower-resilience`, in
 //! instructions and in time, on the same machine and in the same run.
 

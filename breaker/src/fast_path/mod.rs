@@ -11,7 +11,7 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
+//! * **Open, a rejection**: the same load, a read of the coarse clock (four times cheaper than
 //!   the precise one) and a rejection that shares this thread's record of the trip (built by
 //!   its first rejection, which the machine decides): two words and one reference-count
 //!   increment on a cache line no other thread writes; no lock, no allocation.
@@ -21,10 +21,11 @@
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
 //! takes the lock and asks the machine.
 //!
-//! What it buys, measured on this project's machine, an AMD EPYC (Zen 4), in
-//! `breaker/BENCHMARKS.md`: a successful call while Closed costs 6.4 ns in a plain loop, a
-//! rejection while Open 19 ns, and two threads calling one breaker together complete a call
-//! every 3.5 ns, where a single locked instruction costs 2.3 ns and a contended one far more.
+//! What it buys is measured in `breaker/BENCHMARKS.md`, beside the peers that take a lock per
+//! call: in instructions, a success while Closed costs about what a lock-taking peer's does
+//! (109 against failsafe's 90 on this tree) with no locked instruction among them, and no
+//! cache line that two threads both write; the wall-clock bench's two-thread group shows what
+//! that is worth when threads share a breaker.
 //!
 //! | file | what it holds |
 //! |---|---|
