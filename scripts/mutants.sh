@@ -43,17 +43,7 @@ ensure_cargo_mutants() {
 # score DIR: prints the counts cargo-mutants wrote to DIR/mutants.out/outcomes.json and the
 # mutants it missed.
 score() {
-  python3 - "$1/mutants.out/outcomes.json" <<'PY'
-import json, sys
-outcomes = json.load(open(sys.argv[1]))
-counts = {k: outcomes.get(k, 0) for k in ("caught", "missed", "unviable", "timeout", "success")}
-print("  {total} mutants: {caught} caught, {missed} missed, {timeout} timed out, "
-      "{unviable} unviable".format(total=outcomes.get("total_mutants", 0), **counts))
-for outcome in outcomes["outcomes"]:
-    scenario = outcome["scenario"]
-    if isinstance(scenario, dict) and outcome["summary"] in ("MissedMutant", "Timeout"):
-        print("    {}: {}".format(outcome["summary"], scenario["Mutant"]["name"]))
-PY
+  python3 "$ROOT/scripts/mutants_score.py" "$1/mutants.out/outcomes.json"
 }
 
 # The breaker's features, all turned on when it is mutated.
