@@ -41,8 +41,18 @@ impl<S: Deref<Target = Shared>> Held<S> {
         self.stamp = self.stamp.settled();
     }
 
+    /// A success as [`success`](Self::success), inlined; anything else out of line.
     #[inline]
     fn record(&mut self, outcome: Outcome) {
+        if outcome.is_success() {
+            self.success();
+        } else {
+            self.record_otherwise(outcome);
+        }
+    }
+
+    #[inline(never)]
+    fn record_otherwise(&mut self, outcome: Outcome) {
         self.shared.settle(self.stamp, outcome);
         self.stamp = self.stamp.settled();
     }
