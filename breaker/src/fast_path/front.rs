@@ -36,7 +36,7 @@
 //!    the trip cache holds.
 //!
 //! `tests/loom.rs` runs the breaker's concurrent scenarios through this cache (under loom, with
-//! loom's per-thread storage); `breaker/tests/behaviour/concurrency.rs` has breakers that share an
+//! loom's per-thread storage); `tests/behaviour/many_breakers.rs` has breakers that share an
 //! entry, dropped and rebuilt, and threads that exit.
 #![allow(unsafe_code)]
 
