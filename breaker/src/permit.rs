@@ -47,14 +47,9 @@ impl<S: Deref<Target = Shared>> Held<S> {
         if outcome.is_success() {
             self.success();
         } else {
-            self.record_otherwise(outcome);
+            self.shared.settle_in_full(self.stamp, outcome);
+            self.stamp = self.stamp.settled();
         }
-    }
-
-    #[inline(never)]
-    fn record_otherwise(&mut self, outcome: Outcome) {
-        self.shared.settle(self.stamp, outcome);
-        self.stamp = self.stamp.settled();
     }
 
     fn debug(&self, f: &mut fmt::Formatter<'_>, kind: &str) -> fmt::Result {

@@ -280,23 +280,13 @@ impl Shared {
         }
     }
 
-    /// Records how an admitted call ended; a success as [`succeed`](Self::succeed) does, so
-    /// that every way of settling (a permit's `success` or `record`, `call`, `call_with`, the
-    /// tower middleware) takes the same fast path.
-    #[inline]
-    pub(crate) fn settle(&self, stamp: Stamp, outcome: Outcome) {
-        if outcome.is_success() {
-            self.succeed(stamp);
-        } else {
-            self.settle_in_full(stamp, outcome);
-        }
-    }
-
     /// Records how an admitted call ended: counted, timed, told to the listeners, and brought
-    /// to the machine unless the fast path says it would change nothing there. Out of line, so
-    /// that `settle` stays small where it is inlined.
+    /// to the machine unless the fast path says it would change nothing there. Every way of
+    /// settling (a permit's `success` or `record`, `call`, `call_with`, the tower middleware)
+    /// tries [`succeed`](Self::succeed) first for a success, inlined, and comes here out of line
+    /// for the rest.
     #[inline(never)]
-    fn settle_in_full(&self, stamp: Stamp, outcome: Outcome) {
+    pub(crate) fn settle_in_full(&self, stamp: Stamp, outcome: Outcome) {
         let elapsed = self
             .slow_call_duration
             .map(|_| self.clock.now_precise_nanos().saturating_sub(stamp.started));
