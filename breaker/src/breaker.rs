@@ -88,7 +88,13 @@ impl CircuitBreaker {
     {
         let permit = self.try_acquire()?;
         let result = f().await;
-        permit.record(classify(&result));
+        // A success settled where it is inlined, the rest out of line (`Permit::record`).
+        let outcome = classify(&result);
+        if outcome.is_success() {
+            permit.success();
+        } else {
+            permit.record(outcome);
+        }
         result.map_err(Error::Inner)
     }
 

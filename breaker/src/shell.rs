@@ -114,10 +114,15 @@ impl Shared {
     #[inline]
     pub(crate) fn acquire<P>(&self, permit: impl FnOnce(Stamp) -> P) -> Result<P, Rejected> {
         let word = self.fast.load();
-        if word.has(Word::ADMIT_ALL) {
-            return Ok(permit(self.stamp(word)));
+        if word.has(Word::ADMIT_BARE) {
+            return Ok(permit(Stamp { word, started: 0 }));
         }
-        self.acquire_rejecting(word, permit)
+        if word.has(Word::REJECT)
+            && let Some(rejected) = self.reject_fast(word)
+        {
+            return Err(rejected);
+        }
+        self.acquire_otherwise(word, permit)
     }
 
     #[inline]
@@ -129,25 +134,19 @@ impl Shared {
         Stamp { word, started }
     }
 
+    /// Every admission but a bare one: a timed call, a rejection, the throttle, the machine.
     /// Out of line, so that the admission above stays small where it is inlined: a caller that
-    /// is admitted pays for none of this.
+    /// is admitted bare pays for none of this.
     #[inline(never)]
-    fn acquire_rejecting<P>(
+    fn acquire_otherwise<P>(
         &self,
         word: Word,
         permit: impl FnOnce(Stamp) -> P,
     ) -> Result<P, Rejected> {
-        if let Some(until) = self.fast.reject_until(word) {
-            if until == u64::MAX {
-                return self.reject_fast(word, 0, permit);
-            }
-            let now = self.now();
-            if now < until {
-                return self.reject_fast(word, until - now, permit);
-            }
+        if word.has(Word::ADMIT_ALL) {
+            return Ok(permit(self.stamp(word)));
         }
-        // After the rejections (a Closed word never carries one), so that an Open breaker's
-        // rejection does not pay for the throttle.
+        // A rejecting word is never Closed: its calls go to the machine.
         if let Some(throttle) = &self.throttle
             && word.state() == State::Closed
         {
@@ -188,23 +187,36 @@ impl Shared {
         Rejected::new(Arc::new(refusal), 0)
     }
 
-    /// A rejection while Open or ForcedOpen, `remaining` nanoseconds before the deadline, from
-    /// this thread's record of the trip, without the lock; decided by the machine instead when
-    /// this thread knows another trip.
-    #[inline]
-    fn reject_fast<P>(
-        &self,
-        word: Word,
-        remaining: u64,
-        permit: impl FnOnce(Stamp) -> P,
-    ) -> Result<P, Rejected> {
-        let Some(refusal) = self.fast.reject(word) else {
-            return self.acquire_locked(permit);
+    /// A rejection while Open or ForcedOpen (as `word` says), without the lock, from this
+    /// thread's record of the trip, counted; `None`, counting nothing, when the deadline has
+    /// passed or this thread has no record of the trip (the machine then decides). Out of line
+    /// and not generic: one copy serves every entry point, and it holds none of the caller's
+    /// registers.
+    #[inline(never)]
+    fn reject_fast(&self, word: Word) -> Option<Rejected> {
+        let until = self.fast.reject_until(word)?;
+        // ForcedOpen's deadline never comes, and its rejections say no time remaining.
+        let remaining = if until == u64::MAX {
+            0
+        } else {
+            let now = self.now();
+            if now >= until {
+                return None;
+            }
+            until - now
         };
-        self.notify(EventKind::Rejected {
-            state: word.state(),
-        });
-        Err(Rejected::new(refusal, remaining))
+        let refusal = self.fast.reject(word)?;
+        if self.listening {
+            self.notify_rejected(word.state());
+        }
+        Some(Rejected::new(refusal, remaining))
+    }
+
+    /// Tells the listeners of a rejection the fast path made: out of line, so that a breaker
+    /// no one listens to does not build the event.
+    #[cold]
+    fn notify_rejected(&self, state: State) {
+        self.notify(EventKind::Rejected { state });
     }
 
     /// The machine decides: it observes the time, then admits the call or not.
@@ -268,23 +280,13 @@ impl Shared {
         }
     }
 
-    /// Records how an admitted call ended; a success as [`succeed`](Self::succeed) does, so
-    /// that every way of settling (a permit's `success` or `record`, `call`, `call_with`, the
-    /// tower middleware) takes the same fast path.
-    #[inline]
-    pub(crate) fn settle(&self, stamp: Stamp, outcome: Outcome) {
-        if outcome.is_success() {
-            self.succeed(stamp);
-        } else {
-            self.settle_in_full(stamp, outcome);
-        }
-    }
-
     /// Records how an admitted call ended: counted, timed, told to the listeners, and brought
-    /// to the machine unless the fast path says it would change nothing there. Out of line, so
-    /// that `settle` stays small where it is inlined.
+    /// to the machine unless the fast path says it would change nothing there. Every way of
+    /// settling (a permit's `success` or `record`, `call`, `call_with`, the tower middleware)
+    /// tries [`succeed`](Self::succeed) first for a success, inlined, and comes here out of line
+    /// for the rest.
     #[inline(never)]
-    fn settle_in_full(&self, stamp: Stamp, outcome: Outcome) {
+    pub(crate) fn settle_in_full(&self, stamp: Stamp, outcome: Outcome) {
         let elapsed = self
             .slow_call_duration
             .map(|_| self.clock.now_precise_nanos().saturating_sub(stamp.started));

@@ -182,6 +182,7 @@ enum Ended {
 
 impl Outcome {
     /// The call succeeded.
+    #[inline]
     pub fn success() -> Self {
         Outcome(Ended::Success)
     }
@@ -200,16 +201,19 @@ impl Outcome {
     }
 
     /// Whether this is a success.
+    #[inline]
     pub fn is_success(&self) -> bool {
         matches!(self.0, Ended::Success)
     }
 
     /// Whether this is a failure.
+    #[inline]
     pub fn is_failure(&self) -> bool {
         matches!(self.0, Ended::Failure(_))
     }
 
     /// Whether this is ignored.
+    #[inline]
     pub fn is_ignored(&self) -> bool {
         matches!(self.0, Ended::Ignored)
     }

@@ -80,7 +80,12 @@ impl Subject for NoBreaker {
     }
 
     fn call(&mut self, succeed: bool) -> bool {
-        let _ = black_box(work(succeed));
+        // The answer dropped by hand, so that its drop is inlined here as every subject's is
+        // in its own call: the compiler calls the drop glue of a bare `let _ =` out of line in
+        // some builds, which moved the floor by 13 instructions.
+        if let Err(error) = black_box(work(succeed)) {
+            drop(error);
+        }
         true
     }
 

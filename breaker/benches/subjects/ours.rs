@@ -26,6 +26,9 @@ fn consecutive(recovery: Duration) -> CircuitBreaker {
 }
 
 /// The synchronous guard a caller writes around its work: `try_acquire`, then the outcome.
+/// Inlined into each subject's `call`, as each peer's closure and result are into its own:
+/// every row's call is one function.
+#[inline(always)]
 fn guarded(cb: &CircuitBreaker, succeed: bool) -> Result<io::Result<u64>, Rejected> {
     let permit = cb.try_acquire()?;
     let result = work(succeed);
@@ -36,6 +39,7 @@ fn guarded(cb: &CircuitBreaker, succeed: bool) -> Result<io::Result<u64>, Reject
     Ok(result)
 }
 
+#[inline(always)]
 fn ran(result: Result<io::Result<u64>, Rejected>) -> bool {
     let ran = result.is_ok();
     let _ = black_box(result);

@@ -34,6 +34,7 @@
 //! | `threads.rs` | what each thread keeps: counters, its share of a time window, trip cache |
 
 mod bounds;
+mod front;
 mod threads;
 
 pub(crate) use bounds::TimeJudge;
@@ -136,8 +137,10 @@ pub(crate) struct FastPath {
     /// `Shortcuts::quiet_until_epoch`, while `QUIET` is set.
     quiet_until_epoch: AtomicU64,
     /// Whether a quiet success needs nothing but its counter: no start time to compare, no
-    /// listener to tell.
+    /// listener to tell, no throttle to count it.
     bare_successes: bool,
+    /// Whether a permit needs its start time (slow calls are timed).
+    timed: bool,
     threads: Threads,
 }
 
@@ -157,6 +160,7 @@ impl FastPath {
             bare_successes: config.slow_call_duration.is_none()
                 && !listening
                 && config.adaptive_throttle.is_none(),
+            timed: config.slow_call_duration.is_some(),
             threads: Threads::new(time_window),
         }
     }
@@ -176,10 +180,16 @@ impl FastPath {
     pub(crate) fn publish(&self, machine: &Machine, judge: &TimeJudge) -> Word {
         let shortcuts = Shortcuts::of(machine, judge);
         let flag = |on: bool, flag: u64| if on { flag } else { 0 };
+        let quiet = shortcuts.quiet_until_epoch.is_some();
         let flags = flag(shortcuts.admit_all, Word::ADMIT_ALL)
+            | flag(shortcuts.admit_all && !self.timed, Word::ADMIT_BARE)
             | flag(shortcuts.reject_until.is_some(), Word::REJECT)
             | flag(shortcuts.time_window, Word::TIME_WINDOW)
-            | flag(shortcuts.quiet_until_epoch.is_some(), Word::QUIET);
+            | flag(quiet, Word::QUIET)
+            | flag(
+                quiet && !shortcuts.time_window && self.bare_successes,
+                Word::SETTLE_BARE,
+            );
         let word = Word::new(machine.state(), machine.generation(), flags);
         self.reject_until
             .store(shortcuts.reject_until.unwrap_or(0), Relaxed);
@@ -205,14 +215,7 @@ impl FastPath {
     /// pair one trip's state with another's reason or failure.
     #[inline]
     pub(crate) fn reject(&self, word: Word) -> Option<Arc<Refusal>> {
-        let cache = self.threads.trip();
-        match &cache.refusal {
-            Some(refusal) if cache.generation == word.generation() => {
-                cache.slot.rejected();
-                Some(Arc::clone(refusal))
-            }
-            _ => None,
-        }
+        self.threads.reject(word.generation())
     }
 
     /// Keeps `refusal`, what the machine's rejections say, as this thread's record of the trip,
@@ -222,9 +225,7 @@ impl FastPath {
         if !matches!(machine.state(), State::Open | State::ForcedOpen) {
             return;
         }
-        let mut cache = self.threads.trip();
-        cache.generation = machine.generation();
-        cache.refusal = Some(Arc::clone(refusal));
+        self.threads.remember_trip(machine.generation(), refusal);
     }
 
     /// Counts a rejection in this thread's slot.
@@ -236,13 +237,13 @@ impl FastPath {
     // ----- Settling -----------------------------------------------------------------------------
 
     /// Counts a success alone, with one atomic load and a counter in the thread's own slot,
-    /// when the machine has said plain successes are quiet; false, counting nothing, when the
-    /// success must be settled in full.
+    /// when the word the call was admitted under said a success needs no more and is still the
+    /// one published (a probe's stamp never is: it carries `PROBE`); false, counting nothing,
+    /// when the success must be settled in full.
     #[inline]
     pub(crate) fn succeed_quietly(&self, stamp: Stamp) -> bool {
-        let plain = stamp.word.0 & (Word::QUIET | Word::TIME_WINDOW | Word::PROBE) == Word::QUIET;
-        if plain && self.bare_successes && self.load() == stamp.word {
-            self.threads.slot().successful();
+        if stamp.word.has(Word::SETTLE_BARE) && self.load() == stamp.word {
+            self.threads.successful();
             return true;
         }
         false
@@ -313,7 +314,9 @@ impl FastPath {
 /// | 5     | `TIME_WINDOW`| calls admitted now go into the threads' time window             |
 /// | 6     | `QUIET`      | a plain success or ignored outcome need not reach the machine   |
 /// | 7     | `PROBE`      | in a permit's stamp only: the call holds a probe slot           |
-/// | 8-63  | generation   | grows at every transition                                      |
+/// | 8     | `ADMIT_BARE` | `ADMIT_ALL`, and a permit needs no start time                   |
+/// | 9     | `SETTLE_BARE`| `QUIET` without `TIME_WINDOW`, and a success needs only its counter |
+/// | 10-63 | generation   | grows at every transition                                      |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Word(pub(crate) u64);
 
@@ -323,8 +326,10 @@ impl Word {
     pub(crate) const TIME_WINDOW: u64 = 0b0010_0000;
     pub(crate) const QUIET: u64 = 0b0100_0000;
     pub(crate) const PROBE: u64 = 0b1000_0000;
+    pub(crate) const ADMIT_BARE: u64 = 0b1_0000_0000;
+    pub(crate) const SETTLE_BARE: u64 = 0b10_0000_0000;
     const STATE: u64 = 0b0000_0111;
-    const GENERATION_SHIFT: u32 = 8;
+    const GENERATION_SHIFT: u32 = 10;
 
     pub(crate) fn new(state: State, generation: u64, flags: u64) -> Self {
         let tag = match state {
@@ -404,13 +409,13 @@ mod tests {
             State::ForcedOpen,
             State::Disabled,
         ] {
-            let word = Word::new(state, 1 << 55, Word::QUIET | Word::REJECT);
+            let word = Word::new(state, 1 << 53, Word::QUIET | Word::REJECT);
             assert_eq!(word.state(), state);
-            assert_eq!(word.generation(), 1 << 55);
+            assert_eq!(word.generation(), 1 << 53);
             assert!(word.has(Word::QUIET) && word.has(Word::REJECT));
             assert!(!word.has(Word::ADMIT_ALL) && !word.has(Word::PROBE));
-            assert!(word.same_generation(Word::new(State::Open, 1 << 55, Word::PROBE)));
-            assert!(!word.same_generation(Word::new(state, (1 << 55) + 1, 0)));
+            assert!(word.same_generation(Word::new(State::Open, 1 << 53, Word::PROBE)));
+            assert!(!word.same_generation(Word::new(state, (1 << 53) + 1, 0)));
         }
     }
 }

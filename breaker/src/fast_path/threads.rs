@@ -7,6 +7,7 @@
 //! moves between threads (`breaker/BENCHMARKS.md`, the building blocks). Readers (snapshots, the
 //! time window's readings) add every thread's slot up.
 
+use super::front;
 use super::sync::{
     AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, fence, spin_loop,
 };
@@ -14,7 +15,7 @@ use crate::config::SlidingWindow;
 use crate::error::Refusal;
 use crate::metrics::CallCounts;
 use crate::trip_policy::Tally;
-use std::ops::{Deref, DerefMut};
+use std::ops::DerefMut;
 use std::sync::Arc;
 
 #[cfg(not(loom))]
@@ -28,16 +29,22 @@ use loom_threads::{PerThread, TripCell};
 /// Every thread's share of one breaker.
 #[derive(Debug)]
 pub(crate) struct Threads {
-    /// Shared with the thread's trip cache, so that a rejection finds both in one lookup.
+    /// This breaker's key in every thread's front cache (`front.rs`): unique, never reused.
+    id: u64,
     slots: PerThread<Arc<Slot>>,
     trips: PerThread<TripCell<TripCache>>,
     geometry: Option<TimeGeometry>,
 }
 
+/// The next breaker's id. (The standard library's atomic even under loom: ids need only be
+/// unique, and are no part of what loom explores.)
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 impl Threads {
     /// `geometry` is the time window's shape, when the breaker keeps a time window.
     pub(crate) fn new(geometry: Option<TimeGeometry>) -> Self {
         Self {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             slots: PerThread::new(),
             trips: PerThread::new(),
             geometry,
@@ -46,13 +53,11 @@ impl Threads {
 
     /// The calling thread's slot, created on its first call. A thread that exits leaves its
     /// slot and counts behind; the next thread given its id takes them over.
-    #[inline]
-    pub(crate) fn slot(&self) -> impl Deref<Target = Slot> + '_ {
-        let slot = match self.slots.get() {
+    pub(crate) fn slot(&self) -> &Arc<Slot> {
+        match self.slots.get() {
             Some(slot) => slot,
             None => self.new_slot(),
-        };
-        &**slot
+        }
     }
 
     /// A thread's first call: out of line, so that every later one finds its slot in a few
@@ -62,25 +67,63 @@ impl Threads {
         self.slots.get_or(|| Arc::new(Slot::new(self.geometry)))
     }
 
-    /// The calling thread's trip cache, to read and fill, with its slot. Only this thread ever
-    /// touches it.
+    /// Counts a success in the calling thread's slot, found through its front cache.
     #[inline]
-    pub(crate) fn trip(&self) -> impl DerefMut<Target = TripCache> + '_ {
-        borrow(match self.trips.get() {
-            Some(cache) => cache,
-            None => self.new_trip(),
-        })
+    pub(crate) fn successful(&self) {
+        if front::with_slot(self.id, Slot::successful).is_none() {
+            self.cache_slot().successful();
+        }
     }
 
+    /// The calling thread's slot, put in its front cache.
     #[cold]
-    fn new_trip(&self) -> &TripCell<TripCache> {
-        self.trips.get_or(|| {
+    fn cache_slot(&self) -> &Arc<Slot> {
+        let slot = self.slot();
+        front::fill(self.id, slot, None);
+        slot
+    }
+
+    /// Counts a rejection of trip `generation` and returns what it says, from this thread's
+    /// record of that trip; `None`, counting nothing, when this thread has no record of it.
+    #[inline]
+    pub(crate) fn reject(&self, generation: u64) -> Option<Arc<Refusal>> {
+        match front::reject(self.id, generation) {
+            Some(refusal) => Some(refusal),
+            None => self.reject_uncached(generation),
+        }
+    }
+
+    /// [`reject`](Self::reject) when the front cache does not hold the record: from the
+    /// breaker's own per-thread record, which then goes into the front cache.
+    #[cold]
+    fn reject_uncached(&self, generation: u64) -> Option<Arc<Refusal>> {
+        let cache = self.trip();
+        let refusal = cache
+            .refusal
+            .as_ref()
+            .filter(|_| cache.generation == generation)?;
+        let slot = self.slot();
+        front::fill(self.id, slot, Some((generation, refusal)));
+        slot.rejected();
+        Some(Arc::clone(refusal))
+    }
+
+    /// Keeps `refusal` as this thread's record of trip `generation`.
+    pub(crate) fn remember_trip(&self, generation: u64, refusal: &Arc<Refusal>) {
+        let mut cache = self.trip();
+        cache.generation = generation;
+        cache.refusal = Some(Arc::clone(refusal));
+        front::fill(self.id, self.slot(), Some((generation, refusal)));
+    }
+
+    /// The calling thread's trip record, to read and fill. Only this thread ever touches it.
+    fn trip(&self) -> impl DerefMut<Target = TripCache> + '_ {
+        borrow(self.trips.get_or(|| {
             TripCell::new(TripCache {
                 generation: 0,
                 refusal: None,
-                slot: Arc::clone(self.new_slot()),
             })
-        })
+        }))
     }
 
     pub(crate) fn counts(&self) -> CallCounts {
@@ -255,10 +298,8 @@ fn bump(counter: &AtomicU64) {
 #[derive(Debug)]
 pub(crate) struct TripCache {
     /// The generation `refusal` belongs to.
-    pub(crate) generation: u64,
-    pub(crate) refusal: Option<Arc<Refusal>>,
-    /// This thread's slot, where its rejections are counted.
-    pub(crate) slot: Arc<Slot>,
+    generation: u64,
+    refusal: Option<Arc<Refusal>>,
 }
 
 /// The shape of a time window: `len` buckets of `width` nanoseconds.
