@@ -101,7 +101,7 @@ impl Fleet {
     /// ([`on_transition`](breaker::Builder::on_transition)): it keeps each transition for the
     /// task and wakes it, so the fleet hears of a transition at once. It takes a lock for a
     /// push and never waits on Redis.
-    pub fn listener(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+    pub fn listener(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static + use<> {
         let ring = Arc::clone(&self.ring);
         move |event| {
             if let EventKind::StateChanged(transition) = event.kind {
