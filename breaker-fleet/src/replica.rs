@@ -25,6 +25,8 @@ pub(crate) struct Replica {
     desk: ProbeDesk,
     beats: u64,
     max_replicas: u32,
+    /// Whether this replica's breaker was Open at its last view.
+    open: bool,
     status: FleetStatus,
 }
 
@@ -50,6 +52,7 @@ impl Replica {
             desk: ProbeDesk::new(lead, config.probe_lease, config.heartbeat),
             beats: 0,
             max_replicas: config.max_replicas,
+            open: false,
             status: FleetStatus {
                 id: config.id.as_str().to_owned(),
                 connected: false,
@@ -64,6 +67,7 @@ impl Replica {
     /// The view to publish, of `local` at monotonic `now_ms` and wall-clock `wall_ms`.
     pub(crate) fn view(&mut self, local: &Local, now_ms: u64, wall_ms: u64) -> View {
         let report = self.desk.report();
+        self.open = local.state == State::Open;
         self.evidence.view(
             &self.id,
             local,
@@ -133,10 +137,11 @@ impl Replica {
         }
     }
 
-    /// Redis did not answer: the replica runs on its own breaker.
+    /// Redis did not answer: the replica runs on its own breaker, and knows only itself.
     pub(crate) fn lost_redis(&mut self) {
         self.status.connected = false;
         self.status.replicas_live = 1;
+        self.status.replicas_open = u32::from(self.open);
         self.status.probe_holder = None;
     }
 

@@ -398,3 +398,25 @@ fn a_holder_that_dies_is_replaced_when_its_lease_runs_out() {
     run.run(2_500, 50, true);
     assert_eq!(run.reached.len(), before + 1, "then one replica probes");
 }
+
+#[test]
+fn the_status_says_what_the_replica_knows_of_its_fleet() {
+    let mut run = Run::new(3, 1);
+    run.run(600, 1_000, false);
+    let status = run.nodes[0].replica.status().clone();
+    assert!(status.connected);
+    assert_eq!((status.replicas_live, status.replicas_open), (3, 0));
+    assert_eq!((status.id.as_str(), status.quorum), ("r0", 1));
+    run.run(3_000, 100, true);
+    let status = run.nodes[0].replica.status().clone();
+    assert_eq!((status.replicas_live, status.replicas_open), (3, 3));
+    run.nodes[0].replica.lost_redis();
+    let status = run.nodes[0].replica.status().clone();
+    assert!(!status.connected);
+    assert_eq!(
+        (status.replicas_live, status.replicas_open),
+        (1, 1),
+        "only itself"
+    );
+    assert_eq!(status.probe_holder, None);
+}
