@@ -361,6 +361,15 @@ mod tests {
             (base().failure_window(Duration::ZERO), "failure_window"),
             (base().key_prefix(""), "key_prefix"),
             (base().key_prefix("a b"), "key_prefix"),
+            (base().key_prefix("p".repeat(65)), "key_prefix"),
+            (
+                base().probe_lease(DAY + Duration::from_millis(1)),
+                "probe_lease",
+            ),
+            (
+                base().failure_window(DAY + Duration::from_millis(1)),
+                "failure_window",
+            ),
         ] {
             let err = build(builder).expect_err(field);
             assert_eq!(err.field(), field, "{err}");
@@ -369,13 +378,35 @@ mod tests {
 
     #[test]
     fn the_bounds_themselves_are_accepted() {
-        let fleet = Fleet::builder("redis://127.0.0.1", &"x".repeat(64))
+        let fleet = Fleet::builder("redis://:pw@127.0.0.1", &"x".repeat(64))
             .quorum(1_000)
             .max_replicas(1_000)
             .heartbeat(Duration::from_secs(60))
             .redis_timeout(Duration::from_secs(59))
-            .build();
-        assert!(fleet.is_ok());
+            .probe_lease(DAY)
+            .failure_window(DAY)
+            .key_prefix("p".repeat(64))
+            .build()
+            .expect("every bound is allowed");
+        let config = fleet.config();
+        assert_eq!(config.quorum(), 1_000);
+        assert_eq!(config.heartbeat(), Duration::from_secs(60));
+        assert_eq!(config.redis_url(), "redis://:***@127.0.0.1");
+        assert_eq!(config.id().to_string(), "x".repeat(64));
+    }
+
+    #[test]
+    fn an_error_names_the_setting_and_says_why() {
+        let err = Fleet::builder("redis://127.0.0.1", "a")
+            .quorum(0)
+            .build()
+            .expect_err("no quorum");
+        assert_eq!(err.field(), "quorum");
+        assert_eq!(err.reason(), "must be from 1 to 1000 (got 0)");
+        assert_eq!(
+            err.to_string(),
+            "invalid fleet setting `quorum`: must be from 1 to 1000 (got 0)"
+        );
     }
 
     #[test]

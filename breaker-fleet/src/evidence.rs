@@ -22,6 +22,8 @@ pub struct Local {
     pub remaining: Option<Duration>,
     /// Consecutive failures, as the breaker counts them.
     pub consecutive_failures: u32,
+    /// Failed calls since the breaker was built.
+    pub failed_calls: u64,
     /// Calls in the sliding window, when a rate policy keeps one.
     pub window_calls: Option<u32>,
     /// The failure rate over the window, in percent.
@@ -38,6 +40,7 @@ impl Local {
             opened_by: snapshot.opened_by,
             remaining: snapshot.remaining,
             consecutive_failures: snapshot.consecutive_failures,
+            failed_calls: snapshot.calls.failed,
             window_calls: snapshot.window_calls,
             failure_rate: snapshot.failure_rate,
             probes_in_flight: snapshot.probes_in_flight,
@@ -49,15 +52,11 @@ impl Local {
         self.state == State::Open && self.opened_by.is_some_and(is_own_trip)
     }
 
-    /// Open, whatever opened it.
-    pub(crate) fn is_open(&self) -> bool {
-        self.state == State::Open
-    }
-
-    /// Open because the fleet opened it: the reason to name when the fleet closes it.
+    /// Open because the fleet opened it: the reason to name when the fleet closes it. (The
+    /// breaker gives `opened_by` only while Open.)
     pub(crate) fn fleet_hold(&self) -> Option<Reason> {
         match self.opened_by {
-            Some(reason @ Reason::Fleet(_)) if self.state == State::Open => Some(reason),
+            Some(reason @ Reason::Fleet(_)) => Some(reason),
             _ => None,
         }
     }
@@ -88,12 +87,12 @@ fn is_own_trip(reason: Reason) -> bool {
     )
 }
 
-/// This replica's record of its own evidence between heartbeats: when its consecutive
-/// failure count last grew, and the generation of its last view.
+/// This replica's record of its own evidence between heartbeats: when it last saw a call fail,
+/// and the generation of its last view.
 #[derive(Debug, Default)]
 pub(crate) struct Evidence {
-    failures_seen: u32,
-    /// Monotonic milliseconds when the count last grew.
+    failed_seen: u64,
+    /// Monotonic milliseconds when the failed calls last grew.
     grew_at: Option<u64>,
     generation: u64,
 }
@@ -110,28 +109,26 @@ impl Evidence {
         now_ms: u64,
         wall_ms: u64,
     ) -> View {
-        let count = local.consecutive_failures;
-        if count > self.failures_seen || (count > 0 && self.grew_at.is_none()) {
+        if local.failed_calls > self.failed_seen {
             self.grew_at = Some(now_ms);
         }
-        self.failures_seen = count;
+        self.failed_seen = local.failed_calls;
+        let count = local.consecutive_failures;
         let recent = self
             .grew_at
             .is_some_and(|at| now_ms.saturating_sub(at) < window.as_millis() as u64);
         self.generation = wall_ms.max(self.generation + 1);
-        let open = local.is_open();
         View {
             id: id.to_owned(),
             generation: self.generation,
             state: PeerState::from(local.state),
             own_trip: local.own_trip(),
-            open_ms: match (open, local.remaining) {
-                (true, Some(left)) => left.as_millis().min(u128::from(u64::MAX)) as u64,
-                _ => 0,
-            },
+            // The breaker gives the time left and the reason only while Open.
+            open_ms: local.remaining.map_or(0, |left| {
+                u64::try_from(left.as_millis()).unwrap_or(u64::MAX)
+            }),
             reason: local
                 .opened_by
-                .filter(|_| open)
                 .map(|reason| View::cut_reason(&reason.to_string())),
             failures: if recent { count } else { 0 },
             window_calls: local.window_calls.unwrap_or(0),
@@ -154,6 +151,7 @@ mod tests {
         let mut evidence = Evidence::default();
         let failing = Local {
             consecutive_failures: 2,
+            failed_calls: 2,
             ..closed()
         };
         assert_eq!(
@@ -178,6 +176,7 @@ mod tests {
         );
         let more = Local {
             consecutive_failures: 3,
+            failed_calls: 3,
             ..closed()
         };
         assert_eq!(
@@ -189,6 +188,16 @@ mod tests {
                 .view("a", &closed(), None, WINDOW, 12_001, 5)
                 .failures,
             0
+        );
+        // A success and a new failure between two heartbeats: the count fell, yet a call failed.
+        let again = Local {
+            consecutive_failures: 1,
+            failed_calls: 4,
+            ..closed()
+        };
+        assert_eq!(
+            evidence.view("a", &again, None, WINDOW, 30_000, 6).failures,
+            1
         );
     }
 

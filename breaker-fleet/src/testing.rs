@@ -12,6 +12,7 @@ pub(crate) fn closed() -> Local {
         opened_by: None,
         remaining: None,
         consecutive_failures: 0,
+        failed_calls: 0,
         window_calls: None,
         failure_rate: None,
         probes_in_flight: 0,
