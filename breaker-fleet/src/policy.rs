@@ -130,7 +130,8 @@ fn rate<'a>(rules: &Rules, all: impl Iterator<Item = &'a View>, replicas: u32) -
                 n + u32::from(view.window_failures > 0),
             )
         });
-    if calls == 0 || calls < u64::from(minimum) || failing < rules.quorum {
+    // The breaker holds minimum_calls to at least 1, so no rate is computed over no call.
+    if calls < u64::from(minimum.max(1)) || failing < rules.quorum {
         return None;
     }
     let measured = failures as f64 * 100.0 / calls as f64;
@@ -280,12 +281,22 @@ mod tests {
                 replicas: 3,
             }
         );
-        assert_eq!(judge(&rules, &me, &others[1..]), None, "11 calls, under 20");
-        let alone = [window("b", 12, 0)];
         assert_eq!(
-            judge(&rules, &window("me", 8, 8), &alone),
+            judge(&rules, &me, &[window("b", 3, 3)]),
             None,
-            "one replica failing, quorum 2"
+            "8 of 11 failed, but 11 calls is under 20"
+        );
+        let alone = [window("b", 0, 0)];
+        assert_eq!(
+            judge(&rules, &window("me", 20, 15), &alone),
+            None,
+            "75 % failed on one replica: quorum 2 is not reached"
+        );
+        let quorum_1 = Rules { quorum: 1, ..rules };
+        assert!(judge(&quorum_1, &window("me", 20, 15), &alone).is_some());
+        assert!(
+            judge(&quorum_1, &me, &others).is_some(),
+            "more replicas failing than the quorum asks"
         );
     }
 

@@ -106,7 +106,19 @@ mod tests {
             assert!(!err.to_string().contains("s3cret"), "{err}");
         }
         let url = RedisUrl::parse("redis://:s3cret@127.0.0.1:1").expect("valid");
-        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(format!("{url:?}"), "redis://:***@127.0.0.1:1");
+        assert_eq!(url.redacted(), "redis://:***@127.0.0.1:1");
         assert_eq!(url.full(), "redis://:s3cret@127.0.0.1:1");
+    }
+
+    #[test]
+    fn a_url_of_1024_bytes_is_the_longest_taken() {
+        let longest = format!("redis://127.0.0.1/{}", "0".repeat(1_024 - 18));
+        assert_eq!(longest.len(), 1_024);
+        assert!(RedisUrl::parse(&longest).is_ok());
+        let err = RedisUrl::parse(&format!("{longest}0"))
+            .map(|_| ())
+            .expect_err("too long");
+        assert!(err.reason().contains("at most 1024 bytes"), "{err}");
     }
 }

@@ -23,7 +23,6 @@ pub(crate) struct Replica {
     evidence: Evidence,
     roster: Roster,
     desk: ProbeDesk,
-    beats: u64,
     max_replicas: u32,
     /// Whether this replica's breaker was Open at its last view.
     open: bool,
@@ -50,7 +49,6 @@ impl Replica {
             evidence: Evidence::default(),
             roster: Roster::new(config.max_replicas as usize * 2),
             desk: ProbeDesk::new(lead, config.probe_lease, config.heartbeat),
-            beats: 0,
             max_replicas: config.max_replicas,
             open: false,
             status: FleetStatus {
@@ -88,10 +86,9 @@ impl Replica {
         now_ms: u64,
         wall_ms: u64,
     ) -> Decision {
-        self.beats += 1;
-        let (others, mut garbage) = self
-            .roster
-            .admit(&self.id, board.reads, wall_ms, self.beats);
+        let (others, mut garbage) =
+            self.roster
+                .admit(&self.id, board.reads, wall_ms, board.redis_ms);
         garbage.extend(board.garbage);
         if board.replaced_live_key {
             garbage.push((

@@ -35,7 +35,7 @@ pub(crate) struct Roster {
 #[derive(Debug, Clone, Copy)]
 struct Remembered {
     generation: u64,
-    /// The heartbeat that last read it, counted by this roster.
+    /// When it was last read, on Redis's clock.
     read_at: u64,
 }
 
@@ -47,15 +47,15 @@ impl Roster {
         }
     }
 
-    /// The views of one heartbeat worth deciding on: not `me`, not late or replayed, not from a
-    /// clock far ahead of `wall_ms`. Their open time is what is left now. Each garbage view is
-    /// returned beside, to be reported.
+    /// The views of one heartbeat, read at `read_at` on Redis's clock, worth deciding on: not
+    /// `me`, not late or replayed, not from a clock far ahead of `wall_ms`. Their open time is
+    /// what is left now. Each garbage view is returned beside, to be reported.
     pub(crate) fn admit(
         &mut self,
         me: &str,
         reads: Vec<Read>,
         wall_ms: u64,
-        beat: u64,
+        read_at: u64,
     ) -> (Vec<View>, Vec<(String, Garbage)>) {
         let mut views = Vec::with_capacity(reads.len());
         let mut garbage = Vec::new();
@@ -72,14 +72,14 @@ impl Roster {
             }
             let entry = self.last.entry(view.id.clone()).or_insert(Remembered {
                 generation: 0,
-                read_at: beat,
+                read_at,
             });
             if view.generation < entry.generation {
                 continue;
             }
             *entry = Remembered {
                 generation: view.generation,
-                read_at: beat,
+                read_at,
             };
             view.open_ms = view.open_ms.saturating_sub(age_ms);
             views.push(view);

@@ -420,3 +420,27 @@ fn the_status_says_what_the_replica_knows_of_its_fleet() {
     );
     assert_eq!(status.probe_holder, None);
 }
+
+#[test]
+fn a_fleet_larger_than_max_replicas_is_said_to_be_capped() {
+    let config = crate::Fleet::builder("redis://127.0.0.1", "me")
+        .max_replicas(2)
+        .build()
+        .expect("valid")
+        .config()
+        .clone();
+    let breaker = CircuitBreaker::builder("capped").build().expect("valid");
+    let mut replica = Replica::new(&config, &breaker.config());
+    let local = Local::of(&breaker.snapshot());
+    let me = replica.view(&local, 0, 1);
+    let board = |live| Board {
+        redis_ms: 1,
+        live,
+        replaced_live_key: false,
+        lease: None,
+        reads: Vec::new(),
+        garbage: Vec::new(),
+    };
+    assert!(!replica.read(&me, board(2), &local, 0, 1).capped);
+    assert!(replica.read(&me, board(3), &local, 0, 1).capped);
+}
