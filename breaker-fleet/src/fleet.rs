@@ -337,3 +337,50 @@ fn warn_garbage(id: &str, why: &Garbage) {
     warn!(target: "breaker_fleet", replica = id, %why,
         "fleet: ignoring what is stored for replica {id}: {why}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_shows_its_settings_without_the_password() {
+        let fleet = Fleet::builder("redis://:s3cret@127.0.0.1:6379", "a-1")
+            .build()
+            .expect("valid");
+        let shown = format!("{fleet:?}");
+        assert!(
+            shown.starts_with("Fleet { config: FleetConfig {"),
+            "{shown}"
+        );
+        assert!(shown.contains("redis://:***@127.0.0.1:6379"), "{shown}");
+        assert!(shown.contains("limit_warnings: false"), "{shown}");
+        assert!(!shown.contains("s3cret"));
+        let limited = fleet.limit_warnings(|| true);
+        assert!(format!("{limited:?}").contains("limit_warnings: true"));
+    }
+
+    #[test]
+    fn the_listener_keeps_transitions_only_and_at_most_a_bound_of_them() {
+        let fleet = Fleet::builder("redis://127.0.0.1", "a-1")
+            .build()
+            .expect("valid");
+        let listener = fleet.listener();
+        let breaker = CircuitBreaker::builder("listened")
+            .failure_threshold(1)
+            .on_event(listener)
+            .build()
+            .expect("valid");
+        breaker.try_acquire().expect("closed").success();
+        assert!(
+            fleet.ring.transitions.lock().unwrap().is_empty(),
+            "a success is no transition"
+        );
+        for _ in 0..TRANSITIONS_KEPT + 10 {
+            breaker.force_open();
+            breaker.reset();
+        }
+        let kept = fleet.ring.transitions.lock().unwrap();
+        assert_eq!(kept.len(), TRANSITIONS_KEPT);
+        assert_eq!(kept.back().map(|t| t.to), Some(breaker::State::Closed));
+    }
+}

@@ -236,10 +236,28 @@ async fn the_password_is_never_shown() {
     .await;
     let wrong_url = redis.url().replace(SECRET, "wr0ng-s3cret");
     let wrong = replica(&wrong_url, "wrong", 1, RECOVERY, "secret");
-    tokio::time::sleep(support::HEARTBEAT * 4).await;
+    // Garbage under the good replica's keys, read at every heartbeat, said once.
+    redis.command(&[
+        "ZADD",
+        "secret:call_secret:live",
+        "99999999999999",
+        "intruder",
+    ]);
+    redis.command(&["SET", "secret:call_secret:view:intruder", "{not json"]);
+    tokio::time::sleep(support::HEARTBEAT * 6).await;
     assert!(!wrong.fleet.status().connected);
     let log = captured.text();
-    assert!(log.contains("Redis lost"), "{log}");
+    assert_eq!(
+        log.matches("Redis lost").count(),
+        1,
+        "once an episode: {log}"
+    );
+    assert_eq!(
+        log.matches("ignoring what is stored for replica intruder")
+            .count(),
+        1,
+        "once while it stays garbage: {log}"
+    );
     assert!(log.contains(":***@127.0.0.1"), "{log}");
     assert!(
         !log.contains(SECRET) && !log.contains("wr0ng-s3cret"),
@@ -248,6 +266,18 @@ async fn the_password_is_never_shown() {
     let status = serde_json::to_string(&wrong.fleet.status()).expect("serializes");
     assert!(!status.contains("s3cret"));
     drop(redis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_whose_task_stops_is_no_longer_live() {
+    let redis = RedisServer::start();
+    let mut replicas = fleet_of(&redis, 3, 1, "stopping");
+    all_live(&replicas).await;
+    drop(replicas.pop());
+    eventually("the others count two live replicas", || {
+        replicas.iter().all(|r| r.fleet.status().replicas_live == 2)
+    })
+    .await;
 }
 
 /// A log writer the test reads back.
