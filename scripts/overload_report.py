@@ -207,7 +207,7 @@ def write_plot_spec(s, plot_rows):
 # article's goodput and no protection's p99. The throttle alone must beat the article's goodput
 # and waste less of B than no protection; it cannot bound B's queue (it reacts to failures, and
 # a B that queues fails only once its queue passes A's timeout), so its goodput and p99 against
-# those goals are printed, not enforced (the README's "when to choose which").
+# those goals are printed, not enforced (docs/experiments.md#when-to-choose-which).
 
 def goals(name, f, base):
     """The (text, met) goals of one adaptive row: those judged, and those only printed."""

@@ -3,6 +3,8 @@
 
 use crate::config::Config;
 use crate::vocabulary::{Reason, State, Transition};
+use chrono::{DateTime, Utc};
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -146,18 +148,36 @@ impl Listeners {
     /// name, the states left and entered (as [`State::as_str`] names them) and the reason as
     /// fields of their own, so a JSON log gives a log shipper `breaker`, `from`, `to` and
     /// `reason` to index without parsing the message.
-    pub(crate) fn transition(&self, breaker: &str, transition: Transition) {
+    ///
+    /// A move that time alone causes is made when someone next looks (a call, a snapshot), so
+    /// the line's own timestamp is that look's; `due` is when the move fell due, and the line
+    /// says it too, in the message and as a `due` field:
+    /// `OPEN -> HALF_OPEN (recovery timeout elapsed at 2026-12-01T16:07:03.316194Z)`.
+    pub(crate) fn transition(
+        &self,
+        breaker: &str,
+        transition: Transition,
+        due: Option<SystemTime>,
+    ) {
         let (from, to, reason) = (
             transition.from.as_str(),
             transition.to.as_str(),
             transition.reason,
         );
+        let due = due.map(|due| {
+            DateTime::<Utc>::from(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        });
+        let line = Line {
+            transition,
+            due: due.as_deref(),
+        };
+        let due = due.as_deref();
         match transition.to {
             State::Open | State::ForcedOpen => {
-                tracing::warn!(target: "breaker", breaker, from, to, %reason, "circuit {breaker}: {transition}");
+                tracing::warn!(target: "breaker", breaker, from, to, %reason, due, "circuit {breaker}: {line}");
             }
             _ => {
-                tracing::info!(target: "breaker", breaker, from, to, %reason, "circuit {breaker}: {transition}");
+                tracing::info!(target: "breaker", breaker, from, to, %reason, due, "circuit {breaker}: {line}");
             }
         }
         let event = Event {
@@ -166,6 +186,23 @@ impl Listeners {
         };
         call_each(&self.every_event, &event);
         call_each(&self.transitions, &event);
+    }
+}
+
+/// A transition as its log line's message says it: `OPEN -> HALF_OPEN (recovery timeout
+/// elapsed)`, with ` at <due>` before the closing parenthesis when time alone caused it.
+struct Line<'a> {
+    transition: Transition,
+    due: Option<&'a str>,
+}
+
+impl fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Transition { from, to, reason } = self.transition;
+        match self.due {
+            Some(due) => write!(f, "{from} -> {to} ({reason} at {due})"),
+            None => write!(f, "{}", self.transition),
+        }
     }
 }
 

@@ -41,6 +41,7 @@ impl<S: Deref<Target = Shared>> Held<S> {
         self.stamp = self.stamp.settled();
     }
 
+    #[inline]
     fn record(&mut self, outcome: Outcome) {
         self.shared.settle(self.stamp, outcome);
         self.stamp = self.stamp.settled();
@@ -81,7 +82,9 @@ macro_rules! settle_api {
                 self.record(Outcome::ignored());
             }
 
-            /// Settles with a classifier's [`Outcome`].
+            /// Settles with a classifier's [`Outcome`]; a success as [`success`](Self::success)
+            /// does.
+            #[inline]
             pub fn record(mut self, outcome: Outcome) {
                 self.0.record(outcome);
             }

@@ -26,6 +26,26 @@ pub(crate) enum Admission {
     Rejected,
 }
 
+/// A transition, and when it fell due if time alone caused it. The machine makes such a move
+/// only when it is next handed the time, which may be long after: an Open circuit that nobody
+/// calls half-opens at the next call, and its log line says when the recovery timeout ran out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Moved {
+    pub(crate) transition: Transition,
+    /// When the move fell due, in nanoseconds on the breaker's clock; `None` for a move made
+    /// by a call or a command, which is made when it falls due.
+    pub(crate) due: Option<u64>,
+}
+
+impl From<Transition> for Moved {
+    fn from(transition: Transition) -> Self {
+        Self {
+            transition,
+            due: None,
+        }
+    }
+}
+
 /// The state machine of one breaker.
 #[derive(Debug)]
 pub(crate) struct Machine {
@@ -81,15 +101,22 @@ impl Machine {
 
     /// Makes the moves that time alone causes: Open becomes HalfOpen once the open duration has
     /// passed; HalfOpen opens again once a probe has been out for `half_open_max_wait`. Called
-    /// before every other step, so the state is never reported past its deadline.
-    pub(crate) fn observe(&mut self, now: u64) -> Option<Transition> {
+    /// before every other step, so the state is never reported past its deadline; the move
+    /// says when it fell due.
+    pub(crate) fn observe(&mut self, now: u64) -> Option<Moved> {
         match self.state {
-            State::Open if now >= self.open_until => {
-                Some(self.transition(State::HalfOpen, Reason::RecoveryTimeoutElapsed))
-            }
+            // `due` is read first: struct fields are evaluated in the order written, and the
+            // move resets what it is read from.
+            State::Open if now >= self.open_until => Some(Moved {
+                due: Some(self.open_until),
+                transition: self.transition(State::HalfOpen, Reason::RecoveryTimeoutElapsed),
+            }),
             State::HalfOpen if self.probe_overdue(now) => {
                 let waited = self.config.half_open_max_wait?;
-                Some(self.trip(Reason::ProbeTimedOut(waited), now))
+                Some(Moved {
+                    due: Some(self.probes.out_since.saturating_add(nanos(waited))),
+                    transition: self.trip(Reason::ProbeTimedOut(waited), now),
+                })
             }
             _ => None,
         }

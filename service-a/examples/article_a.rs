@@ -1,11 +1,13 @@
 //! The article's Service A in one file: `GET /call` calls Service B's `/api` through a circuit
 //! breaker that opens after 3 consecutive failures and stays Open for 10 s.
 //!
-//! Run it:  cargo run -p service-a --example article_a    # on 127.0.0.1:5000, B on 127.0.0.1:5001
+//! Run it:  cargo run --release -p service-a --example article_a   # on 127.0.0.1:5000, B on :5001
 //! Try it:  curl 'http://127.0.0.1:5000/call?fail=true'    # 3 times B's 500, then at once OPEN
-//! The full Service A (`cargo run -p service-a`) answers `/call` the same way, and adds the
-//! fallback, `/breaker`, metrics, the dashboard and the production profile.
+//! The full Service A (`cargo run --release -p service-a`) answers `/call` the same way, and adds
+//! the fallback, `/breaker`, metrics, the dashboard and the production profile; any other path
+//! here answers 404 saying so.
 
+use std::io::IsTerminal;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::extract::{Query, State};
@@ -17,6 +19,10 @@ use serde::Serialize;
 // Circuit Breaker configuration
 const FAILURE_THRESHOLD: u32 = 3; // Open after 3 consecutive failures
 const RECOVERY_TIMEOUT: &str = "10s"; // Timeout before attempting recovery
+
+/// The answer to any path but `/call`: what this file leaves out, and where it is.
+const LEFT_OUT: &str = "article_a has only /call: /breaker, /call-fallback, /metrics and the \
+                        dashboard are in service A (cargo run --release -p service-a)\n";
 
 /// The article's ports, and the recovery timeout as a flag so tests can shorten it.
 #[derive(Debug, Parser)]
@@ -92,7 +98,10 @@ async fn call(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt().init(); // the breaker logs every state change
+    // The breaker logs every state change; colour codes only for a person at a terminal.
+    tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
     let cb = CircuitBreaker::builder("call_service_b")
         .failure_threshold(FAILURE_THRESHOLD)
         .recovery_timeout(args.recovery_timeout)
@@ -103,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let api = args.service_b_url.join("api")?;
     let app = Router::new()
         .route("/call", get(call))
+        .fallback(|| async { (StatusCode::NOT_FOUND, LEFT_OUT) })
         .with_state(Arc::new(App { cb, client, api }));
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

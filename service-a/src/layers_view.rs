@@ -110,9 +110,7 @@ impl LayersView {
             },
             bulkhead: settings.bulkhead.map(|settings| BulkheadView {
                 settings,
-                limit: counts
-                    .bulkhead_limit
-                    .unwrap_or(settings.max_concurrent as u64),
+                limit: counts.bulkhead_limit_or(settings.max_concurrent),
                 in_flight: counts.bulkhead_in_flight.unwrap_or(0),
                 rejected: counts.bulkhead_rejected,
             }),

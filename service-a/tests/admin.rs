@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
+use service_a::admin::Action;
 use support::{ServiceA, ServiceB, config_with};
 
 const TOKEN: &str = "7f3c9a1e5b2d8c4f6a0e9b3d7c1f5a2e";
@@ -146,32 +147,27 @@ async fn a_bad_body_is_a_400_and_a_big_one_a_413() {
     let b = ServiceB::start().await;
     let a = guarded(&b).await;
     let bearer = format!("Bearer {TOKEN}");
-    for (body, message_starts) in [
-        ("not json", "invalid body: expected ident"),
-        ("", "invalid body: EOF while parsing"),
-        (r#"{"action":"explode"}"#, r#"unknown action "explode""#),
-        (
-            r#"{"action":"force_open_for"}"#,
-            "force_open_for needs a duration",
-        ),
-        (
-            r#"{"action":"force_open_for","duration":"0s"}"#,
-            "invalid duration for force_open_for: must be longer than zero",
-        ),
-        (
-            r#"{"action":"force_open_for","duration":"2 days"}"#,
-            "invalid duration for force_open_for: must be at most 1day",
-        ),
-        (
-            r#"{"action":"reset","why":"because"}"#,
-            "invalid body: unknown field `why`",
-        ),
+    // One body of each kind the parser refuses; what each refusal says is the parser's, and
+    // is tested beside it.
+    for body in [
+        "not json",
+        "",
+        r#"{"action":"explode"}"#,
+        r#"{"action":"force_open_for"}"#,
+        r#"{"action":"force_open_for","duration":"0s"}"#,
+        r#"{"action":"force_open_for","duration":"2 days"}"#,
+        r#"{"action":"reset","why":"because"}"#,
     ] {
+        let refused = Action::parse(body.as_bytes()).expect_err(body);
         let (status, _, answer) = post(&a, Some(&bearer), body).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
-        assert_eq!(answer["status"], "error");
-        let message = answer["message"].as_str().expect("a message");
-        assert!(message.starts_with(message_starts), "{body}: {message}");
+        assert_eq!(
+            (status, answer),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"status": "error", "message": refused})
+            ),
+            "{body}"
+        );
     }
     let (status, _, answer) = post(&a, Some(&bearer), &" ".repeat(1025)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

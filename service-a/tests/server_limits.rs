@@ -34,14 +34,8 @@ async fn a_long_path_or_method_is_echoed_cut_to_200_bytes() {
     );
 
     let method = Method::from_bytes("M".repeat(10_000).as_bytes()).expect("a token");
-    let response = Client::new()
-        .request(method, a.url("/call"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let body: serde_json::Value =
-        serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
+    let (status, body) = a.send(method, "/call").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         body["message"],
         format!("method {}… not allowed for /call", "M".repeat(200))

@@ -1,12 +1,13 @@
 //! The article's Service B in one file: `GET /api` answers 200 `Service B: Success`, or, with
 //! `fail=true`, waits 2 s and answers 500 `Service B: Internal Error`.
 //!
-//! Run it:  cargo run -p service-b --example article_b                  # on 127.0.0.1:5001
-//!          cargo run -p service-b --example article_b -- --fail-delay 200ms --listen 127.0.0.1:0
+//! Run it:  cargo run --release -p service-b --example article_b       # on 127.0.0.1:5001
+//!          cargo run --release -p service-b --example article_b -- --fail-delay 200ms
 //! Try it:  curl -i 'http://127.0.0.1:5001/api?fail=true'                # 2 s later: 500
 //!
-//! The full Service B (`cargo run -p service-b`) answers `/api` the same way and adds outage
-//! modes, `/stats`, `/health`, connection limits and graceful shutdown.
+//! The full Service B (`cargo run --release -p service-b`) answers `/api` the same way and adds
+//! outage modes, `/stats`, `/health`, connection limits and graceful shutdown; any other path
+//! here answers 404 saying so.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,6 +17,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
+
+/// The answer to any path but `/api`: what this file leaves out, and where it is.
+const LEFT_OUT: &str = "article_b has only /api: /stats, /health and /mode are in service B \
+                        (cargo run --release -p service-b)\n";
 
 /// The article's `app.run(port=5001)`, and its `time.sleep(2)` as a flag so tests can shorten it.
 #[derive(Debug, Parser)]
@@ -53,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let app = Router::new()
         .route("/api", get(api))
+        .fallback(|| async { (StatusCode::NOT_FOUND, LEFT_OUT) })
         .with_state(args.fail_delay);
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

@@ -96,6 +96,17 @@ impl Server {
     }
 }
 
+/// `/stats` after `api_calls` calls made one at a time, `failed` of them answered 500, and
+/// none through the capacity mode.
+fn stats_one_at_a_time(api_calls: u64, failed: u64) -> Value {
+    json!({
+        "api_calls": api_calls, "failed": failed,
+        "in_flight": 0,
+        "max_in_flight": 1,
+        "capacity": { "served": 0, "queued": 0, "refused": 0, "waiting": 0 }
+    })
+}
+
 #[tokio::test]
 async fn answers_the_article_contract_over_http() {
     let server = Server::start().await;
@@ -136,15 +147,7 @@ async fn answers_the_article_contract_over_http() {
     );
     assert_eq!(
         server.get_json("/stats").await,
-        (
-            StatusCode::OK,
-            json!({
-                "api_calls": 3, "failed": 1,
-                "in_flight": 0,
-                "max_in_flight": 1,
-                "capacity": { "served": 0, "queued": 0, "refused": 0, "waiting": 0 }
-            })
-        )
+        (StatusCode::OK, stats_one_at_a_time(3, 1))
     );
     server.stop().await;
 }
@@ -182,15 +185,7 @@ async fn mode_switches_the_outcome_without_changing_the_url() {
         (StatusCode::OK, SUCCESS_BODY.to_owned())
     );
 
-    assert_eq!(
-        server.get_json("/stats").await.1,
-        json!({
-            "api_calls": 2, "failed": 1,
-            "in_flight": 0,
-            "max_in_flight": 1,
-            "capacity": { "served": 0, "queued": 0, "refused": 0, "waiting": 0 }
-        })
-    );
+    assert_eq!(server.get_json("/stats").await.1, stats_one_at_a_time(2, 1));
     server.stop().await;
 }
 

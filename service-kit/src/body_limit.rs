@@ -59,8 +59,9 @@ mod tests {
     use axum::Router;
     use axum::body::Body;
     use axum::routing::post;
-    use http_body_util::BodyExt;
     use tower::ServiceExt;
+
+    use crate::test_support::status_and_text;
 
     fn app() -> Router {
         Router::new().route(
@@ -73,15 +74,7 @@ mod tests {
     }
 
     async fn answer(request: axum::http::Request<Body>) -> (StatusCode, String) {
-        let response = app().oneshot(request).await.expect("infallible");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, String::from_utf8(bytes.to_vec()).expect("UTF-8"))
+        status_and_text(app().oneshot(request).await.expect("infallible")).await
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! What the services' own tests check alike (feature `test-support`, for their
 //! dev-dependencies only): a binary run with its stdout read line by line, stopped with SIGTERM,
 //! the connection flags its `--help` lists, raw requests on a socket (a head alone, a body
-//! that trickles in), and a log writer that keeps what a test's subscriber wrote.
+//! that trickles in), an in-process answer read as text, and a log writer that keeps what a
+//! test's subscriber wrote.
 //!
 //! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
 
@@ -11,6 +12,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
+use axum::response::Response;
+use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing_subscriber::fmt::MakeWriter;
@@ -175,6 +179,18 @@ pub async fn trickle_body(stream: &mut TcpStream, head: &str, byte: u8) {
             () = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
     }
+}
+
+/// The status of an answer given in-process (a router's `oneshot`, say) and its body as text.
+pub async fn status_and_text(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).expect("UTF-8"))
 }
 
 /// A log writer that keeps everything written, for a test that reads what a service logged:

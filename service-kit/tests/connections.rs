@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use service_kit::server::{MAX_HEADER_BYTES, MAX_HEADERS, ServerLimits};
 use support::{
-    LONG, Server, read_answer, read_answer_unbounded, read_until_closed, send, send_get,
-    with_header_timeout,
+    LONG, Server, assert_408_then_closed, read_answer, read_answer_unbounded, read_until_closed,
+    send, send_get, with_header_timeout,
 };
 
 /// Short, so the tests that wait it out are quick; the waits themselves are bounded by
@@ -65,16 +65,11 @@ async fn a_request_body_that_pauses_too_long_is_refused_408_after_the_header_tim
     )
     .await;
 
-    let answer = read_answer(&mut slow).await;
-    assert_eq!(
-        answer.status_line, "HTTP/1.1 408 Request Timeout",
-        "{answer:?}"
-    );
-    assert_eq!(
-        answer.body,
-        r#"{"status":"error","message":"request body paused longer than 200ms (--header-timeout)"}"#
-    );
-    assert_eq!(read_until_closed(&mut slow).await, b"");
+    assert_408_then_closed(
+        &mut slow,
+        "request body paused longer than 200ms (--header-timeout)",
+    )
+    .await;
     server.stop().await;
 }
 

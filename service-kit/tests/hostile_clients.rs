@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use service_kit::server::{MISSING_HOST, ServerLimits};
 use service_kit::test_support;
-use support::{LONG, PATIENCE, Server, read_answer, read_until_closed, send, send_get};
+use support::{LONG, PATIENCE, Server, assert_408_then_closed, read_answer, send, send_get};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 
@@ -49,16 +49,11 @@ async fn a_body_sent_a_byte_at_a_time_is_answered_408_at_the_body_timeout() {
     tokio::time::timeout(PATIENCE, trickle_body(&mut slow))
         .await
         .expect("the server stops the body within the patience");
-    let answer = read_answer(&mut slow).await;
-    assert_eq!(
-        answer.status_line, "HTTP/1.1 408 Request Timeout",
-        "{answer:?}"
-    );
-    assert_eq!(
-        answer.body,
-        r#"{"status":"error","message":"request body not received within 300ms (--body-timeout)"}"#
-    );
-    assert_eq!(read_until_closed(&mut slow).await, b"");
+    assert_408_then_closed(
+        &mut slow,
+        "request body not received within 300ms (--body-timeout)",
+    )
+    .await;
     server.stop().await;
 }
 

@@ -11,19 +11,21 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
-//!   the precise one) and a rejection built from what this thread remembers of the trip
-//!   (filled by its first rejection, which the machine decides): no lock.
+//! * **Open, a rejection**: the same load, a read of the coarse clock (four times cheaper than
+//!   the precise one) and a rejection that shares this thread's record of the trip (built by
+//!   its first rejection, which the machine decides): two words and one reference-count
+//!   increment on a cache line no other thread writes; no lock, no allocation.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
 //!   a policy could fire ([`TimeJudge`]).
 //!
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
 //! takes the lock and asks the machine.
 //!
-//! What it buys, measured on this project's machine, an AMD EPYC (Zen 4), in
-//! `breaker/BENCHMARKS.md`: a successful call while Closed costs 6.4 ns in a plain loop, a
-//! rejection while Open 19 ns, and two threads calling one breaker together complete a call
-//! every 3.5 ns, where a single locked instruction costs 2.3 ns and a contended one far more.
+//! What it buys is measured in `breaker/BENCHMARKS.md`, beside the peers that take a lock per
+//! call: in instructions, a success while Closed costs about what a lock-taking peer's does
+//! (109 against failsafe's 90 on this tree) with no locked instruction among them, and no
+//! cache line that two threads both write; the wall-clock bench's two-thread group shows what
+//! that is worth when threads share a breaker.
 //!
 //! | file | what it holds |
 //! |---|---|
@@ -37,13 +39,14 @@ mod threads;
 pub(crate) use bounds::TimeJudge;
 
 use crate::config::Config;
+use crate::error::Refusal;
 use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
 use crate::trip_policy::Tally;
-use crate::vocabulary::{Outcome, State, Text};
-use std::ops::Deref;
+use crate::vocabulary::{Outcome, State};
+use std::sync::Arc;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-use threads::{Threads, TimeGeometry, TripCache};
+use threads::{Threads, TimeGeometry};
 
 /// The atomics, lock and spin hint the fast path uses: loom's under `--cfg loom`, so that its model
 /// checker can explore every interleaving of them, the standard library's otherwise.
@@ -195,26 +198,33 @@ impl FastPath {
             .then(|| self.reject_until.load(Relaxed))
     }
 
-    /// What this thread knows of the trip `word` belongs to, to reject without the lock; `None`
-    /// when it knows another generation (the shell then asks the machine, which refills it).
-    /// A rejection must not pair one trip's state with another's reason or failure.
+    /// Rejects a call of the trip `word` belongs to without the lock, counting it: what this
+    /// thread's rejections of that trip say, one reference-count increment on a record only
+    /// this thread's rejections share. `None`, counting nothing, when this thread knows another
+    /// generation (the shell then asks the machine, which refills it): a rejection must not
+    /// pair one trip's state with another's reason or failure.
     #[inline]
-    pub(crate) fn trip(&self, word: Word) -> Option<impl Deref<Target = TripCache> + '_> {
+    pub(crate) fn reject(&self, word: Word) -> Option<Arc<Refusal>> {
         let cache = self.threads.trip();
-        (cache.generation == word.generation()).then_some(cache)
+        match &cache.refusal {
+            Some(refusal) if cache.generation == word.generation() => {
+                cache.slot.rejected();
+                Some(Arc::clone(refusal))
+            }
+            _ => None,
+        }
     }
 
-    /// Fills this thread's trip cache from the machine, while Open or ForcedOpen: while such a
-    /// generation lasts, nothing changes the failure count, the reason or the last failure.
-    pub(crate) fn remember_trip(&self, machine: &Machine) {
+    /// Keeps `refusal`, what the machine's rejections say, as this thread's record of the trip,
+    /// while Open or ForcedOpen: while such a generation lasts, nothing changes the failure
+    /// count, the reason, the deadline or the last failure.
+    pub(crate) fn remember_trip(&self, machine: &Machine, refusal: &Arc<Refusal>) {
         if !matches!(machine.state(), State::Open | State::ForcedOpen) {
             return;
         }
         let mut cache = self.threads.trip();
         cache.generation = machine.generation();
-        cache.failures = machine.failure_count();
-        cache.opened_by = machine.opened_by();
-        cache.last_failure = machine.last_failure().map(Text::unshared);
+        cache.refusal = Some(Arc::clone(refusal));
     }
 
     /// Counts a rejection in this thread's slot.

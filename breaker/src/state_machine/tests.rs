@@ -2,7 +2,7 @@
 //! time in hand: no runtime, no clock object, no fast path. Each call is made as the shell
 //! makes it: observe the time, ask to be admitted, then record how the call ended.
 
-use super::{Admission, Machine};
+use super::{Admission, Machine, Moved};
 use crate::config::{Backoff, Config, SlidingWindow};
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Outcome, Reason, State, Transition};
@@ -49,7 +49,7 @@ fn no_time_window() -> Option<Tally> {
 
 /// Lets the machine observe `now`, then asks it to admit a call.
 fn admit(m: &mut Machine, now: u64) -> (Admission, Option<Transition>) {
-    let observed = m.observe(now);
+    let observed = m.observe(now).map(|moved| moved.transition);
     (m.admit(now), observed)
 }
 
@@ -315,6 +315,32 @@ fn open_rejects_every_call_until_the_recovery_timeout_passes_then_half_opens() {
 }
 
 #[test]
+fn a_move_that_time_causes_says_when_it_fell_due_not_when_it_was_seen() {
+    let mut m = machine(Config {
+        failure_threshold: Some(3),
+        recovery_timeout: Duration::from_secs(10),
+        half_open_max_wait: Some(Duration::from_secs(5)),
+        ..Config::default()
+    });
+    for _ in 0..3 {
+        call(&mut m, 0, failure());
+    }
+    let half_opened = m.observe(13 * SECOND).expect("Open for 10 s");
+    assert_eq!(half_opened.transition.to, State::HalfOpen);
+    assert_eq!(half_opened.due, Some(10 * SECOND));
+    assert_eq!(m.admit(13 * SECOND), Admission::Probe);
+    let reopened = m.observe(30 * SECOND).expect("the probe is out 17 s");
+    assert_eq!(reopened.transition.to, State::Open);
+    assert_eq!(reopened.due, Some(18 * SECOND), "5 s after the probe left");
+    let closed = call(&mut m, 40 * SECOND, Outcome::success()).map(Moved::from);
+    assert_eq!(
+        closed.and_then(|moved| moved.due),
+        None,
+        "a call's move is made when due"
+    );
+}
+
+#[test]
 fn half_open_admits_up_to_half_open_max_calls_probes_at_a_time() {
     let mut m = machine(Config {
         failure_threshold: Some(1),
@@ -352,7 +378,10 @@ fn success_threshold_successful_probes_close_the_circuit() {
     });
     call(&mut m, 0, failure());
     let now = 30 * SECOND;
-    assert_eq!(m.observe(now).map(|t| t.to), Some(State::HalfOpen));
+    assert_eq!(
+        m.observe(now).map(|moved| moved.transition.to),
+        Some(State::HalfOpen)
+    );
     for succeeded in 1..3 {
         assert_eq!(call(&mut m, now, Outcome::success()), None);
         assert_eq!(m.probe_successes(), succeeded);
@@ -448,7 +477,10 @@ fn a_probe_out_for_half_open_max_wait_opens_the_circuit_again() {
     let now = 10 * SECOND;
     assert_eq!(admit(&mut m, now).0, Admission::Probe);
     assert_eq!(m.observe(now + 5 * SECOND - 1), None);
-    let timed_out = m.observe(now + 5 * SECOND).expect("no answer in 5 s");
+    let timed_out = m
+        .observe(now + 5 * SECOND)
+        .expect("no answer in 5 s")
+        .transition;
     assert_eq!(
         (timed_out.to, timed_out.reason),
         (State::Open, Reason::ProbeTimedOut(Duration::from_secs(5)))

@@ -9,8 +9,8 @@
 //! make true (a circuit is not HalfOpen before its recovery timeout, less that allowance),
 //! never how long an operation took.
 
-use breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 use std::time::{Duration, Instant, SystemTime};
+use trip_breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 
 /// How far the coarse clock may trail real time in these tests.
 const TRAIL: Duration = Duration::from_millis(50);

@@ -19,8 +19,8 @@
 //!
 //! Any content type is read as JSON: the bearer token is what a cross-site form cannot send, so
 //! it, not the content type, is the guard. Every request is logged with the client's address,
-//! the action and its result; the token never is (see `token.rs` for how it is kept and
-//! compared).
+//! the action and its result, the refusals at most five a second (as failed calls are); the
+//! token never is (see `token.rs` for how it is kept and compared).
 
 pub(crate) mod action;
 mod route;

@@ -1,5 +1,6 @@
 //! `POST /breaker`: the token first, then the body, then the action; every outcome logged with
-//! who asked, what they asked for and what came of it, never with the token.
+//! who asked, what they asked for and what came of it, never with the token, the refusals at
+//! most a few a second.
 
 use std::net::SocketAddr;
 
@@ -7,12 +8,18 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
+use service_kit::log_limit::LogLimiter;
 use tracing::{info, warn};
 
 use super::action::{Action, MAX_BODY_BYTES};
 use crate::error::AppError;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
+
+/// At most five "admin action refused" lines a second, as for failed calls: a client guessing
+/// tokens, or posting to a service without admin actions, would otherwise write one line per
+/// request.
+static REFUSED: LogLimiter = LogLimiter::new("admin action refused", 5);
 
 /// The handler: answers the breaker's view after the action, as `GET /breaker` would.
 pub async fn perform(State(state): State<AppState>, request: Request) -> Response {
@@ -30,12 +37,14 @@ pub async fn perform(State(state): State<AppState>, request: Request) -> Respons
         }
         Err(err) => {
             let status = err.status();
-            match err {
-                // Not an admin request at all: the service has no admin actions.
-                AppError::AdminOff => {
-                    info!(%client, %status, result = %err, "admin action refused")
+            if REFUSED.admit() {
+                match err {
+                    // Not an admin request at all: the service has no admin actions.
+                    AppError::AdminOff => {
+                        info!(%client, %status, result = %err, "admin action refused")
+                    }
+                    _ => warn!(%client, %status, result = %err, "admin action refused"),
                 }
-                _ => warn!(%client, %status, result = %err, "admin action refused"),
             }
             err.into_response()
         }

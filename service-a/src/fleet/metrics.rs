@@ -19,20 +19,23 @@ use super::FleetMember;
 #[derive(Debug)]
 pub struct FleetCollector {
     fleet: FleetMember,
-    name: &'static str,
+    name: Box<str>,
 }
 
 impl FleetCollector {
     /// A collector for `fleet`, labelled with the breaker's `name`.
-    pub fn new(fleet: FleetMember, name: &'static str) -> Self {
-        Self { fleet, name }
+    pub fn new(fleet: FleetMember, name: &str) -> Self {
+        Self {
+            fleet,
+            name: name.into(),
+        }
     }
 }
 
 impl Collector for FleetCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let status = self.fleet.status();
-        let labels = [("name", self.name), ("id", status.id.as_str())];
+        let labels = [("name", &*self.name), ("id", status.id.as_str())];
         for (metric, help, value) in [
             (
                 "fleet_connected",

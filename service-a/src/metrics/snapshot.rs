@@ -23,8 +23,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-/// Every state, so the state gauge always has one line per state (1 for the current one).
-const STATES: [State; 5] = [
+/// Every state a breaker can be in: the state gauge has one line for each (1 for the current
+/// one), and the transitions counter a series for each pair.
+pub(crate) const STATES: [State; 5] = [
     State::Closed,
     State::Open,
     State::HalfOpen,

@@ -5,13 +5,11 @@
 //! above would have to open again to know what happened.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use reqwest::Url;
-use tower::{Layer, Service};
 
+use super::around::{AroundCall, AroundLayer, CallFuture};
 use super::error::CallError;
 
 /// Which limit: what the [`CallError`] says when it passes.
@@ -38,54 +36,17 @@ impl Limit {
     }
 }
 
-/// Ends each call of the service it wraps at `limit`. Holds no shared state.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LimitLayer {
-    limit: Limit,
-}
+/// Ends each call of the service it wraps at its [`Limit`]. Holds no shared state.
+pub(crate) type LimitLayer = AroundLayer<Limit>;
 
-impl LimitLayer {
-    /// A layer ending each call at `limit`.
-    pub(crate) fn new(limit: Limit) -> Self {
-        Self { limit }
-    }
-}
-
-impl<S> Layer<S> for LimitLayer {
-    type Service = Limited<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Limited {
-            inner,
-            limit: self.limit,
-        }
-    }
-}
-
-/// See [`LimitLayer`].
-#[derive(Debug, Clone)]
-pub(crate) struct Limited<S> {
-    inner: S,
-    limit: Limit,
-}
-
-impl<S> Service<Url> for Limited<S>
-where
-    S: Service<Url, Response = String, Error = CallError>,
-    S::Future: Send + 'static,
-{
-    type Response = String;
-    type Error = CallError;
-    type Future = Pin<Box<dyn Future<Output = Result<String, CallError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, url: Url) -> Self::Future {
-        let limit = self.limit;
+impl AroundCall for Limit {
+    fn around<F>(&self, url: Url, call: impl FnOnce(Url) -> F) -> CallFuture
+    where
+        F: Future<Output = Result<String, CallError>> + Send + 'static,
+    {
+        let limit = *self;
         // The timer starts here, as tower's `Timeout` starts it: a wait inside counts.
-        let answer = tokio::time::timeout(limit.after(), self.inner.call(url.clone()));
+        let answer = tokio::time::timeout(limit.after(), call(url.clone()));
         Box::pin(async move { answer.await.unwrap_or_else(|_| Err(limit.passed(url))) })
     }
 }
@@ -93,7 +54,7 @@ where
 #[cfg(test)]
 mod tests {
     use reqwest::StatusCode;
-    use tower::{ServiceExt, service_fn};
+    use tower::{Layer, Service, ServiceExt, service_fn};
 
     use super::*;
 

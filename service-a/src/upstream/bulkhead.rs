@@ -307,26 +307,80 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn the_call_beyond_the_limit_is_refused_at_once_and_counted() {
+    /// Calls held in flight through a bulkhead until [`Holding::release`], and the bulkhead's
+    /// service for more.
+    struct Holding<S> {
+        service: S,
+        open: watch::Sender<bool>,
+        calls: Vec<tokio::task::JoinHandle<Result<(), BoxError>>>,
+    }
+
+    /// `layer` around a service whose calls last until released, with `calls` of them in
+    /// flight through it.
+    async fn holding(
+        layer: &BulkheadLayer,
+        calls: usize,
+    ) -> Holding<
+        impl Service<(), Response = (), Error = BoxError, Future: Send> + Clone + Send + 'static,
+    > {
         let (open, gate) = watch::channel(false);
-        let (layer, counters) = layer(2, Duration::ZERO);
         let service = layer.layer(held(gate));
-        let first = tokio::spawn(service.clone().oneshot(()));
-        let second = tokio::spawn(service.clone().oneshot(()));
-        while layer.in_flight() < 2 {
+        let calls: Vec<_> = (0..calls)
+            .map(|_| tokio::spawn(service.clone().oneshot(())))
+            .collect();
+        for _ in 0..1_000 {
+            if layer.in_flight() >= calls.len() {
+                break;
+            }
             tokio::task::yield_now().await;
         }
-        let err = service.clone().oneshot(()).await.expect_err("full");
         assert_eq!(
-            err.to_string(),
+            layer.in_flight(),
+            calls.len(),
+            "every held call has its place"
+        );
+        Holding {
+            service,
+            open,
+            calls,
+        }
+    }
+
+    impl<S> Holding<S>
+    where
+        S: Service<(), Response = (), Error = BoxError, Future: Send> + Clone,
+    {
+        /// What one more call is refused with.
+        async fn refusal(&self) -> String {
+            self.service
+                .clone()
+                .oneshot(())
+                .await
+                .expect_err("full")
+                .to_string()
+        }
+
+        /// Lets the held calls end, each served; the service, for more calls.
+        async fn release(self) -> S {
+            self.open.send_replace(true);
+            for call in self.calls {
+                call.await.expect("task").expect("served");
+            }
+            self.service
+        }
+    }
+
+    #[tokio::test]
+    async fn the_call_beyond_the_limit_is_refused_at_once_and_counted() {
+        let (layer, counters) = layer(2, Duration::ZERO);
+        let full = holding(&layer, 2).await;
+        assert_eq!(
+            full.refusal().await,
             "bulkhead full: 2 calls to service B already in flight"
         );
         assert_eq!(counters.snapshot().bulkhead_rejected, 1);
 
-        open.send_replace(true);
-        first.await.expect("task").expect("served");
-        second.await.expect("task").expect("served");
+        let service = full.release().await;
         assert_eq!(layer.in_flight(), 0);
         service.oneshot(()).await.expect("a place again");
         assert_eq!(counters.snapshot().bulkhead_rejected, 1);
@@ -334,49 +388,35 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn with_a_wait_the_excess_waits_for_a_place_then_gives_up() {
-        let (open, gate) = watch::channel(false);
         let (layer, counters) = layer(1, Duration::from_millis(100));
-        let service = layer.layer(held(gate));
-        let first = tokio::spawn(service.clone().oneshot(()));
-        while layer.in_flight() < 1 {
-            tokio::task::yield_now().await;
-        }
-        let err = service.clone().oneshot(()).await.expect_err("full");
+        let full = holding(&layer, 1).await;
         assert_eq!(
-            err.to_string(),
+            full.refusal().await,
             "bulkhead full: 1 call to service B already in flight, and none ended within 100ms"
         );
         assert_eq!(counters.snapshot().bulkhead_rejected, 1);
 
         // A place that frees up within the wait is taken.
-        let waiting = tokio::spawn(service.clone().oneshot(()));
+        let waiting = tokio::spawn(full.service.clone().oneshot(()));
         tokio::time::sleep(Duration::from_millis(50)).await;
-        open.send_replace(true);
-        first.await.expect("task").expect("served");
+        full.release().await;
         waiting.await.expect("task").expect("served after waiting");
         assert_eq!(counters.snapshot().bulkhead_rejected, 1);
     }
 
     #[tokio::test]
     async fn the_call_beyond_an_adaptive_limit_is_refused_at_once_naming_it() {
-        let (open, gate) = watch::channel(false);
         let (layer, counters) = adaptive_layer(1, 1, 1);
-        let service = layer.layer(held(gate));
-        let first = tokio::spawn(service.clone().oneshot(()));
-        while layer.in_flight() < 1 {
-            tokio::task::yield_now().await;
-        }
-        let err = service.clone().oneshot(()).await.expect_err("full");
+        let full = holding(&layer, 1).await;
         assert_eq!(
-            err.to_string(),
+            full.refusal().await,
             "bulkhead full: 1 call to service B already in flight (the adaptive limit now)"
         );
         assert_eq!(
             (counters.snapshot().bulkhead_rejected, layer.limit()),
             (1, 1)
         );
-        open.send_replace(true);
-        first.await.expect("task").expect("served");
+        full.release().await;
         assert_eq!(layer.in_flight(), 0);
     }
 

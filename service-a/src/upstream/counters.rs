@@ -74,3 +74,11 @@ pub struct ClientCounts {
     /// `None` without a bulkhead.
     pub bulkhead_limit: Option<u64>,
 }
+
+impl ClientCounts {
+    /// The bulkhead's limit now, or `max_concurrent`, the limit it is configured with, when it
+    /// reported none.
+    pub fn bulkhead_limit_or(&self, max_concurrent: usize) -> u64 {
+        self.bulkhead_limit.unwrap_or(max_concurrent as u64)
+    }
+}

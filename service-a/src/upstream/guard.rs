@@ -1,4 +1,4 @@
-//! [`GuardLayer`]: the breaker around each attempt, with the breaker's public permits
+//! [`GuardLayer`]: the breaker around each attempt ([`Guard`]), with the breaker's public permits
 //! ([`CircuitBreaker::try_acquire_owned`], [`OwnedPermit::record`](breaker::OwnedPermit::record)),
 //! as `breaker::middleware` does, but keeping the stack's one error type: a rejection is
 //! [`CallError::Rejected`] and an attempt's own [`CallError`] passes through unboxed, so no
@@ -11,80 +11,53 @@
 //! nothing, as the breaker records nothing for it.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use breaker::{CircuitBreaker, Outcome};
 use reqwest::Url;
-use tower::{Layer, Service};
 
+use super::around::{AroundCall, AroundLayer, CallFuture};
 use super::error::{CallError, classify};
 use crate::metrics::call_durations::{CallDurations, CallOutcome};
 
-/// Guards each attempt with one breaker. Clones share the breaker and the histograms (both are
-/// `Arc` handles).
+/// Guards each attempt with one breaker.
+pub(crate) type GuardLayer = AroundLayer<Guard>;
+
+/// The breaker, and where each attempt's duration goes. Clones share the breaker and the
+/// histograms (both are `Arc` handles).
 #[derive(Debug, Clone)]
-pub(crate) struct GuardLayer {
+pub(crate) struct Guard {
     breaker: CircuitBreaker,
     durations: Option<CallDurations>,
 }
 
-impl GuardLayer {
+impl Guard {
     /// `breaker` around each attempt, each timed into `durations` when given.
     pub(crate) fn new(breaker: CircuitBreaker, durations: Option<CallDurations>) -> Self {
         Self { breaker, durations }
     }
 }
 
-impl<S> Layer<S> for GuardLayer {
-    type Service = Guarded<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Guarded {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-/// See [`GuardLayer`].
-#[derive(Debug, Clone)]
-pub(crate) struct Guarded<S> {
-    inner: S,
-    layer: GuardLayer,
-}
-
-impl<S> Service<Url> for Guarded<S>
-where
-    S: Service<Url, Response = String, Error = CallError>,
-    S::Future: Send + 'static,
-{
-    type Response = String;
-    type Error = CallError;
-    type Future = Pin<Box<dyn Future<Output = Result<String, CallError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // The breaker decides per call, in `call`: its state may change in between.
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, url: Url) -> Self::Future {
+impl AroundCall for Guard {
+    fn around<F>(&self, url: Url, call: impl FnOnce(Url) -> F) -> CallFuture
+    where
+        F: Future<Output = Result<String, CallError>> + Send + 'static,
+    {
         let started = Instant::now();
-        let durations = self.layer.durations.clone();
+        let durations = self.durations.clone();
         let record = move |verdict: CallOutcome| {
             if let Some(durations) = durations {
                 durations.record(verdict, started.elapsed().as_secs_f64());
             }
         };
-        let permit = match self.layer.breaker.try_acquire_owned() {
+        let permit = match self.breaker.try_acquire_owned() {
             Ok(permit) => permit,
             Err(rejected) => {
                 record(CallOutcome::Rejected);
                 return Box::pin(std::future::ready(Err(CallError::Rejected(rejected))));
             }
         };
-        let answer = self.inner.call(url);
+        let answer = call(url);
         Box::pin(async move {
             let result = answer.await;
             let outcome = classify(&result);

@@ -2,14 +2,13 @@
 //! is a failure) and the body is read as a stream, cut at the size cap, so a hostile or broken B
 //! can neither bounce A around nor fill its memory.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use reqwest::{Client, Response, Url, redirect, retry};
 use tower::Service;
 
+use super::around::CallFuture;
 use super::error::CallError;
 use super::retry_after;
 
@@ -88,7 +87,7 @@ impl HttpCall {
 impl Service<Url> for HttpCall {
     type Response = String;
     type Error = CallError;
-    type Future = Pin<Box<dyn Future<Output = Result<String, CallError>> + Send>>;
+    type Future = CallFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // The pool makes a connection when a call needs one.

@@ -6,6 +6,7 @@
 //! | `stack` | the tower layers in their order, each with why it sits there |
 //! | `error` | [`CallError`], its texts, the breaker's verdict and which failures are retried |
 //! | `http` | the innermost service: reqwest, no redirects, the body capped |
+//! | `around` | the tower plumbing of the layers that act around each call: the limits and the guard |
 //! | `attempt` | the attempt timeout and the call deadline, each ending in a `CallError` naming the URL |
 //! | `guard` | the breaker around each attempt, and each attempt's duration by its verdict, for `/metrics` |
 //! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
@@ -14,6 +15,7 @@
 //! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
 //! | `settings` | every layer's settings, resolved from the flags |
 
+mod around;
 mod attempt;
 mod backoff;
 mod bulkhead;

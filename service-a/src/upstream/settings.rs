@@ -112,6 +112,20 @@ const fn percent(value: u8) -> Option<Percent> {
     }
 }
 
+/// The article's breaker: three failures in a row open it for 10 s, then one probe. The
+/// rate settings are those `--failure-rate-threshold` and `--slow-call-threshold` start from.
+const ARTICLE_BREAKER: BreakerSettings = BreakerSettings {
+    failure_threshold: Some(3),
+    failure_rate_threshold: None,
+    slow_call_threshold: None,
+    slow_call_rate_threshold: percent(50),
+    sliding_window: Duration::from_secs(30),
+    minimum_calls: 20,
+    recovery_timeout: Duration::from_secs(10),
+    half_open_max_calls: 1,
+    throttle: None,
+};
+
 /// How long a call waits for a place in a full bulkhead unless `--bulkhead-wait` says otherwise:
 /// not at all.
 pub const BULKHEAD_WAIT: Duration = Duration::ZERO;
@@ -128,17 +142,7 @@ impl ClientSettings {
             backoff_max: Duration::from_secs(1),
             budget: percent(20),
         },
-        breaker: Some(BreakerSettings {
-            failure_threshold: Some(3),
-            failure_rate_threshold: None,
-            slow_call_threshold: None,
-            slow_call_rate_threshold: percent(50),
-            sliding_window: Duration::from_secs(30),
-            minimum_calls: 20,
-            recovery_timeout: Duration::from_secs(10),
-            half_open_max_calls: 1,
-            throttle: None,
-        }),
+        breaker: Some(ARTICLE_BREAKER),
         bulkhead: None,
         request_timeout: Duration::from_secs(3),
         max_response_bytes: 1024 * 1024,
@@ -158,12 +162,7 @@ impl ClientSettings {
             failure_threshold: None,
             failure_rate_threshold: percent(50),
             slow_call_threshold: Some(Duration::from_secs(1)),
-            slow_call_rate_threshold: percent(50),
-            sliding_window: Duration::from_secs(30),
-            minimum_calls: 20,
-            recovery_timeout: Duration::from_secs(10),
-            half_open_max_calls: 1,
-            throttle: None,
+            ..ARTICLE_BREAKER
         }),
         bulkhead: Some(BulkheadSettings {
             max_concurrent: 32,
@@ -344,17 +343,11 @@ fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok,
 mod tests {
     use super::*;
 
+    /// The production profile's breaker over `window`.
     fn settings(window: Duration) -> BreakerSettings {
         BreakerSettings {
-            failure_threshold: None,
-            failure_rate_threshold: Percent::new(50),
-            slow_call_threshold: Some(Duration::from_secs(1)),
-            slow_call_rate_threshold: Percent::new(50),
             sliding_window: window,
-            minimum_calls: 20,
-            recovery_timeout: Duration::from_secs(10),
-            half_open_max_calls: 1,
-            throttle: None,
+            ..ClientSettings::PRODUCTION.breaker.expect("a breaker")
         }
     }
 

@@ -27,7 +27,7 @@ use super::backoff::Jitter;
 use super::bulkhead::BulkheadLayer;
 use super::counters::ClientCounters;
 use super::error::CallError;
-use super::guard::GuardLayer;
+use super::guard::{Guard, GuardLayer};
 use super::retry::RetryPolicy;
 use super::settings::ClientSettings;
 use crate::metrics::call_durations::CallDurations;
@@ -82,7 +82,7 @@ where
         .option_layer(
             parts
                 .breaker
-                .map(|breaker| GuardLayer::new(breaker, parts.durations)),
+                .map(|breaker| GuardLayer::new(Guard::new(breaker, parts.durations))),
         )
         // Limits calls in flight to B, not calls waiting on the breaker or a backoff: a
         // rejection or a sleeping retry takes no place. Outside the attempt timeout, so a

@@ -10,9 +10,8 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::*;
-use crate::flag_value::Percent;
 use crate::profile::Profile;
-use crate::upstream::settings::{BreakerSettings, BulkheadSettings, RetrySettings};
+use crate::upstream::settings::{BulkheadSettings, RetrySettings};
 
 fn api() -> Url {
     Url::parse("http://127.0.0.1:5001/api").expect("test URL")
@@ -28,17 +27,8 @@ fn settings() -> ClientSettings {
             backoff_max: Duration::from_secs(1),
             budget: None,
         },
-        breaker: Some(BreakerSettings {
-            failure_threshold: Some(3),
-            failure_rate_threshold: None,
-            slow_call_threshold: None,
-            slow_call_rate_threshold: Percent::new(50),
-            sliding_window: Duration::from_secs(30),
-            minimum_calls: 20,
-            recovery_timeout: Duration::from_secs(10),
-            half_open_max_calls: 1,
-            throttle: None,
-        }),
+        // The article's breaker: three failures in a row open it for 10 s.
+        breaker: ClientSettings::ARTICLE.breaker,
         bulkhead: None,
         request_timeout: Duration::from_secs(1),
         max_response_bytes: 1024,

@@ -57,24 +57,35 @@ impl Events {
         }
     }
 
-    /// The next event named `name`, skipping others (snapshots, say).
+    /// The next event named `name`, skipping others (snapshots, say), within [`PATIENCE`]:
+    /// a stream that keeps sending others fails the test rather than hanging it.
     pub async fn next_named(&mut self, name: &str) -> Value {
-        loop {
-            let event = self.next().await.expect("the stream goes on");
-            if event.name == name {
-                return event.data;
+        let skipping = async {
+            loop {
+                let event = self.next().await.expect("the stream goes on");
+                if event.name == name {
+                    return event.data;
+                }
             }
-        }
+        };
+        tokio::time::timeout(PATIENCE, skipping)
+            .await
+            .unwrap_or_else(|_| panic!("no {name} event within {PATIENCE:?}"))
     }
 
-    /// The next snapshot whose state is `state`.
+    /// The next snapshot whose state is `state`, within [`PATIENCE`].
     pub async fn snapshot_in(&mut self, state: &str) -> Value {
-        loop {
-            let snapshot = self.next_named("snapshot").await;
-            if snapshot["state"] == state {
-                return snapshot;
+        let skipping = async {
+            loop {
+                let snapshot = self.next_named("snapshot").await;
+                if snapshot["state"] == state {
+                    return snapshot;
+                }
             }
-        }
+        };
+        tokio::time::timeout(PATIENCE, skipping)
+            .await
+            .unwrap_or_else(|_| panic!("no {state} snapshot within {PATIENCE:?}"))
     }
 }
 

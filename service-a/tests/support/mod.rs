@@ -9,10 +9,11 @@ pub mod events;
 pub mod fake_b;
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use breaker::{Clock, ManualClock, MonotonicClock};
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use service_a::upstream::Jitter;
 use service_a::{AppState, Config, Settings};
@@ -37,7 +38,26 @@ struct Running {
     task: JoinHandle<std::io::Result<service_kit::server::Stopped>>,
 }
 
+/// What stops a server: the sender's message, or its drop.
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 impl Running {
+    /// Spawns `serve`, listening on `address`, until [`Running::stop`].
+    fn spawn<F>(address: SocketAddr, serve: impl FnOnce(Shutdown) -> F) -> Self
+    where
+        F: Future<Output = std::io::Result<service_kit::server::Stopped>> + Send + 'static,
+    {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = Box::pin(async {
+            let _ = stopped.await;
+        });
+        Self {
+            address,
+            stop,
+            task: tokio::spawn(serve(shutdown)),
+        }
+    }
+
     async fn stop(self) {
         let _ = self.stop.send(());
         tokio::time::timeout(PATIENCE, self.task)
@@ -54,17 +74,6 @@ async fn bind() -> (TcpListener, SocketAddr) {
         .expect("bind loopback");
     let address = listener.local_addr().expect("local address");
     (listener, address)
-}
-
-fn shutdown_signal() -> (
-    oneshot::Sender<()>,
-    impl Future<Output = ()> + Send + 'static,
-) {
-    let (stop, stopped) = oneshot::channel::<()>();
-    // A dropped sender stops the server too.
-    (stop, async {
-        let _ = stopped.await;
-    })
 }
 
 /// Real service B.
@@ -87,14 +96,10 @@ impl ServiceB {
             fail_delay,
             ..service_b::Config::default()
         };
-        let (stop, shutdown) = shutdown_signal();
-        let task = tokio::spawn(service_b::run(listener, config, shutdown));
         Self {
-            running: Running {
-                address,
-                stop,
-                task,
-            },
+            running: Running::spawn(address, |shutdown| {
+                service_b::run(listener, config, shutdown)
+            }),
             client: Client::new(),
         }
     }
@@ -236,19 +241,11 @@ impl ServiceA {
         let state = AppState::with_parts(settings, breaker_clock, Jitter::fixed(0.0))
             .expect("state builds");
         let (listener, address) = bind().await;
-        let (stop, shutdown) = shutdown_signal();
-        let task = tokio::spawn(service_a::run(
-            listener,
-            state.clone(),
-            settings.config().server,
-            shutdown,
-        ));
+        let running = Running::spawn(address, |shutdown| {
+            service_a::run(listener, state.clone(), settings.config().server, shutdown)
+        });
         Self {
-            running: Running {
-                address,
-                stop,
-                task,
-            },
+            running,
             client: Client::new(),
             clock,
             state,
@@ -267,7 +264,13 @@ impl ServiceA {
 
     /// `GET` and the JSON answer.
     pub async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
-        let (status, body) = self.get_text(path_and_query).await;
+        self.send(Method::GET, path_and_query).await
+    }
+
+    /// A request with `method` and no body, and the JSON answer.
+    pub async fn send(&self, method: Method, path_and_query: &str) -> (StatusCode, Value) {
+        let url = self.url(path_and_query);
+        let (status, body) = answer_text(self.client.request(method, &url), &url).await;
         let json = serde_json::from_str(&body)
             .unwrap_or_else(|err| panic!("{path_and_query}: {err}: {body}"));
         (status, json)
@@ -318,7 +321,12 @@ impl ServiceA {
 
 /// `GET url` with `client`, answered within [`PATIENCE`].
 pub async fn get_text(client: &Client, url: &str) -> (StatusCode, String) {
-    let response = tokio::time::timeout(PATIENCE, client.get(url).send())
+    answer_text(client.get(url), url).await
+}
+
+/// The answer to `request` for `url`, within [`PATIENCE`].
+async fn answer_text(request: RequestBuilder, url: &str) -> (StatusCode, String) {
+    let response = tokio::time::timeout(PATIENCE, request.send())
         .await
         .unwrap_or_else(|_| panic!("{url} unanswered after {PATIENCE:?}"))
         .expect("request sent");

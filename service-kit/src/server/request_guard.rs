@@ -237,19 +237,9 @@ mod tests {
     }
 
     async fn status_and_body(response: Response) -> (StatusCode, String, Option<HeaderValue>) {
-        let status = response.status();
         let connection = response.headers().get(CONNECTION).cloned();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (
-            status,
-            String::from_utf8(bytes.to_vec()).expect("UTF-8"),
-            connection,
-        )
+        let (status, body) = crate::test_support::status_and_text(response).await;
+        (status, body, connection)
     }
 
     fn post_body(body: Body) -> Request<Body> {

@@ -206,6 +206,21 @@ pub async fn read_answer_unbounded(stream: &mut TcpStream) -> Option<Answer> {
     })
 }
 
+/// Reads the answer on `stream`: a 408 whose JSON body's message is `message`, after which
+/// the server closes the connection without sending anything more.
+pub async fn assert_408_then_closed(stream: &mut TcpStream, message: &str) {
+    let answer = read_answer(stream).await;
+    assert_eq!(
+        answer.status_line, "HTTP/1.1 408 Request Timeout",
+        "{answer:?}"
+    );
+    assert_eq!(
+        answer.body,
+        format!(r#"{{"status":"error","message":"{message}"}}"#)
+    );
+    assert_eq!(read_until_closed(stream).await, b"");
+}
+
 /// Reads until the server closes the connection (a reset counts as closed) and returns what it
 /// sent before; panics if it is still open after [`PATIENCE`].
 pub async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
