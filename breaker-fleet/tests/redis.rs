@@ -10,7 +10,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use breaker::{FleetReason, Reason, State};
+use breaker::{CircuitBreaker, FleetReason, Reason, State};
+use breaker_fleet::Fleet;
 use support::{RedisServer, Replica, eventually, replica};
 
 const RECOVERY: Duration = Duration::from_secs(2);
@@ -258,6 +259,12 @@ async fn the_password_is_never_shown() {
         1,
         "once while it stays garbage: {log}"
     );
+    assert_eq!(
+        log.matches("fleet: sharing with the other replicas")
+            .count(),
+        1,
+        "the good replica connected once: {log}"
+    );
     assert!(log.contains(":***@127.0.0.1"), "{log}");
     assert!(
         !log.contains(SECRET) && !log.contains("wr0ng-s3cret"),
@@ -266,6 +273,40 @@ async fn the_password_is_never_shown() {
     let status = serde_json::to_string(&wrong.fleet.status()).expect("serializes");
     assert!(!status.contains("s3cret"));
     drop(redis);
+}
+
+// One thread, for the log subscriber, as above.
+#[tokio::test(flavor = "current_thread")]
+async fn more_live_replicas_than_max_replicas_is_said_once() {
+    const CAPPED: &str = "fleet: more live replicas than max_replicas";
+    let redis = RedisServer::start();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let fleet = Fleet::builder(&redis.url(), "only")
+        .heartbeat(support::HEARTBEAT)
+        .redis_timeout(Duration::from_millis(40))
+        .max_replicas(1)
+        .key_prefix("capped")
+        .build()
+        .expect("valid fleet settings");
+    let breaker = CircuitBreaker::builder("call_capped")
+        .on_transition(fleet.listener())
+        .build()
+        .expect("valid breaker settings");
+    let handle = fleet.start(breaker);
+    eventually("connected", || handle.status().connected).await;
+    tokio::time::sleep(support::HEARTBEAT * 4).await;
+    let log = captured.text();
+    assert_eq!(log.matches(CAPPED).count(), 0, "one replica of one: {log}");
+    // A second live id, forever: two live replicas, one read, at every heartbeat.
+    redis.command(&["ZADD", "capped:call_capped:live", "99999999999999", "other"]);
+    tokio::time::sleep(support::HEARTBEAT * 6).await;
+    let log = captured.text();
+    assert_eq!(log.matches(CAPPED).count(), 1, "said once: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
