@@ -63,9 +63,9 @@ parse_flags() {
     -h | --help) usage && exit 0 ;;
     '') ;;
     --short) OUTAGE_CALLS=150 REQUESTS=$SHORT_REQUESTS WARMUP_REQUESTS=$SHORT_WARMUP_REQUESTS ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
+    *) usage_error "unknown argument: $1" ;;
   esac
-  (($# <= 1)) || { printf 'one option at most\n\n' >&2 && usage >&2 && exit 2; }
+  (($# <= 1)) || usage_error "one option at most"
 }
 
 # ---- Redis -------------------------------------------------------------------------------------

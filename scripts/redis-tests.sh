@@ -6,18 +6,15 @@
 #
 # Usage: scripts/redis-tests.sh
 #
-# Exits non-zero when a test fails. Needs cargo; root (apt-get) when redis-server is missing.
+# Exits non-zero when a test fails or tests/redis.rs runs none. Needs cargo; root (apt-get) when
+# redis-server is missing.
 set -euo pipefail
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 main() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
+  no_arguments "$@"
   require_tools cargo
   setup_workdir
   heading "redis-server"
@@ -26,7 +23,12 @@ main() {
   fi
   say "$(redis-server --version)"
   heading "cargo test -p breaker-fleet --features redis-tests"
-  (cd "$ROOT" && cargo test -p breaker-fleet --features redis-tests) || die "a test failed"
+  local log=$WORK/cargo-test.log
+  (cd "$ROOT" && cargo test -p breaker-fleet --features redis-tests 2>&1) | tee "$log" ||
+    die "a test failed"
+  # A gate that no longer opens would leave tests/redis.rs empty and every line above green.
+  grep -A2 '^ *Running tests/redis.rs' "$log" | grep -qE '^running [1-9][0-9]* tests?$' ||
+    die "tests/redis.rs ran no test: is the redis-tests feature still what gates it?"
 }
 
 main "$@"
