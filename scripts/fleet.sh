@@ -21,14 +21,14 @@
 #             300 counted requests after 100 to warm up under callgrind (instead of 3,000
 #             after 1,000); the other cases are the same. The verdicts are the same too.
 #
-# Prints the table (markdown; scripts/fleet_report.py) and exits 1 when it does not show what
-# the fleet promises: at quorum 1 at most threshold + replicas calls reach B before every
-# replica rejects (replicas x threshold without it), exactly one probe reaches B in each
-# recovery period, the broken replica opens alone at quorum 2 (and all do at quorum 1), no call
-# fails and no phase's p99 grows past 1.5 times the usual p99 (plus 2 ms) while Redis is stopped
-# or gone, sharing resumes within 3 s of Redis coming back, and the fleet adds at most 3 % to
-# the instructions per call. Exits 2 on a bad flag. Needs bash, cargo, curl, python3, timeout;
-# root (apt-get) when redis-server or valgrind is missing.
+# Prints the tables (markdown; scripts/fleet_report.py), then every promise beside what the
+# run showed, and exits 1 when one does not hold: at quorum 1 at most threshold + replicas
+# calls reach B before every replica rejects (replicas x threshold without it), exactly one
+# probe reaches B in each recovery period, the broken replica opens alone at quorum 2 (and all
+# do at quorum 1), no call fails and no phase's p99 grows past 1.5 times the usual p99 (plus
+# 2 ms) while Redis is stopped or gone, sharing resumes within 3 s of Redis coming back, and
+# the fleet adds at most 3 % to the instructions per call. Exits 2 on a bad flag. Needs bash,
+# cargo, curl, python3, timeout; root (apt-get) when redis-server or valgrind is missing.
 set -euo pipefail
 
 # shellcheck source=common.sh

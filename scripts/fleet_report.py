@@ -9,7 +9,8 @@ verdict on what the fleet promises.
 
 A row is one JSON object on standard output. The report reads WORK/*.row.json, the outage
 phases' loadgen summaries (WORK/outage.PHASE.N.json) and the callgrind counts
-(WORK/callgrind/{off,on}.{ir,json}); it exits 1 when a verdict fails, naming it.
+(WORK/callgrind/{off,on}.{ir,json}). Under the tables it lists every promise with what the run
+showed; it exits 1 when one does not hold, naming it on standard error.
 """
 
 import glob
@@ -18,6 +19,22 @@ import os
 import sys
 
 from markdown_table import markdown_table
+
+
+class Promises:
+    """What the fleet promises, each checked against what the run showed."""
+
+    def __init__(self):
+        self.lines = []
+        self.broken = []
+
+    def check(self, held, promise, seen):
+        self.lines.append(f"- {'held' if held else 'NOT HELD'}: {promise}: {seen}")
+        if not held:
+            self.broken.append(f"{promise}: {seen}")
+
+    def print(self):
+        print("\n".join(self.lines))
 
 
 def table_of(head, rows):
@@ -75,48 +92,51 @@ def load_rows(work):
     return rows
 
 
-def failing_table(rows, replicas, threshold, recovery, wanted, problems):
-    head = ["replicas of A", "calls reaching B until all reject", "replicas x threshold"]
+def failing_table(rows, replicas, threshold, recovery, wanted, promises):
+    head = ["replicas of A", "calls reaching B until all reject", "expected"]
     head += [f"probes in period {n + 1}" for n in range(wanted)]
     table = []
     order = ["without the fleet", "fleet, quorum 1", "fleet, quorum 3"]
     for row in sorted((r for r in rows if r["kind"] == "failing"), key=lambda r: order.index(r["label"])):
         calls = probes(row["probes_file"])
-        if row["label"] == "without the fleet":
+        alone = row["label"] == "without the fleet"
+        if alone:
             counts = own_periods(calls, wanted)
         else:
             counts = [len(g) for g in fleet_periods(calls, recovery)[:wanted]]
-            gaps = [b[0] - a[0] for a, b in zip(calls, calls[1:])]
-            if gaps and min(gaps) < recovery:
-                problems.append(f"{row['label']}: two probes {min(gaps):.2f} s apart, within one "
-                                f"recovery timeout ({recovery} s)")
-        if len(counts) < wanted:
-            problems.append(f"{row['label']}: probes in {len(counts)} recovery periods, not {wanted}")
+        seen_periods = len(counts)
         counts += [0] * (wanted - len(counts))
-        table.append([f"{replicas}, {row['label']}", row["reached"],
-                      f"{replicas} x {threshold} = {replicas * threshold}"] + counts)
-        if row["label"] == "without the fleet":
-            if row["reached"] != replicas * threshold:
-                problems.append(f"without the fleet {row['reached']} calls reached B; "
-                                f"each replica on its own lets {replicas} x {threshold} through")
-            if any(c != replicas for c in counts):
-                problems.append(f"without the fleet the probes per period were {counts}; one per replica expected")
-        else:
-            bound = threshold + replicas
-            if row["reached"] > bound:
-                problems.append(f"{row['label']}: {row['reached']} calls reached B, more than "
-                                f"threshold + replicas = {bound}")
-            if any(c != 1 for c in counts):
-                problems.append(f"{row['label']}: probes per recovery period {counts}; exactly one expected")
-            if not row["said_fleet"]:
-                problems.append(f"{row['label']}: no rejection said fleet")
+        bound = threshold + replicas
+        expected = (f"{replicas} x {threshold} = {replicas * threshold}" if alone
+                    else f"at most {threshold} + {replicas} = {bound}")
+        table.append([f"{replicas}, {row['label']}", row["reached"], expected] + counts)
+        if alone:
+            promises.check(row["reached"] == replicas * threshold,
+                           f"without the fleet, each replica on its own lets {threshold} calls "
+                           f"reach B: {replicas} x {threshold} = {replicas * threshold}",
+                           f"{row['reached']} reached B")
+            promises.check(counts == [replicas] * wanted,
+                           f"without the fleet, each replica sends its own probe: {replicas} a period",
+                           f"{counts}")
+            continue
+        promises.check(row["reached"] <= bound,
+                       f"{row['label']}: at most threshold + replicas = {bound} calls reach B "
+                       f"before every replica rejects", f"{row['reached']} reached B")
+        gaps = [b[0] - a[0] for a, b in zip(calls, calls[1:])]
+        closest = f", the closest two {min(gaps):.1f} s apart" if gaps else ""
+        promises.check(counts == [1] * wanted and seen_periods >= wanted
+                       and (not gaps or min(gaps) >= recovery),
+                       f"{row['label']}: exactly one probe reaches B per recovery period, fleet-wide",
+                       f"{counts} in periods 1 to {wanted}{closest}")
+        promises.check(row["said_fleet"], f"{row['label']}: a fleet-opened replica's rejection says fleet",
+                       "said" if row["said_fleet"] else "never said")
     print(table_of(head, table))
     print("\nWithout the fleet each replica's periods run on its own clock: period k counts each "
           "replica's k-th probe. With it, a probe more than half a recovery timeout after the "
           "first of a period starts the next.")
 
 
-def broken_table(rows, replicas, problems):
+def broken_table(rows, replicas, promises):
     head = ["quorum", "replica 3 (dead port)", "the other four", "their calls answered 200"]
     table = []
     for row in sorted((r for r in rows if r["kind"] == "broken"), key=lambda r: -r["quorum"]):
@@ -124,22 +144,26 @@ def broken_table(rows, replicas, problems):
         others = [s for i, s in enumerate(states) if i != 2]
         table.append([row["quorum"], states[2], ", ".join(others),
                       f"{row['ok_others']} of {row['calls_others']}"])
-        if states[2] not in ("open", "half_open"):
-            problems.append(f"quorum {row['quorum']}: the broken replica is {states[2]}, not open")
+        broken_open = states[2] in ("open", "half_open")
+        seen = f"replica 3 {states[2]}; the others {', '.join(others)}"
         if row["quorum"] >= 2:
-            if any(s != "closed" for s in others) or row["ok_others"] != row["calls_others"]:
-                problems.append(f"quorum {row['quorum']}: the other four are {others} and answered "
-                                f"{row['ok_others']} of {row['calls_others']}; closed and serving expected")
-        elif any(s not in ("open", "half_open") for s in others):
-            problems.append(f"quorum 1: the other four are {others}; one replica open opens all")
+            promises.check(broken_open and all(s == "closed" for s in others)
+                           and row["ok_others"] == row["calls_others"],
+                           f"quorum {row['quorum']}: the broken-path replica opens alone, the other "
+                           f"four stay closed and serve",
+                           f"{seen}, {row['ok_others']} of {row['calls_others']} answered 200")
+        else:
+            promises.check(broken_open and all(s in ("open", "half_open") for s in others),
+                           "quorum 1: one broken-path replica opens all (the trade-off)", seen)
     print(table_of(head, table))
 
 
-def outage_table(work, replicas, resume_limit, factor, slack, problems):
+def outage_table(work, replicas, resume_limit, factor, slack, promises):
     phases = ["usual", "stopped", "gone", "back"]
     head = ["Redis", "calls", "answered 200", "p50 ms", "p99 ms", "/breaker connected"]
     table = []
     p99 = {}
+    answered = {}
     for phase in phases:
         docs = []
         for i in range(replicas):
@@ -154,23 +178,29 @@ def outage_table(work, replicas, resume_limit, factor, slack, problems):
         table.append([{"usual": "running", "stopped": "stopped (SIGSTOP)", "gone": "killed",
                        "back": "started again"}[phase], calls, ok, f"{p50:.1f}", f"{p99[phase]:.1f}",
                       connected])
-        if ok != calls:
-            problems.append(f"with Redis {phase}: {calls - ok} of {calls} calls were not answered 200")
+        answered[phase] = (ok, calls)
     print(table_of(head, table))
     bound = p99["usual"] * factor + slack
-    for phase in ("stopped", "gone"):
-        if p99[phase] > bound:
-            problems.append(f"with Redis {phase} the p99 was {p99[phase]:.1f} ms, past "
-                            f"{factor} x the usual {p99['usual']:.1f} ms + {slack} ms")
     with open(os.path.join(work, "outage.resumed")) as f:
         resumed = float(f.read())
     print(f"\nMax over the {replicas} replicas of each one's p50 and p99. Sharing resumed "
           f"{resumed:.2f} s after Redis came back (every replica connected, all {replicas} live).")
-    if resumed > resume_limit:
-        problems.append(f"sharing resumed {resumed:.2f} s after Redis came back, not within {resume_limit} s")
+    words = {"usual": "running", "stopped": "stopped (SIGSTOP)", "gone": "killed", "back": "started again"}
+    for phase in phases:
+        ok, calls = answered[phase]
+        promises.check(ok == calls, f"Redis {words[phase]}: no request fails", f"{ok} of {calls} answered 200")
+    # A p99 of a few hundred calls moves from phase to phase on a loaded machine; a Redis call on
+    # the path would put its timeout (100 ms) or more into every call of the phase.
+    for phase in ("stopped", "gone"):
+        promises.check(p99[phase] <= bound,
+                       f"Redis {words[phase]}: no slower than usual, p99 at most {factor} x the "
+                       f"usual {p99['usual']:.1f} ms + {slack:g} ms = {bound:.1f} ms",
+                       f"{p99[phase]:.1f} ms")
+    promises.check(resumed <= resume_limit,
+                   f"sharing resumes within {resume_limit:g} s of Redis coming back", f"{resumed:.2f} s")
 
 
-def cost_table(work, requests, max_ratio, problems):
+def cost_table(work, requests, max_ratio, promises):
     head = ["service A (article profile)", "instructions/request", "answered 200", "instructions counted"]
     table = []
     per = {}
@@ -179,16 +209,17 @@ def cost_table(work, requests, max_ratio, problems):
             total = int(f.read())
         with open(os.path.join(work, "callgrind", name + ".json")) as f:
             ok = int(json.load(f)["statuses"].get("200", 0))
-        if ok != requests:
-            problems.append(f"{label}: {ok} of {requests} answered 200")
+        promises.check(ok == requests, f"under callgrind, {label}: every request answered 200",
+                       f"{ok} of {requests}")
         per[name] = total / ok if ok else 0.0
         table.append([label, f"{per[name]:,.0f}", f"{ok:,}", f"{total:,}"])
     print(table_of(head, table))
     ratio = per["on"] / per["off"] if per["off"] else float("nan")
     print(f"\nfleet on / fleet off: {ratio:.4f}x ({(ratio - 1) * 100:+.2f} %), under callgrind, "
           f"{requests} requests each; user space only")
-    if not ratio <= max_ratio:
-        problems.append(f"the fleet costs {ratio:.4f}x the instructions per call, more than {max_ratio}x")
+    promises.check(ratio <= max_ratio,
+                   f"the healthy path costs at most {(max_ratio - 1) * 100:g} % more instructions "
+                   f"with the fleet on", f"{(ratio - 1) * 100:+.2f} %")
 
 
 def report(args):
@@ -196,19 +227,21 @@ def report(args):
     replicas, threshold, recovery, wanted, requests = (int(a) for a in args[1:6])
     resume_limit, max_ratio, factor, slack = (float(a) for a in args[6:10])
     rows = load_rows(work)
-    problems = []
+    promises = Promises()
     print(f"\n## B failing: calls one at a time, round robin over {replicas} replicas of A "
           f"(failure threshold {threshold}, recovery timeout {recovery} s); B fails each after 300 ms\n")
-    failing_table(rows, replicas, threshold, recovery, wanted, problems)
+    failing_table(rows, replicas, threshold, recovery, wanted, promises)
     print(f"\n## A broken path: replica 3 calls a dead port, B healthy; 10 rounds of calls\n")
-    broken_table(rows, replicas, problems)
+    broken_table(rows, replicas, promises)
     print(f"\n## Redis lost in the middle of a healthy run: quorum 1, every replica under load\n")
-    outage_table(work, replicas, resume_limit, factor, slack, problems)
+    outage_table(work, replicas, resume_limit, factor, slack, promises)
     print("\n## The cost: instructions per healthy /call under callgrind\n")
-    cost_table(work, requests, max_ratio, problems)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
+    cost_table(work, requests, max_ratio, promises)
+    print("\n## What the fleet promises, checked\n")
+    promises.print()
+    for broken in promises.broken:
+        print(f"not held: {broken}", file=sys.stderr)
+    return 1 if promises.broken else 0
 
 
 def main():
