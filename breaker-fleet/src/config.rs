@@ -242,13 +242,11 @@ impl FleetBuilder {
         self
     }
 
-    /// Checks every setting. No connection is made: the first heartbeat connects.
-    ///
-    /// # Errors
-    ///
-    /// The first invalid setting, as a [`ConfigError`].
-    pub fn build(self) -> Result<crate::Fleet, ConfigError> {
-        let redis = RedisUrl::parse(&self.redis_url)?;
+    /// Every setting checked; [`FleetBuilder::build`] (beside the fleet it builds) starts from
+    /// them.
+    pub(crate) fn validate(self) -> Result<FleetConfig, ConfigError> {
+        let redis = RedisUrl::parse(&self.redis_url)
+            .map_err(|reason| ConfigError::new("redis_url", reason))?;
         let id = ReplicaId::new(&self.id)?;
         if self.quorum == 0 || self.quorum > MAX_REPLICAS {
             return Err(ConfigError::new(
@@ -299,7 +297,7 @@ impl FleetBuilder {
                 ),
             ));
         }
-        Ok(crate::Fleet::new(FleetConfig {
+        Ok(FleetConfig {
             redis,
             id,
             quorum: self.quorum,
@@ -309,7 +307,7 @@ impl FleetBuilder {
             failure_window: self.failure_window,
             max_replicas: self.max_replicas,
             key_prefix: self.key_prefix,
-        }))
+        })
     }
 }
 

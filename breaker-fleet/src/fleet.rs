@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::config::{FleetBuilder, FleetConfig, ReplicaId};
+use crate::config::{ConfigError, FleetBuilder, FleetConfig, ReplicaId};
 use crate::evidence::Local;
 use crate::probe::Command;
 use crate::replica::{Decision, Replica};
@@ -59,6 +59,17 @@ struct Ring {
 
 /// Lets a WARN about garbage through, or not: a rate limit from the caller.
 type WarnGate = Arc<dyn Fn() -> bool + Send + Sync>;
+
+impl FleetBuilder {
+    /// Checks every setting. No connection is made: the first heartbeat connects.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid setting, as a [`ConfigError`].
+    pub fn build(self) -> Result<Fleet, ConfigError> {
+        self.validate().map(Fleet::new)
+    }
+}
 
 impl Fleet {
     /// Starts configuring the replica `id` of a fleet sharing through the Redis at
