@@ -1,5 +1,6 @@
 //! Many threads, one breaker: exact counts, and never more probes than allowed.
 
+use crate::support::on_threads_at_once;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,24 +17,15 @@ fn four_threads_are_counted_exactly() {
         .failure_threshold(u32::MAX)
         .build()
         .expect("valid");
-    // Every thread starts at the barrier, so all four are alive at once and each counts in a
-    // slot of its own (a thread that has ended could hand its slot on to the next).
-    let start = Barrier::new(THREADS as usize);
-    std::thread::scope(|scope| {
-        for thread in 0..THREADS {
-            let (cb, start) = (cb.clone(), &start);
-            scope.spawn(move || {
-                start.wait();
-                for call in 0..CALLS {
-                    let permit = cb.try_acquire().expect("closed");
-                    match (call + thread) % 4 {
-                        0 => permit.failure("boom"),
-                        1 => permit.ignore(),
-                        2 => drop(permit),
-                        _ => permit.success(),
-                    }
-                }
-            });
+    on_threads_at_once(THREADS, |thread| {
+        for call in 0..CALLS {
+            let permit = cb.try_acquire().expect("closed");
+            match (call + thread) % 4 {
+                0 => permit.failure("boom"),
+                1 => permit.ignore(),
+                2 => drop(permit),
+                _ => permit.success(),
+            }
         }
     });
     let calls = cb.snapshot().calls;
@@ -153,20 +145,14 @@ fn a_time_window_kept_per_thread_adds_up_exactly() {
         .minimum_calls(1_000_000)
         .build()
         .expect("valid");
-    let start = Barrier::new(THREADS as usize);
-    std::thread::scope(|scope| {
-        for _ in 0..THREADS {
-            scope.spawn(|| {
-                start.wait();
-                for call in 0..CALLS {
-                    let permit = cb.try_acquire().expect("never trips");
-                    if call % 5 == 0 {
-                        permit.failure("boom")
-                    } else {
-                        permit.success()
-                    }
-                }
-            });
+    on_threads_at_once(THREADS, |_| {
+        for call in 0..CALLS {
+            let permit = cb.try_acquire().expect("never trips");
+            if call % 5 == 0 {
+                permit.failure("boom")
+            } else {
+                permit.success()
+            }
         }
     });
     let snapshot = cb.snapshot();
@@ -188,17 +174,11 @@ fn failures_on_several_threads_trip_a_time_window_together() {
         .build()
         .expect("valid");
     // Ten failures on each of four threads: no thread alone reaches minimum_calls.
-    let start = Barrier::new(THREADS as usize);
-    std::thread::scope(|scope| {
-        for _ in 0..THREADS {
-            scope.spawn(|| {
-                start.wait();
-                for _ in 0..10 {
-                    if let Ok(permit) = cb.try_acquire() {
-                        permit.failure("down");
-                    }
-                }
-            });
+    on_threads_at_once(THREADS, |_| {
+        for _ in 0..10 {
+            if let Ok(permit) = cb.try_acquire() {
+                permit.failure("down");
+            }
         }
     });
     assert_eq!(cb.state(), State::Open);

@@ -36,3 +36,19 @@ pub(crate) fn is_rejected(cb: &CircuitBreaker) -> bool {
 }
 
 pub(crate) const SECOND: Duration = Duration::from_secs(1);
+
+/// Runs `calls(thread)` on `threads` threads that start together at a barrier, so that all are
+/// alive at once and each counts in a slot of its own (a thread that has ended could hand its
+/// slot on to the next); returns when every one has ended.
+pub(crate) fn on_threads_at_once(threads: u64, calls: impl Fn(u64) + Sync) {
+    let start = std::sync::Barrier::new(threads as usize);
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let (calls, start) = (&calls, &start);
+            scope.spawn(move || {
+                start.wait();
+                calls(thread);
+            });
+        }
+    });
+}

@@ -2,9 +2,9 @@
 //! policies or alone, counts its rejections as every rejection is counted, and keeps its counts
 //! exact under many threads.
 
-use crate::support::{SECOND, on_manual_clock};
+use crate::support::{SECOND, on_manual_clock, on_threads_at_once};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
 use trip_breaker::{AdaptiveThrottle, CircuitBreaker, EventKind, Reason, State};
 
 /// A throttle that rejects from the first failure on, at most 9 calls in 10, seeded.
@@ -200,23 +200,16 @@ fn every_success_counts_towards_the_window_under_four_threads() {
             .without_failure_threshold()
             .adaptive_throttle(eager().k(1.0)),
     );
-    let start = Barrier::new(THREADS as usize);
-    std::thread::scope(|scope| {
-        for thread in 0..THREADS {
-            let (cb, start) = (cb.clone(), &start);
-            scope.spawn(move || {
-                start.wait();
-                for call in 0..CALLS {
-                    if let Ok(permit) = cb.try_acquire() {
-                        // One failure in four: with K = 1 the throttle rejects about a quarter.
-                        if (call + thread) % 4 == 0 {
-                            permit.failure("HTTP 503");
-                        } else {
-                            permit.success();
-                        }
-                    }
+    on_threads_at_once(THREADS, |thread| {
+        for call in 0..CALLS {
+            if let Ok(permit) = cb.try_acquire() {
+                // One failure in four: with K = 1 the throttle rejects about a quarter.
+                if (call + thread) % 4 == 0 {
+                    permit.failure("HTTP 503");
+                } else {
+                    permit.success();
                 }
-            });
+            }
         }
     });
     let snapshot = cb.snapshot();
