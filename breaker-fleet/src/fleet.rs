@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use breaker::{CircuitBreaker, Event, EventKind, FleetReason, Reason, Transition};
+use breaker::{CircuitBreaker, Event, EventKind, Transition};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -292,15 +292,7 @@ impl Task {
     }
 
     fn apply(&self, command: Command) {
-        match command {
-            Command::Open { lasting, reason } => {
-                self.breaker.open_for(lasting, reason);
-            }
-            Command::Close { opened_by } => {
-                self.breaker
-                    .close_if_opened_by(opened_by, Reason::Fleet(FleetReason::ProbeSucceeded));
-            }
-        }
+        command.apply_to(&self.breaker);
     }
 
     /// Logs the loss of Redis once per episode, and its return once.

@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use breaker::{FleetReason, Reason, State, Transition};
+use breaker::{CircuitBreaker, FleetReason, Reason, State, Transition};
 
 use crate::evidence::Local;
 use crate::view::{ProbeReport, View};
@@ -61,6 +61,20 @@ pub enum Command {
         /// The fleet's reason the breaker must still be Open for.
         opened_by: Reason,
     },
+}
+
+impl Command {
+    /// Does what it asks of `breaker`.
+    pub(crate) fn apply_to(self, breaker: &CircuitBreaker) {
+        match self {
+            Command::Open { lasting, reason } => {
+                breaker.open_for(lasting, reason);
+            }
+            Command::Close { opened_by } => {
+                breaker.close_if_opened_by(opened_by, Reason::Fleet(FleetReason::ProbeSucceeded));
+            }
+        }
+    }
 }
 
 /// A lease this replica holds.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State, Transition};
+use breaker::{CircuitBreaker, ManualClock, Reason, State, Transition};
 
 use super::*;
 use crate::probe::LeaseAnswer;
@@ -168,15 +168,7 @@ impl Node {
     }
 
     fn apply(&self, command: Command) {
-        match command {
-            Command::Open { lasting, reason } => {
-                self.breaker.open_for(lasting, reason);
-            }
-            Command::Close { opened_by } => {
-                self.breaker
-                    .close_if_opened_by(opened_by, Reason::Fleet(FleetReason::ProbeSucceeded));
-            }
-        }
+        command.apply_to(&self.breaker);
     }
 }
 

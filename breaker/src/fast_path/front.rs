@@ -40,7 +40,7 @@
 //! entry, dropped and rebuilt, and threads that exit.
 #![allow(unsafe_code)]
 
-use super::threads::Slot;
+use super::slot::Slot;
 use crate::error::Refusal;
 use std::cell::Cell;
 use std::ptr::{self, NonNull};

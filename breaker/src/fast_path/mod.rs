@@ -35,6 +35,7 @@
 
 mod bounds;
 mod front;
+mod slot;
 mod threads;
 
 pub(crate) use bounds::TimeJudge;
@@ -45,9 +46,10 @@ use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Outcome, State};
+use slot::TimeGeometry;
 use std::sync::Arc;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-use threads::{Threads, TimeGeometry};
+use threads::Threads;
 
 /// The atomics, lock and spin hint the fast path uses: loom's under `--cfg loom`, so that its model
 /// checker can explore every interleaving of them, the standard library's otherwise.
