@@ -278,8 +278,7 @@ impl Machine {
         opened_by: Reason,
         reason: Reason,
     ) -> Option<Transition> {
-        (self.state == State::Open && self.opened_by == Some(opened_by))
-            .then(|| self.close(reason))
+        (self.state == State::Open && self.opened_by == Some(opened_by)).then(|| self.close(reason))
     }
 
     /// Lets every call through, recording nothing, until [`Machine::reset`].

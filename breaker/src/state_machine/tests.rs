@@ -585,7 +585,10 @@ fn open_for_lengthens_an_open_period_but_never_shortens_it() {
         None,
         "9 s is sooner than 10 s"
     );
-    assert_eq!(m.open_for(Duration::from_secs(5), fleet(2), 5 * SECOND), None);
+    assert_eq!(
+        m.open_for(Duration::from_secs(5), fleet(2), 5 * SECOND),
+        None
+    );
     assert_eq!(m.opened_by(), Some(Reason::ConsecutiveFailures(3)));
     let longer = m
         .open_for(Duration::from_secs(6), fleet(2), 5 * SECOND)
@@ -601,7 +604,8 @@ fn open_for_never_cuts_a_probe_short_nor_overrides_a_manual_state() {
     let mut m = article();
     let now = half_open(&mut m, 0);
     assert_eq!(
-        m.open_for(Duration::from_secs(4), fleet(2), now).map(|t| t.to),
+        m.open_for(Duration::from_secs(4), fleet(2), now)
+            .map(|t| t.to),
         Some(State::Open),
         "HalfOpen with no probe out"
     );
@@ -622,13 +626,21 @@ fn close_if_opened_by_closes_only_the_open_period_that_reason_began() {
     let mut m = article();
     let probed = Reason::Fleet(crate::vocabulary::FleetReason::ProbeSucceeded);
     m.open_for(Duration::from_secs(4), fleet(2), 0);
-    assert_eq!(m.close_if_opened_by(fleet(3), probed), None, "another reason");
+    assert_eq!(
+        m.close_if_opened_by(fleet(3), probed),
+        None,
+        "another reason"
+    );
     let closed = m.close_if_opened_by(fleet(2), probed).expect("its own");
     assert_eq!(
         (closed.from, closed.to, closed.reason),
         (State::Open, State::Closed, probed)
     );
-    assert_eq!(m.close_if_opened_by(fleet(2), probed), None, "closed already");
+    assert_eq!(
+        m.close_if_opened_by(fleet(2), probed),
+        None,
+        "closed already"
+    );
     for _ in 0..3 {
         call(&mut m, 0, failure());
     }
@@ -640,7 +652,11 @@ fn close_if_opened_by_closes_only_the_open_period_that_reason_began() {
     m.open_for(Duration::from_secs(60), fleet(2), 0);
     m.observe(60 * SECOND);
     assert_eq!(m.state(), State::HalfOpen);
-    assert_eq!(m.close_if_opened_by(fleet(2), probed), None, "no longer Open");
+    assert_eq!(
+        m.close_if_opened_by(fleet(2), probed),
+        None,
+        "no longer Open"
+    );
 }
 
 #[test]

@@ -204,17 +204,26 @@ fn open_for_only_makes_the_breaker_stricter() {
             .recovery_timeout(Duration::from_secs(10)),
     );
     fail(&cb, "down");
-    assert!(!cb.open_for(Duration::from_secs(4), fleet_open(2)), "shorter");
+    assert!(
+        !cb.open_for(Duration::from_secs(4), fleet_open(2)),
+        "shorter"
+    );
     assert_eq!(
         cb.try_acquire().expect_err("open").reason(),
         Some(Reason::ConsecutiveFailures(1))
     );
-    assert!(cb.open_for(Duration::from_secs(12), fleet_open(2)), "longer");
+    assert!(
+        cb.open_for(Duration::from_secs(12), fleet_open(2)),
+        "longer"
+    );
     clock.advance(Duration::from_secs(10));
     assert!(is_rejected(&cb), "held open past its own recovery timeout");
     clock.advance(Duration::from_secs(2));
     let probe = cb.try_acquire().expect("the probe");
-    assert!(!cb.open_for(Duration::from_secs(4), fleet_open(2)), "a probe is out");
+    assert!(
+        !cb.open_for(Duration::from_secs(4), fleet_open(2)),
+        "a probe is out"
+    );
     probe.success();
     assert_eq!(cb.state(), State::Closed);
     cb.force_open();
