@@ -27,9 +27,9 @@ parse_args() {
   while (($#)); do
     case $1 in
       -h | --help) usage && exit 0 ;;
-      -*) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
+      -*) usage_error "unknown argument: $1" ;;
       *)
-        [[ -z $SCREENSHOT ]] || { usage >&2 && exit 2; }
+        [[ -z $SCREENSHOT ]] || usage_error "one screenshot at most, not also $1"
         SCREENSHOT=$1
         ;;
     esac

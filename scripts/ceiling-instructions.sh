@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # ceiling-instructions.sh: `ceiling.sh --instructions`, the user-space instructions each target
-# runs per request, counted by valgrind's callgrind. Sourced by ceiling.sh, not run: it starts the
-# targets with ceiling.sh's start_target and start_backend, and its header says how to use it.
+# runs per request, counted by valgrind's callgrind. Sourced by ceiling.sh after
+# ceiling-targets.sh, not run: it starts the targets with that file's start_target and
+# start_backend, and ceiling.sh's header says how to use it.
 #
 # Why instructions: on a shared machine the CPU time a request costs moves with the neighbours'
 # load, and a virtual machine may offer no hardware counters. Callgrind executes the target on a
@@ -126,55 +127,10 @@ stop_last_service() {
   forget_last_service
 }
 
-# instructions_report: the table and the ratios; fails when a request was answered anything but
-# 200 or a figure is missing.
+# instructions_report: the table and the ratios (ceiling_instructions_report.py); returns 1
+# when a request was answered anything but 200 or a figure is missing.
 instructions_report() {
   heading "results: user-space instructions per request, under callgrind"
-  PYTHONPATH="$ROOT/scripts" "$PYTHON" - "$WORK/callgrind" "$REQUESTS" "$WARMUP_REQUESTS" \
-    "$CALLGRIND_CONCURRENCY" "$(labelled_targets)" <<'PY'
-import json, os, sys
-from markdown_table import markdown_table
-
-work, requests, warmup, concurrency = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-labels = dict(line.split("=", 1) for line in sys.argv[5].splitlines())
-names = list(labels)
-problems = []
-
-def count(name):
-    with open(os.path.join(work, name + ".json")) as f:
-        doc = json.load(f)
-    with open(os.path.join(work, name + ".ir")) as f:
-        total = int(f.read())
-    codes = doc.get("statusCodeDistribution") or {}
-    errors = doc.get("errorDistribution") or {}
-    ok = int(codes.get("200", 0))
-    if set(codes) - {"200"} or errors or ok != requests:
-        problems.append(f"{labels[name]}: {ok} of {requests} answered 200: {codes} {errors}")
-    per_request = total / ok if ok else 0.0
-    if not per_request > 0:
-        problems.append(f"{labels[name]}: no instructions per request")
-    return total, ok, per_request
-
-counts = {name: count(name) for name in names}
-head = ["target", "instructions/request", "answered 200", "instructions counted"]
-table = [[labels[n], f"{counts[n][2]:,.0f}", f"{counts[n][1]:,}", f"{counts[n][0]:,}"] for n in names]
-print(markdown_table(head, table))
-print(f"\n{requests} requests each at -c {concurrency}, after {warmup} to warm up; user space only:"
-      "\nthe kernel's work (system calls, TCP) is not counted. nginx: one process (master_process off).")
-
-print("\nratios of instructions per request:")
-pairs = [("A article / nginx", "a-article", "nginx"),
-         ("A production / A article", "a-production", "a-article"),
-         ("A article / floor reqwest", "a-article", "floor-reqwest"),
-         ("floor reqwest / nginx", "floor-reqwest", "nginx"),
-         ("floor hyper / nginx", "floor-hyper", "nginx")]
-for label, num, den in pairs:
-    value = counts[num][2] / counts[den][2] if counts[den][2] > 0 else float("nan")
-    if not value > 0:
-        problems.append(f"no figure for {label}")
-    print(f"  {label:26} {value:5.2f}x")
-for problem in problems:
-    print(problem, file=sys.stderr)
-sys.exit(1 if problems else 0)
-PY
+  "$PYTHON" "$SCRIPTS/ceiling_instructions_report.py" "$WORK/callgrind" "$REQUESTS" \
+    "$WARMUP_REQUESTS" "$CALLGRIND_CONCURRENCY" "$(labelled_targets)"
 }

@@ -5,15 +5,16 @@
 #   * messages (say, heading, pass, die) with colour only when stdout is a terminal;
 #   * a work directory for logs and bodies, and an EXIT trap that stops every service started
 #     here (by pid, SIGTERM then SIGKILL after a bounded wait), Ctrl-C and SIGTERM included;
-#   * build_binaries, start_service (on 127.0.0.1:0, reading the bound address from the log),
-#     stop_services, wait_healthy;
-#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read (python3, see below);
+#   * tools installed when missing: apt_install (Debian's), cargo_tool, require_oha;
+#   * build_binaries, target_dir, start_service (on 127.0.0.1:0, reading the bound address from
+#     the log), stop_services, wait_healthy;
+#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read, json_count (json_path.py);
 #   * cpu_ticks, the CPU time processes used so far, from /proc;
-#   * usage, which prints the sourcing script's header comment;
+#   * usage, which prints the sourcing script's header comment, usage_error and no_arguments;
 #   * for the experiments: experiment_start (options, tools, work directory, binaries),
 #     load_case (fresh B and A, one load run, B's stats), save_row and row_field (one case's
 #     figures, for the table and the verdict), and below them start_b_and_a, set_b_mode,
-#     b_stats, run_load (our loadgen binary), json_count.
+#     b_stats, run_load (our loadgen binary).
 #
 # Why python3 and not jq for JSON: jq is a separate package that a fresh machine may lack, while
 # python3 (with its json module) is on every machine these scripts target, CI images included.
@@ -24,6 +25,8 @@
 # shellcheck disable=SC2034
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The scripts and the Python beside them.
+SCRIPTS=$ROOT/scripts
 
 # printf's %f reads and writes a decimal point whatever the user's locale.
 LC_NUMERIC=C
@@ -82,6 +85,32 @@ apt_install() {
   } || die "apt-get could not install $* (see $WORK/apt.log)"
 }
 
+# cargo_tool COMMAND CRATE: installs CRATE with cargo when COMMAND is missing, and puts cargo's
+# bin directory on the PATH.
+cargo_tool() {
+  command -v "$1" >/dev/null && return
+  local bin=${CARGO_HOME:-$HOME/.cargo}/bin
+  if [[ ! -x $bin/$1 ]]; then
+    say "\$ cargo install $2 --locked"
+    cargo install "$2" --locked >"$WORK/install-$2.log" 2>&1 ||
+      die "cargo install $2 failed (see $WORK/install-$2.log)"
+  fi
+  PATH=$bin:$PATH
+}
+
+# require_oha: oha, installed when missing; sets OHA_JSON to the flags that make it print JSON.
+require_oha() {
+  heading "oha"
+  cargo_tool oha oha
+  # oha 1.x prints JSON with -j; newer releases replaced it with --output-format json.
+  if oha --help | grep -q -- '--output-format'; then
+    OHA_JSON=(--output-format json)
+  else
+    OHA_JSON=(-j)
+  fi
+  say "$(oha --version)"
+}
+
 require_tools() {
   local tool
   for tool in "$@"; do
@@ -127,11 +156,14 @@ build_binaries() {
   heading "build"
   say "\$ cargo build --release ${packages[*]}"
   (cd "$ROOT" && cargo build --release "${packages[@]}") || die "cargo build failed"
-  local target
-  target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+  BIN_DIR=$(target_dir)/release
+}
+
+# target_dir: cargo's target directory for the workspace (CARGO_TARGET_DIR, say, or target/).
+target_dir() {
+  (cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
     "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
     die "cannot find cargo's target directory"
-  BIN_DIR=$target/release
 }
 
 # start_service NAME LOG COMMAND...: runs COMMAND --listen 127.0.0.1:0, so the kernel picks a
@@ -260,20 +292,7 @@ seconds_to_ms() {
 json_read() {
   local json=$1 out
   shift
-  out=$(
-    "$PYTHON" - "$@" 3<<<"$json" <<'PY'
-import json, os, sys
-doc = json.load(os.fdopen(3))
-for path in sys.argv[1:]:
-    value = doc
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            sys.exit(f"no field {path!r}")
-        value = value[key]
-    text = value if isinstance(value, str) else json.dumps(value)
-    print(text.replace("\n", "\\n"))
-PY
-  ) || die "cannot read ${*} from: $json"
+  out=$("$PYTHON" "$SCRIPTS/json_path.py" "$@" <<<"$json") || die "cannot read ${*} from: $json"
   mapfile -t JSON_VALUES <<<"$out"
 }
 
@@ -306,6 +325,21 @@ post_json() {
 # usage: the sourcing script's header comment, from its second line to `set -euo pipefail`.
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+# usage_error MESSAGE: the script's name and MESSAGE, then its usage, on stderr; exits 2.
+usage_error() {
+  printf '%s: %s\n\n' "${0##*/}" "$1" >&2
+  usage >&2
+  exit 2
+}
+
+# no_arguments "$@": for a script that takes none: --help prints its usage, anything else is a
+# usage error.
+no_arguments() {
+  (($# == 0)) && return
+  [[ $1 == -h || $1 == --help ]] && usage && exit 0
+  usage_error "unknown argument: $1"
 }
 
 # start_b_and_a NAME B_MODE A_FLAG...: fresh services for one case of an experiment: B set to
@@ -353,13 +387,7 @@ run_load() {
 # json_count JSON PATH: the number at the dotted PATH, or 0 when there is none (a status that
 # never occurred has no key in loadgen's summary).
 json_count() {
-  "$PYTHON" - "$2" 3<<<"$1" <<'PY' || die "cannot read $2 from: $1"
-import json, os, sys
-value = json.load(os.fdopen(3))
-for key in sys.argv[1].split("."):
-    value = value.get(key, 0) if isinstance(value, dict) else 0
-print(value)
-PY
+  "$PYTHON" "$SCRIPTS/json_path.py" --count "$2" <<<"$1" || die "cannot read $2 from: $1"
 }
 
 # percent PART WHOLE: PART as a percentage of WHOLE, one decimal.
@@ -370,11 +398,7 @@ percent() {
 # experiment_start "$@": what every experiment does first: --help, no other option, the tools it
 # needs, a work directory, the services and loadgen built.
 experiment_start() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
+  no_arguments "$@"
   require_tools cargo curl python3 timeout
   resolve_python
   setup_workdir

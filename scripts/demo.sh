@@ -36,7 +36,7 @@ parse_args() {
       --fast) FAIL_DELAY=200ms FAIL_DELAY_MS=200 REQUEST_TIMEOUT=1s RECOVERY_TIMEOUT=2s RECOVERY_SECONDS=2 ;;
       --examples) EXAMPLES=true ;;
       -h | --help) usage && exit 0 ;;
-      *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
+      *) usage_error "unknown argument: $1" ;;
     esac
     shift
   done
@@ -48,9 +48,7 @@ build_examples() {
   heading "build"
   say "\$ ${build[*]}"
   (cd "$ROOT" && "${build[@]}") || die "cargo build failed"
-  BIN_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-    "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/examples ||
-    die "cannot find cargo's target directory"
+  BIN_DIR=$(target_dir)/release/examples
 }
 
 # start_examples: as start_services, with the examples' flags. Their "listening" line is logged
@@ -345,14 +343,8 @@ show_state_changes() {
   local wanted=$WANTED_TRANSITIONS
   # Step 7 (the fallback) is the binaries' only; it adds the last CLOSED -> OPEN.
   $EXAMPLES && wanted=${WANTED_TRANSITIONS%, CLOSED -> OPEN}
-  "$PYTHON" - "$lines" "$wanted" <<'PY' || die "A's log lacks a state change; wanted, in order: $wanted"
-import sys
-wanted = sys.argv[2].split(", ")
-lines = iter(sys.argv[1].splitlines())
-# Each wanted transition must appear after the previous one.
-missing = [w for w in wanted if not any(f": {w} " in f"{line} " for line in lines)]
-sys.exit(1 if missing else 0)
-PY
+  "$PYTHON" "$SCRIPTS/transitions_in_order.py" "$lines" "$wanted" ||
+    die "A's log lacks a state change; wanted, in order: $wanted"
   pass "every transition was logged"
 }
 

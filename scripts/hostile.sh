@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hostile.sh: the hostile clients' attacks, on loopback against release builds of both
-# services, each against fresh services (the clients are scripts/hostile-attacks.py):
+# services, each against fresh services (the clients are scripts/hostile-attacks.py; the
+# newcomer's waits are summed up by newcomer_waits.py):
 #   slow bodies   200 clients each send B's POST /mode a byte every 2 s, with
 #                 --max-connections 200 (no per-client share, so that the body timeout alone
 #                 frees the slots);
@@ -23,7 +24,7 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ATTACKS=$ROOT/scripts/hostile-attacks.py
+ATTACKS=$SCRIPTS/hostile-attacks.py
 BODY_TIMEOUT_S=10
 SLACK_S=2
 NEWCOMER_LIMIT_S=1
@@ -96,13 +97,7 @@ newcomer() {
   stop_services
   say "$(<"$WORK/hold.json")"
   say "the newcomer's waits (s): ${waits[*]}"
-  RESULT=$("$PYTHON" -c '
-import json, statistics, sys
-waits = sys.argv[1:]
-answered = [float(w) for w in waits if w != "unanswered"]
-print(json.dumps({"probes": len(waits), "unanswered": len(waits) - len(answered),
-                  "median_s": round(statistics.median(answered), 4) if answered else None,
-                  "max_s": max(answered) if answered else None}))' "${waits[@]}")
+  RESULT=$("$PYTHON" "$SCRIPTS/newcomer_waits.py" "${waits[@]}")
   local unanswered most
   unanswered=$(field unanswered)
   most=$(field max_s)
@@ -139,10 +134,7 @@ retry_after() {
 }
 
 main() {
-  [[ ${1:-} == -h || ${1:-} == --help ]] && {
-    usage
-    exit 0
-  }
+  no_arguments "$@"
   require_tools curl python3 timeout
   resolve_python
   setup_workdir

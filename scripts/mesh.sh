@@ -85,41 +85,23 @@ validate_deploy() {
 }
 
 # validate_istio FILE...: every document, by its apiVersion and kind, against the schema of
-# Istio's own CRDs with the models of @kubernetes-models/istio (types, enumerations, required
-# fields), then against the same models' TypeScript types with tsc, whose excess-property check
-# refuses a field the CRD does not have. YAML is read by PyYAML (which kubernetes-validate brings).
+# Istio's own CRDs with the models of @kubernetes-models/istio (istio_validate.mjs), then against
+# the same models' TypeScript types with tsc (istio_types.py writes them), whose excess-property
+# check refuses a field the CRD does not have. YAML is read by PyYAML (which kubernetes-validate
+# brings).
 validate_istio() {
   local file json
   for file in "$@"; do
     json=$("$VENV_PYTHON" -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))' \
       "$file") || die "${file#"$ROOT"/} is not YAML"
-    # The JavaScript's ${...} are its own template strings, not the shell's.
-    # shellcheck disable=SC2016
-    (cd "$ISTIO_MODELS" && node --input-type=module -e '
-      const docs = JSON.parse(process.argv[1]);
-      for (const doc of docs) {
-        const [group, version] = doc.apiVersion.split("/");
-        const models = await import(`@kubernetes-models/istio/${group}/${version}/${doc.kind}`)
-          .catch(() => { throw new Error(`no schema for ${doc.apiVersion} ${doc.kind}`); });
-        new models[doc.kind](doc).validate();
-        console.log(`${doc.kind} ${doc.metadata.name}: valid`);
-      }' "$json") || die "${file#"$ROOT"/} does not match Istio's schema"
+    (cd "$ISTIO_MODELS" && node --input-type=module - "$json" <"$SCRIPTS/istio_validate.mjs") ||
+      die "${file#"$ROOT"/} does not match Istio's schema"
     pass "@kubernetes-models/istio: ${file#"$ROOT"/}"
   done
   local check=$WORK/istio-types/check.ts
   mkdir -p "${check%/*}" && ln -s "$ISTIO_MODELS/node_modules" "${check%/*}/node_modules"
-  "$VENV_PYTHON" - "$check" "$@" <<'PY' || die "cannot write the type check of deploy/istio/"
-import json, sys, yaml
-out, files = sys.argv[1], sys.argv[2:]
-parts = []
-for path in files:
-    for doc in (d for d in yaml.safe_load_all(open(path)) if d):
-        n, kind = len(parts), doc["kind"]
-        parts.append(f'// {path}: {kind} {doc["metadata"]["name"]}\n'
-                     f'import type {{ I{kind} as T{n} }} from "@kubernetes-models/istio/{doc["apiVersion"]}/{kind}";\n'
-                     f'export const r{n}: T{n} = {json.dumps(doc, indent=2)};\n')
-open(out, "w").write("".join(parts))
-PY
+  "$VENV_PYTHON" "$SCRIPTS/istio_types.py" "$check" "$@" ||
+    die "cannot write the type check of deploy/istio/"
   "$ISTIO_MODELS/node_modules/.bin/tsc" --noEmit --strict --skipLibCheck --module nodenext \
     --moduleResolution nodenext "$check" ||
     die "deploy/istio/ has a field Istio's CRDs do not (tsc's lines are those of $check)"
@@ -412,11 +394,7 @@ check_replicas() {
 }
 
 main() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
+  no_arguments "$@"
   require_tools cargo curl python3 node npm timeout awk sed
   resolve_python
   setup_workdir

@@ -3,11 +3,16 @@
 # a function body into a constant) and runs the tests against each; a change no test notices
 # (a "missed" mutant) is behaviour the tests do not pin down. Exits non-zero if any is missed.
 #
-#   scripts/mutants.sh                   every mutant of the breaker crate (22 minutes on a
-#                                        2-core machine)
+#   scripts/mutants.sh                   every mutant of the breaker crate, every feature on
+#                                        (an hour or more on a 2-core machine)
+#   scripts/mutants.sh --shard K/N       the K-th of N shares of them (0-based: 0/3, 1/3, 2/3),
+#                                        each reported in mutants.out/trip-breaker-K-of-N/
 #   scripts/mutants.sh --services        every mutant of service-kit and service-b, then service-a
 #   scripts/mutants.sh --in-diff REF     only the breaker mutants on lines changed since REF (CI
 #                                        runs it with HEAD~1: the latest commit)
+#
+# The breaker is mutated with every feature on (`serde` and `tower`), so that the code only a
+# feature builds is mutated together with the tests only that feature builds.
 #
 # Settings and the mutants excluded on purpose, each with its reason: .cargo/mutants.toml.
 # Reports go to mutants.out/ (one folder per crate).
@@ -38,33 +43,36 @@ ensure_cargo_mutants() {
 # score DIR: prints the counts cargo-mutants wrote to DIR/mutants.out/outcomes.json and the
 # mutants it missed.
 score() {
-  python3 - "$1/mutants.out/outcomes.json" <<'PY'
-import json, sys
-outcomes = json.load(open(sys.argv[1]))
-counts = {k: outcomes.get(k, 0) for k in ("caught", "missed", "unviable", "timeout", "success")}
-print("  {total} mutants: {caught} caught, {missed} missed, {timeout} timed out, "
-      "{unviable} unviable".format(total=outcomes.get("total_mutants", 0), **counts))
-for outcome in outcomes["outcomes"]:
-    scenario = outcome["scenario"]
-    if isinstance(scenario, dict) and outcome["summary"] in ("MissedMutant", "Timeout"):
-        print("    {}: {}".format(outcome["summary"], scenario["Mutant"]["name"]))
-PY
+  python3 "$ROOT/scripts/mutants_score.py" "$1/mutants.out/outcomes.json"
 }
 
-# mutate PACKAGE [ARGS...]: runs cargo-mutants on PACKAGE, prints its score, and returns
-# cargo-mutants' exit status (0: every mutant caught or unviable).
+# The breaker's features, all turned on when it is mutated.
+BREAKER_FEATURES=(--all-features)
+
+# mutate PACKAGE OUT [ARGS...]: runs cargo-mutants on PACKAGE with its report in OUT, prints its
+# score, and returns cargo-mutants' exit status (0: every mutant caught or unviable). A report
+# left by an earlier run is removed first, so that a run that finds no mutant prints no score.
 mutate() {
-  local package=$1
-  shift
-  local out="mutants.out/$package"
+  local package=$1 out=$2
+  shift 2
+  rm -rf "$out/mutants.out"
   mkdir -p "$out"
   local status=0
   cargo mutants --package "$package" --output "$out" "$@" || status=$?
   printf '\n%s:\n' "$package"
   if [[ -f $out/mutants.out/outcomes.json ]]; then
     score "$out"
+  else
+    printf '  no mutants tested\n'
   fi
   return "$status"
+}
+
+# mutate_breaker OUT [ARGS...]: the breaker's mutants, every feature on.
+mutate_breaker() {
+  local out=$1
+  shift
+  mutate trip-breaker "$out" "${BREAKER_FEATURES[@]}" "$@"
 }
 
 in_diff() {
@@ -82,20 +90,28 @@ in_diff() {
   fi
   ensure_cargo_mutants
   local count
-  count=$(cargo mutants --package breaker --in-diff "$DIFF" --list | wc -l)
+  count=$(cargo mutants --package trip-breaker "${BREAKER_FEATURES[@]}" --in-diff "$DIFF" --list | wc -l)
   printf '%s mutants on the lines changed since %s\n' "$count" "$base"
+  if ((count == 0)); then
+    return
+  fi
   # About 15 s a mutant here, most of it relinking the test binaries.
   if ((count * 15 > IN_DIFF_MINUTES * 60)); then
     die "$count mutants would take longer than $IN_DIFF_MINUTES minutes: run scripts/mutants.sh in full before landing such a change"
   fi
-  mutate breaker --in-diff "$DIFF"
+  mutate_breaker mutants.out/trip-breaker --in-diff "$DIFF"
 }
 
 main() {
   case ${1:-} in
     "")
       ensure_cargo_mutants
-      mutate breaker
+      mutate_breaker mutants.out/trip-breaker
+      ;;
+    --shard)
+      [[ $# -eq 2 && $2 =~ ^[0-9]+/[0-9]+$ ]] || die "usage: $0 --shard K/N"
+      ensure_cargo_mutants
+      mutate_breaker "mutants.out/trip-breaker-${2%/*}-of-${2#*/}" --shard "$2"
       ;;
     --in-diff)
       [[ $# -eq 2 ]] || die "usage: $0 --in-diff REF"
@@ -104,13 +120,13 @@ main() {
     --services)
       ensure_cargo_mutants
       local status=0
-      mutate service-kit || status=$?
-      mutate service-b || status=$?
-      mutate service-a || status=$?
+      mutate service-kit mutants.out/service-kit || status=$?
+      mutate service-b mutants.out/service-b || status=$?
+      mutate service-a mutants.out/service-a || status=$?
       return "$status"
       ;;
     *)
-      sed -n '2,9p' "$0" >&2
+      sed -n '2,16p' "$0" >&2
       exit 2
       ;;
   esac

@@ -57,19 +57,8 @@ check_shipped_files() {
   heading "the shipped files"
   promtool check config "$PROMETHEUS_DIR/prometheus.yml" || die "promtool refuses prometheus.yml"
   promtool check rules "$PROMETHEUS_DIR/alerts.yml" || die "promtool refuses alerts.yml"
-  "$PYTHON" - "$DASHBOARD" <<'PY' || die "dashboard.json is not a dashboard model Grafana can import"
-import json, sys
-dashboard = json.load(open(sys.argv[1]))
-assert [i["name"] for i in dashboard["__inputs"]] == ["DS_PROMETHEUS"], "one datasource input"
-source = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
-ids = [panel["id"] for panel in dashboard["panels"]]
-assert len(ids) == len(set(ids)), "panel ids are unique"
-for panel in dashboard["panels"]:
-    assert panel["datasource"] == source, panel["title"]
-    assert set(panel["gridPos"]) == {"x", "y", "w", "h"}, panel["title"]
-    assert panel["targets"] and all(t["expr"] and t["refId"] for t in panel["targets"]), panel["title"]
-print(f"dashboard.json: {len(ids)} panels, every one on ${{DS_PROMETHEUS}}")
-PY
+  "$PYTHON" "$SCRIPTS/dashboard_check.py" model "$DASHBOARD" ||
+    die "dashboard.json is not a dashboard model Grafana can import"
 }
 
 start_services() {
@@ -199,11 +188,9 @@ flap_then_fail_probes() {
   done
 }
 
+# firing: the names of the alerts firing now, sorted, on one line.
 firing() {
-  curl -sS --max-time 5 "$PROM_URL/api/v1/alerts" | "$PYTHON" -c '
-import json, sys
-alerts = json.load(sys.stdin)["data"]["alerts"]
-print(" ".join(sorted({a["labels"]["alertname"] for a in alerts if a["state"] == "firing"})))'
+  curl -sS --max-time 5 "$PROM_URL/api/v1/alerts" | "$PYTHON" -c 'import json, sys; print(" ".join(sorted({a["labels"]["alertname"] for a in json.load(sys.stdin)["data"]["alerts"] if a["state"] == "firing"})))'
 }
 
 await_alerts() {
@@ -240,34 +227,8 @@ close_the_circuit() {
 # /api/v1/query; dies naming each that errs or returns no series but NaN ones (nothing to draw).
 check_dashboard() {
   heading "the Grafana dashboard's queries"
-  "$PYTHON" - "$DASHBOARD" "$PROM_URL" <<'PY' || die "a panel's query failed or returned no series (above)"
-import json, sys, urllib.parse, urllib.request
-dashboard, prometheus = json.load(open(sys.argv[1])), sys.argv[2]
-fill = {"${name}": ".*", "$name": ".*", "$__rate_interval": "1m"}
-failed = []
-for panel in dashboard["panels"]:
-    for target in panel["targets"]:
-        expr = target["expr"]
-        for variable, value in fill.items():
-            expr = expr.replace(variable, value)
-        url = f"{prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        try:
-            answer = json.load(urllib.request.urlopen(url, timeout=5))
-            series = answer["data"]["result"] if answer["status"] == "success" else []
-        except Exception as err:  # an HTTP 400 for a bad query lands here
-            series, answer = [], {"error": str(err)}
-        where = f'{panel["title"]} [{target["refId"]}]'
-        drawn = [s for s in series if s["value"][1] != "NaN"]  # a quantile of no calls is NaN
-        if not drawn:
-            failed.append(where)
-            why = answer.get("error", "only NaN" if series else "no series")
-            print(f"✘ {where}: {why}\n    {expr}")
-        else:
-            first = drawn[0]
-            labels = ",".join(f"{k}={v}" for k, v in first["metric"].items())
-            print(f"✔ {where}: {len(drawn)} series, e.g. {{{labels}}} = {first['value'][1]}")
-sys.exit(1 if failed else 0)
-PY
+  "$PYTHON" "$SCRIPTS/dashboard_check.py" queries "$DASHBOARD" "$PROM_URL" ||
+    die "a panel's query failed or returned no series (above)"
 }
 
 # check_logs: A's JSON transition lines, in order, against the scenario and against the
@@ -277,33 +238,13 @@ check_logs() {
   local counted
   counted=$(curl -sS --max-time 5 --get --data-urlencode 'query=circuit_breaker_transitions_total > 0' \
     "$PROM_URL/api/v1/query") || die "cannot ask Prometheus for the transitions"
-  "$PYTHON" - "$WORK/service-a.log" "$WANTED_TRANSITIONS" 3<<<"$counted" <<'PY' || die "A's log and Prometheus disagree (above)"
-import collections, json, os, sys
-lines = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
-logged = [l for l in lines if "from" in l and "to" in l]
-for l in logged:
-    print(f'{l["level"]:5} {l["breaker"]}: {l["from"]} -> {l["to"]} ({l["reason"]})')
-sequence = [f'{l["from"]}>{l["to"]}' for l in logged]
-wanted = sys.argv[2].split()
-if sequence != wanted:
-    sys.exit(f"logged {sequence}, expected {wanted}")
-if not logged[0]["reason"].startswith("failure rate"):
-    sys.exit(f'the trip\'s reason is {logged[0]["reason"]!r}, expected the failure rate')
-counted = {f'{s["metric"]["from"]}>{s["metric"]["to"]}': round(float(s["value"][1]))
-           for s in json.load(os.fdopen(3))["data"]["result"]}
-if counted != dict(collections.Counter(sequence)):
-    sys.exit(f"Prometheus counted {counted}, the log has {dict(collections.Counter(sequence))}")
-print(f"{len(logged)} transitions in the log, the same {sum(counted.values())} in Prometheus")
-PY
+  "$PYTHON" "$SCRIPTS/log_transitions.py" "$WORK/service-a.log" "$WANTED_TRANSITIONS" <<<"$counted" ||
+    die "A's log and Prometheus disagree (above)"
   pass "metrics, alerts and logs tell the same story"
 }
 
 main() {
-  case ${1:-} in
-    -h | --help) usage && exit 0 ;;
-    '') ;;
-    *) printf 'unknown option: %s\n\n' "$1" >&2 && usage >&2 && exit 2 ;;
-  esac
+  no_arguments "$@"
   require_tools cargo curl python3
   resolve_python
   setup_workdir

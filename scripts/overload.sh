@@ -99,12 +99,6 @@ parse_flags() {
   done
 }
 
-usage_error() {
-  printf 'overload.sh: %s\n\n' "$1" >&2
-  usage >&2
-  exit 2
-}
-
 # capacity_mode SERVICE_TIME: B's mode body.
 capacity_mode() {
   printf '{"mode":"capacity","concurrency":%d,"service_time":"%s","queue":%d}' \
@@ -291,7 +285,7 @@ wait_until() {
 # what it should.
 report() {
   heading "results"
-  "$PYTHON" "$ROOT/scripts/overload_report.py" "$WORK" "$SHORT" "$WARM" "$DEGRADED" "$SETTLE" \
+  "$PYTHON" "$SCRIPTS/overload_report.py" "$WORK" "$SHORT" "$WARM" "$DEGRADED" "$SETTLE" \
     "$TAIL" "$RATE" "$DEGRADED_CAPACITY" "$NORMAL_CAPACITY" "$(getconf CLK_TCK)" "$MAX_LAG_MS" \
     "$CONCURRENCY" "$DEGRADED_TIME" "$(row_labels)"
 }

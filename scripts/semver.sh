@@ -25,13 +25,39 @@ ensure_cargo_semver_checks() {
   cargo install cargo-semver-checks --locked
 }
 
+# The breaker's package name; the folder is breaker/ whatever it is.
+PACKAGE=trip-breaker
+
+# package_name REV: the breaker's package name at git revision REV.
+package_name() {
+  git show "$1:breaker/Cargo.toml" | sed -n 's/^name = "\(.*\)"$/\1/p' | head -n 1
+}
+
+# renamed_baseline REV DIR: REV's source in DIR with the breaker's package under today's name,
+# so that an API published under the old name is compared with today's under the new one.
+renamed_baseline() {
+  git worktree add --quiet --detach "$2" "$1"
+  sed -i "s/^name = \"$(package_name "$1")\"$/name = \"$PACKAGE\"/" "$2/breaker/Cargo.toml"
+  sed -i "s/package = \"$(package_name "$1")\", path = \"breaker\"/package = \"$PACKAGE\", path = \"breaker\"/" "$2/Cargo.toml"
+}
+
 main() {
   [[ $# -le 1 ]] || die "usage: $0 [BASELINE_REV]"
   local baseline=${1:-HEAD~1}
   git rev-parse --verify --quiet "$baseline^{commit}" >/dev/null ||
     die "no such git revision: $baseline"
   ensure_cargo_semver_checks
-  cargo semver-checks check-release --package breaker --baseline-rev "$baseline" \
+  if [[ $(package_name "$baseline") == "$PACKAGE" ]]; then
+    cargo semver-checks check-release --package "$PACKAGE" --baseline-rev "$baseline" \
+      --release-type minor
+    return
+  fi
+  BASELINE_DIR=$(mktemp -d)
+  trap 'git worktree remove --force "$BASELINE_DIR"/src 2>/dev/null; rm -rf "$BASELINE_DIR"' EXIT
+  printf 'the package was %s at %s: compared under its name today, %s\n' \
+    "$(package_name "$baseline")" "$baseline" "$PACKAGE"
+  renamed_baseline "$baseline" "$BASELINE_DIR/src"
+  cargo semver-checks check-release --package "$PACKAGE" --baseline-root "$BASELINE_DIR/src" \
     --release-type minor
 }
 

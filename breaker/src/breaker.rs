@@ -10,7 +10,7 @@ use crate::metrics::{Event, Listener, Listeners, Snapshot};
 use crate::permit::{OwnedPermit, Permit};
 use crate::shell::Shared;
 use crate::throttle::AdaptiveThrottle;
-use crate::vocabulary::{Name, Outcome, Reason, State, default_classifier, intern};
+use crate::vocabulary::{Name, Outcome, Reason, State, default_classifier};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl CircuitBreaker {
     ///
     /// ```
     /// # futures::executor::block_on(async {
-    /// use breaker::{CircuitBreaker, Error};
+    /// use trip_breaker::{CircuitBreaker, Error};
     ///
     /// let cb = CircuitBreaker::builder("inventory").failure_threshold(1).build()?;
     /// let failed: Result<(), Error<&str>> = cb.call(|| async { Err("timeout") }).await;
@@ -64,16 +64,17 @@ impl CircuitBreaker {
     ///
     /// let rejected = cb.call(|| async { Ok::<_, &str>(()) }).await;
     /// assert!(matches!(rejected, Err(Error::Rejected(_))));
-    /// # Ok::<(), breaker::ConfigError>(())
+    /// # Ok::<(), trip_breaker::ConfigError>(())
     /// # }).unwrap();
     /// ```
-    pub async fn call<F, Fut, T, E>(&self, f: F) -> Result<T, Error<E>>
+    pub fn call<F, Fut, T, E>(&self, f: F) -> impl Future<Output = Result<T, Error<E>>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display,
     {
-        self.call_with(default_classifier, f).await
+        // `call_with`'s future itself, not one that awaits it: one state machine, not two.
+        self.call_with(default_classifier, f)
     }
 
     /// Like [`call`](Self::call), with a classifier deciding what the result means: for
@@ -87,12 +88,18 @@ impl CircuitBreaker {
     {
         let permit = self.try_acquire()?;
         let result = f().await;
-        permit.record(classify(&result));
+        // A success settled where it is inlined, the rest out of line (`Permit::record`).
+        let outcome = classify(&result);
+        if outcome.is_success() {
+            permit.success();
+        } else {
+            permit.record(outcome);
+        }
         result.map_err(Error::Inner)
     }
 
     /// The breaker's name.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         self.shared.name.as_str()
     }
 
@@ -134,7 +141,7 @@ impl CircuitBreaker {
     /// the circuit, or lengthened its open period.
     ///
     /// ```
-    /// use breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
+    /// use trip_breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
     /// use std::time::Duration;
     ///
     /// let cb = CircuitBreaker::builder("inventory").clock(ManualClock::new()).build()?;
@@ -144,7 +151,7 @@ impl CircuitBreaker {
     /// assert_eq!(rejected.reason(), Some(fleet));
     /// assert!(rejected.to_string().contains("(fleet: 2 of 5 replicas open, 10 sec remaining)"));
     /// assert!(!cb.open_for(Duration::from_secs(5), fleet), "never shortened");
-    /// # Ok::<(), breaker::ConfigError>(())
+    /// # Ok::<(), trip_breaker::ConfigError>(())
     /// ```
     pub fn open_for(&self, duration: Duration, reason: Reason) -> bool {
         let (_, opened) = self
@@ -159,7 +166,7 @@ impl CircuitBreaker {
     /// Open for another reason, it does nothing. Returns whether it closed the circuit.
     ///
     /// ```
-    /// use breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
+    /// use trip_breaker::{CircuitBreaker, FleetReason, ManualClock, Reason, State};
     /// use std::time::Duration;
     ///
     /// let cb = CircuitBreaker::builder("inventory").clock(ManualClock::new()).build()?;
@@ -168,7 +175,7 @@ impl CircuitBreaker {
     /// cb.open_for(Duration::from_secs(10), waiting);
     /// assert!(cb.close_if_opened_by(waiting, succeeded));
     /// assert_eq!(cb.state(), State::Closed);
-    /// # Ok::<(), breaker::ConfigError>(())
+    /// # Ok::<(), trip_breaker::ConfigError>(())
     /// ```
     pub fn close_if_opened_by(&self, opened_by: Reason, reason: Reason) -> bool {
         let (_, closed) = self
@@ -204,8 +211,8 @@ impl CircuitBreaker {
     /// Starts configuring a breaker called `name`. The defaults are those of the Python
     /// `circuitbreaker` library: 5 consecutive failures open the circuit for 30 s.
     ///
-    /// The name is kept once for the life of the process, so that every rejection can carry it
-    /// for free: name breakers after backends, a bounded set.
+    /// The name lives as long as the breaker and the rejections that carry it, and no longer,
+    /// so breakers may be named after data (a tenant, a host) and dropped when done with.
     pub fn builder(name: impl AsRef<str>) -> Builder {
         Builder::new(name.as_ref())
     }
@@ -228,7 +235,7 @@ pub struct Builder {
 impl Builder {
     pub(crate) fn new(name: &str) -> Self {
         Self {
-            name: intern(name),
+            name: Name::new(name),
             config: Config::default(),
             clock: None,
             listeners: Vec::new(),
@@ -249,7 +256,7 @@ impl Builder {
     /// Combines with every other policy; off by default.
     ///
     /// ```
-    /// use breaker::{CircuitBreaker, ManualClock, Reason, State};
+    /// use trip_breaker::{CircuitBreaker, ManualClock, Reason, State};
     /// use std::time::Duration;
     ///
     /// let clock = ManualClock::new();
@@ -416,7 +423,7 @@ impl Builder {
     /// The same settings for a breaker with another name.
     pub(crate) fn renamed(&self, name: &str) -> Self {
         Self {
-            name: intern(name),
+            name: Name::new(name),
             ..self.clone()
         }
     }

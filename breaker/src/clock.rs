@@ -38,8 +38,8 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 
 /// The default clock: the operating system's monotonic clock.
 ///
-/// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO, six times cheaper
-/// than `CLOCK_MONOTONIC` on this project's machine (`breaker/BENCHMARKS.md`, `primitives`), at
+/// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO, four times cheaper
+/// than `CLOCK_MONOTONIC` on an idle Zen 4 EPYC (`breaker/BENCHMARKS.md`, the building blocks), at
 /// the price of moving only once per kernel tick (4 ms there, as `clock_getres` reports, and
 /// later when the tick is late): an Open circuit half-opens that much after its recovery
 /// timeout, far below any sensible recovery timeout. `tests/behaviour/real_clock.rs` checks it
@@ -172,7 +172,7 @@ impl ClockSource {
 /// Clones share one time, so a test keeps a clone and advances it while the breaker reads it:
 ///
 /// ```
-/// use breaker::{Clock, ManualClock};
+/// use trip_breaker::{Clock, ManualClock};
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::new();

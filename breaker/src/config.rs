@@ -342,14 +342,14 @@ fn percentage(field: &'static str, value: f64) -> Result<(), ConfigError> {
 /// the cap the spread only shortens it.
 ///
 /// ```
-/// use breaker::{Backoff, CircuitBreaker};
+/// use trip_breaker::{Backoff, CircuitBreaker};
 /// use std::time::Duration;
 ///
 /// let cb = CircuitBreaker::builder("inventory")
 ///     .recovery_timeout(Duration::from_millis(500))
 ///     .backoff(Backoff::exponential(2.0, Duration::from_secs(30)).with_jitter(0.1))
 ///     .build()?;
-/// # Ok::<(), breaker::ConfigError>(())
+/// # Ok::<(), trip_breaker::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {

@@ -5,6 +5,7 @@ use crate::vocabulary::{Name, Reason, State, Text};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A setting that cannot work, found by [`Builder::build`](crate::Builder::build).
@@ -98,8 +99,10 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 ///
 /// It carries the breaker's name, the state that refused, why the circuit opened, when a probe
 /// may pass (as wall-clock time and as time remaining), the consecutive failure count and the
-/// last failure's text. Building one neither allocates nor takes a lock (see `fast_path`);
-/// nothing is formatted until it is displayed.
+/// last failure's text. All but the time remaining is the same for every rejection of one trip,
+/// so it is built once per trip and thread and shared: a rejection while Open takes no lock,
+/// allocates nothing and copies two words (see `fast_path`); nothing is formatted until it is
+/// displayed.
 ///
 /// `Display` says truthfully why the call was refused. When failures opened the circuit (the
 /// consecutive-failure policy, or a failed probe) it gives exactly the Python `circuitbreaker`
@@ -124,16 +127,30 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 /// ```text
 /// Circuit "payments" CLOSED: throttled, rejection probability 0.62 (40 requests, 12 accepted within 10s)
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Rejected {
+    refusal: Arc<Refusal>,
+    /// How long from the rejection to the deadline, in nanoseconds (0 without a deadline).
+    remaining: u64,
+}
+
+/// What every rejection of one trip says, whatever the time: built once per trip and thread
+/// while Open (`fast_path` keeps it), once per rejection otherwise.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Refusal {
     pub(crate) name: Name,
     pub(crate) state: State,
-    pub(crate) deadline: Option<Deadline>,
+    /// The deadline as wall-clock time, in nanoseconds since the Unix epoch, while Open.
+    pub(crate) wall_until: Option<NonZeroU64>,
     pub(crate) failures: u32,
     pub(crate) probes_in_flight: u32,
     pub(crate) opened_by: Option<Reason>,
     pub(crate) last_failure: Option<Text>,
 }
+
+// The rates and probabilities a `Reason` carries are computed from counted calls, never NaN, so
+// equality is an equivalence.
+impl Eq for Refusal {}
 
 /// When an Open circuit lets a probe through, as plain nanoseconds so that the hot path does
 /// no date arithmetic; the getters convert.
@@ -148,7 +165,7 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     pub(crate) fn retry_at(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.wall_until.get())
+        wall_time(self.wall_until)
     }
 
     pub(crate) fn remaining(self) -> Duration {
@@ -156,65 +173,95 @@ impl Deadline {
     }
 }
 
+fn wall_time(nanos: NonZeroU64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(nanos.get())
+}
+
 impl Rejected {
+    /// A rejection saying `refusal`, `remaining` nanoseconds before its deadline.
+    #[inline]
+    pub(crate) fn new(refusal: Arc<Refusal>, remaining: u64) -> Self {
+        Self { refusal, remaining }
+    }
+
     /// The breaker's name.
-    pub fn name(&self) -> &'static str {
-        self.name.as_str()
+    pub fn name(&self) -> &str {
+        self.refusal.name.as_str()
     }
 
     /// The state that refused the call: `Open`, `HalfOpen` (every probe slot busy) or
     /// `ForcedOpen`.
     pub fn state(&self) -> State {
-        self.state
+        self.refusal.state
     }
 
     /// When the Open circuit will let a probe through, as wall-clock time. `None` unless Open.
     pub fn retry_at(&self) -> Option<SystemTime> {
-        self.deadline.map(Deadline::retry_at)
+        self.refusal.wall_until.map(wall_time)
     }
 
-    /// How long until the Open circuit lets a probe through. `None` unless Open.
+    /// How long until the Open circuit lets a probe through, from the rejection. `None` unless
+    /// Open.
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline.map(Deadline::remaining)
+        self.deadline().map(Deadline::remaining)
+    }
+
+    fn deadline(&self) -> Option<Deadline> {
+        self.refusal.wall_until.map(|wall_until| Deadline {
+            wall_until,
+            remaining: self.remaining,
+        })
     }
 
     /// Why the circuit opened, when it was Open or ForcedOpen for a while
     /// ([`Reason::ForcedOpenFor`]); `None` for HalfOpen and ForcedOpen; [`Reason::Throttled`]
     /// when the adaptive throttle rejected the call while Closed.
     pub fn reason(&self) -> Option<Reason> {
-        self.opened_by
+        self.refusal.opened_by
     }
 
     /// Consecutive failures, counted as the Python library does (a failed probe adds one); 0
     /// for a throttled call, whose reason carries the throttle's counts instead.
     pub fn failure_count(&self) -> u32 {
-        self.failures
+        self.refusal.failures
     }
 
     /// The last failure's text, if any call has failed; `None` for a throttled call.
     pub fn last_failure(&self) -> Option<&str> {
-        self.last_failure.as_ref().map(Text::as_str)
+        self.refusal.last_failure.as_ref().map(Text::as_str)
     }
 
     fn last_failure_text(&self) -> &str {
-        self.last_failure
-            .as_ref()
-            .map(Text::as_str)
-            .unwrap_or("None")
+        self.last_failure().unwrap_or("None")
+    }
+}
+
+impl fmt::Debug for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let refusal = &*self.refusal;
+        f.debug_struct("Rejected")
+            .field("name", &refusal.name)
+            .field("state", &refusal.state)
+            .field("deadline", &self.deadline())
+            .field("failures", &refusal.failures)
+            .field("probes_in_flight", &refusal.probes_in_flight)
+            .field("opened_by", &refusal.opened_by)
+            .field("last_failure", &refusal.last_failure)
+            .finish()
     }
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.name.as_str();
-        match (self.state, self.deadline) {
+        let name = self.name();
+        match (self.state(), self.deadline()) {
             (State::Open, Some(deadline)) => {
                 let until = DateTime::<Utc>::from(deadline.retry_at());
                 write!(f, "Circuit \"{name}\" OPEN until ")?;
                 write!(f, "{} (", until.format("%Y-%m-%d %H:%M:%S%.6f+00:00"))?;
-                match self.opened_by {
+                match self.reason() {
                     None | Some(Reason::ConsecutiveFailures(_) | Reason::ProbeFailed) => {
-                        write!(f, "{} failures", self.failures)?;
+                        write!(f, "{} failures", self.failure_count())?;
                     }
                     Some(reason) => write!(f, "{reason}")?,
                 }
@@ -229,12 +276,12 @@ impl fmt::Display for Rejected {
                 f,
                 "Circuit \"{name}\" HALF_OPEN: {} probe(s) already testing the backend, call \
                  rejected ({} failures) (last_failure: {})",
-                self.probes_in_flight,
-                self.failures,
+                self.refusal.probes_in_flight,
+                self.failure_count(),
                 self.last_failure_text(),
             ),
-            (State::Closed, _) if matches!(self.opened_by, Some(Reason::Throttled { .. })) => {
-                let reason = self.opened_by.expect("matched");
+            (State::Closed, _) if matches!(self.reason(), Some(Reason::Throttled { .. })) => {
+                let reason = self.reason().expect("matched");
                 write!(f, "Circuit \"{name}\" CLOSED: throttled, {reason}")
             }
             (State::ForcedOpen, _) => write!(
@@ -251,7 +298,7 @@ impl Rejected {
     /// rejection; a slow-call rate, a probe that never answered or a manual command does not.
     fn failures_opened_it(&self) -> bool {
         matches!(
-            self.opened_by,
+            self.reason(),
             None | Some(
                 Reason::ConsecutiveFailures(_)
                     | Reason::ProbeFailed
@@ -262,10 +309,6 @@ impl Rejected {
     }
 }
 
-// The rates and probabilities a `Reason` carries are computed from counted calls, never NaN, so
-// equality is an equivalence.
-impl Eq for Rejected {}
-
 impl std::error::Error for Rejected {}
 
 fn whole_seconds_rounded_up(remaining: Duration) -> u64 {
@@ -275,17 +318,14 @@ fn whole_seconds_rounded_up(remaining: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocabulary::intern;
+    use crate::vocabulary::Name;
 
-    fn open(remaining: Duration) -> Rejected {
-        Rejected {
-            name: intern("call_service_b"),
+    fn open() -> Refusal {
+        Refusal {
+            name: Name::new("call_service_b"),
             state: State::Open,
-            deadline: Some(Deadline {
-                // 2025-05-15 08:40:21.758729 UTC
-                wall_until: NonZeroU64::new(1_747_298_421_758_729_000).expect("not zero"),
-                remaining: u64::try_from(remaining.as_nanos()).expect("small"),
-            }),
+            // 2025-05-15 08:40:21.758729 UTC
+            wall_until: NonZeroU64::new(1_747_298_421_758_729_000),
             failures: 3,
             probes_in_flight: 0,
             opened_by: Some(Reason::ConsecutiveFailures(3)),
@@ -295,10 +335,15 @@ mod tests {
         }
     }
 
+    fn rejected(refusal: Refusal, remaining: Duration) -> Rejected {
+        let remaining = u64::try_from(remaining.as_nanos()).expect("small");
+        Rejected::new(Arc::new(refusal), remaining)
+    }
+
     #[test]
     fn open_rejection_reads_exactly_like_the_python_library() {
         assert_eq!(
-            open(Duration::from_millis(9_200)).to_string(),
+            rejected(open(), Duration::from_millis(9_200)).to_string(),
             "Circuit \"call_service_b\" OPEN until 2025-05-15 08:40:21.758729+00:00 \
              (3 failures, 10 sec remaining) (last_failure: HTTP 500 from \
              http://127.0.0.1:5001/api?fail=true)"
@@ -314,32 +359,32 @@ mod tests {
 
     #[test]
     fn half_open_and_forced_open_rejections_say_what_happened() {
-        let half_open = Rejected {
+        let half_open = Refusal {
             state: State::HalfOpen,
-            deadline: None,
+            wall_until: None,
             probes_in_flight: 1,
-            ..open(Duration::ZERO)
+            ..open()
+        };
+        let forced = Refusal {
+            state: State::ForcedOpen,
+            ..open()
         };
         assert!(
-            half_open
+            rejected(half_open, Duration::ZERO)
                 .to_string()
                 .starts_with("Circuit \"call_service_b\" HALF_OPEN: 1 probe(s) already testing")
         );
-        let forced = Rejected {
-            state: State::ForcedOpen,
-            ..half_open
-        };
         assert_eq!(
-            forced.to_string(),
+            rejected(forced, Duration::ZERO).to_string(),
             "Circuit \"call_service_b\" FORCED_OPEN: every call is rejected until the breaker is reset"
         );
     }
 
     #[test]
     fn a_throttled_rejection_says_the_probability_and_the_windows_counts() {
-        let throttled = Rejected {
+        let throttled = Refusal {
             state: State::Closed,
-            deadline: None,
+            wall_until: None,
             failures: 0,
             opened_by: Some(Reason::Throttled {
                 probability: 0.625,
@@ -348,12 +393,32 @@ mod tests {
                 window: Duration::from_secs(10),
             }),
             last_failure: None,
-            ..open(Duration::ZERO)
+            ..open()
         };
         assert_eq!(
-            throttled.to_string(),
+            rejected(throttled, Duration::ZERO).to_string(),
             "Circuit \"call_service_b\" CLOSED: throttled, rejection probability 0.62 \
              (40 requests, 12 accepted within 10s)"
         );
+    }
+
+    #[test]
+    fn a_rejection_is_two_words_so_that_handing_one_back_is_cheap() {
+        // What a caller's `Result` carries and copies: a rejection built on the hot path is a
+        // pointer to its trip's record and the time remaining, nothing else.
+        assert_eq!(size_of::<Rejected>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Rejected>>(), 2 * size_of::<usize>());
+    }
+
+    #[test]
+    fn rejections_of_one_trip_differ_only_in_the_time_remaining() {
+        let refusal = Arc::new(open());
+        let early = Rejected::new(Arc::clone(&refusal), 9_000_000_000);
+        let late = Rejected::new(refusal, 1_000_000_000);
+        assert_eq!(early.retry_at(), late.retry_at());
+        assert_eq!(early.remaining(), Some(Duration::from_secs(9)));
+        assert_eq!(late.remaining(), Some(Duration::from_secs(1)));
+        assert_ne!(early, late);
+        assert_eq!(early.clone(), early);
     }
 }

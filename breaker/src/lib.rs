@@ -51,7 +51,7 @@
 //! Three failures open the circuit for ten seconds. A [`ManualClock`] stands in for time.
 //!
 //! ```
-//! use breaker::{CircuitBreaker, Error, ManualClock, State};
+//! use trip_breaker::{CircuitBreaker, Error, ManualClock, State};
 //! use std::time::Duration;
 //!
 //! # futures::executor::block_on(async {
@@ -133,11 +133,15 @@
 //! # Speed
 //!
 //! While Closed, a successful call is two atomic loads and a counter in the calling thread's own
-//! slot: no lock, no locked instruction, no allocation. (A breaker with an [`AdaptiveThrottle`]
-//! also takes the throttle's lock, once to admit and once to settle; one without pays nothing
-//! for it.) While Open, a rejection adds one read of
-//! the coarse monotonic clock. `breaker/BENCHMARKS.md` compares it with `failsafe`, `recloser`
-//! and `tower-resilience` on the same machine, in the same run.
+//! slot, whichever way it is made (`try_acquire` and a permit, [`CircuitBreaker::call`],
+//! [`CircuitBreaker::call_with`], the tower middleware): no lock, no locked instruction, no
+//! allocation. (A breaker with an [`AdaptiveThrottle`] also takes the throttle's lock, once to
+//! admit and once to settle; one without pays nothing for it.) While Open, a rejection adds one
+//! read of the coarse monotonic clock and one reference-count increment (and its decrement
+//! when the rejection is dropped) on a record of the trip that only the calling thread's
+//! rejections share: no lock, no allocation. `BENCHMARKS.md`
+//! compares it with `failsafe`, `recloser`, WyattAu's `breaker` and `tower-resilience`, in
+//! instructions and in time, on the same machine and in the same run.
 
 #![deny(missing_docs)]
 
@@ -186,3 +190,8 @@ pub use permit::{OwnedPermit, Permit};
 pub use registry::Registry;
 pub use throttle::AdaptiveThrottle;
 pub use vocabulary::{FleetReason, Outcome, Reason, State, Transition, default_classifier};
+
+// The README's example is compiled and run with the doc tests, so that what crates.io shows works.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

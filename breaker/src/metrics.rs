@@ -8,6 +8,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tracing::Level;
 
 /// Calls counted by outcome since the breaker was built.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -164,7 +165,12 @@ impl Listeners {
             transition.to.as_str(),
             transition.reason,
         );
-        let due = due.map(|due| {
+        // Written only when the line is: a breaker nobody logs does no date arithmetic.
+        let logged = match transition.to {
+            State::Open | State::ForcedOpen => tracing::enabled!(target: "breaker", Level::WARN),
+            _ => tracing::enabled!(target: "breaker", Level::INFO),
+        };
+        let due = due.filter(|_| logged).map(|due| {
             DateTime::<Utc>::from(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         });
         let line = Line {

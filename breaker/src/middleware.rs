@@ -8,8 +8,8 @@
 //!
 //! ```
 //! # futures::executor::block_on(async {
-//! use breaker::middleware::CircuitBreakerLayer;
-//! use breaker::{CircuitBreaker, Outcome, Rejected};
+//! use trip_breaker::middleware::CircuitBreakerLayer;
+//! use trip_breaker::{CircuitBreaker, Outcome, Rejected};
 //! use tower::{Layer, Service, ServiceExt, service_fn};
 //!
 //! let breaker = CircuitBreaker::builder("backend").failure_threshold(1).build()?;
@@ -25,7 +25,7 @@
 //! assert_eq!(service.ready().await.unwrap().call(503).await.unwrap(), 503);
 //! let error = service.ready().await.unwrap().call(200).await.unwrap_err();
 //! assert!(error.is::<Rejected>(), "open after one failure");
-//! # Ok::<(), breaker::ConfigError>(())
+//! # Ok::<(), trip_breaker::ConfigError>(())
 //! # }).unwrap();
 //! ```
 

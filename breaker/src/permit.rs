@@ -41,9 +41,15 @@ impl<S: Deref<Target = Shared>> Held<S> {
         self.stamp = self.stamp.settled();
     }
 
+    /// A success as [`success`](Self::success), inlined; anything else out of line.
+    #[inline]
     fn record(&mut self, outcome: Outcome) {
-        self.shared.settle(self.stamp, outcome);
-        self.stamp = self.stamp.settled();
+        if outcome.is_success() {
+            self.success();
+        } else {
+            self.shared.settle_in_full(self.stamp, outcome);
+            self.stamp = self.stamp.settled();
+        }
     }
 
     fn debug(&self, f: &mut fmt::Formatter<'_>, kind: &str) -> fmt::Result {
@@ -81,7 +87,9 @@ macro_rules! settle_api {
                 self.record(Outcome::ignored());
             }
 
-            /// Settles with a classifier's [`Outcome`].
+            /// Settles with a classifier's [`Outcome`]; a success as [`success`](Self::success)
+            /// does.
+            #[inline]
             pub fn record(mut self, outcome: Outcome) {
                 self.0.record(outcome);
             }

@@ -9,21 +9,25 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A set of breakers by name, created on first use from a template.
 ///
-/// A breaker stays in the registry, and its name in the process, for good: name breakers after
-/// backends from configuration, never after something a request carries, or an unbounded set of
-/// names becomes unbounded memory.
+/// A breaker stays in the registry until [`remove`](Registry::remove)d; its memory, name
+/// included, is freed once the registry and every clone of it let go. Breakers named after data
+/// (a tenant, a host) must be removed when done with: the registry has no bound of its own.
 ///
 /// ```
-/// use breaker::{CircuitBreaker, Registry};
+/// use trip_breaker::{CircuitBreaker, Registry};
 ///
 /// let registry = Registry::new(CircuitBreaker::builder("template").failure_threshold(3))?;
 /// let payments = registry.get_or_create("payments");
 /// assert_eq!(payments.name(), "payments");
 /// // The same name gives the same breaker.
 /// payments.force_open();
-/// assert_eq!(registry.get_or_create("payments").state(), breaker::State::ForcedOpen);
+/// assert_eq!(registry.get_or_create("payments").state(), trip_breaker::State::ForcedOpen);
 /// assert_eq!(registry.snapshots().len(), 1);
-/// # Ok::<(), breaker::ConfigError>(())
+/// // Removed, it is handed back; the next get_or_create builds a fresh one.
+/// let removed = registry.remove("payments").expect("it was there");
+/// assert_eq!(removed.state(), trip_breaker::State::ForcedOpen);
+/// assert_eq!(registry.get_or_create("payments").state(), trip_breaker::State::Closed);
+/// # Ok::<(), trip_breaker::ConfigError>(())
 /// ```
 #[derive(Debug)]
 pub struct Registry {
@@ -61,6 +65,22 @@ impl Registry {
     /// Adds a breaker built elsewhere (with its own settings), replacing any of the same name.
     pub fn insert(&self, breaker: CircuitBreaker) {
         self.lock().insert(breaker.name().to_owned(), breaker);
+    }
+
+    /// Takes the breaker called `name` out of the registry and hands it back, if there is one
+    /// (Resilience4j's `remove`). Clones held elsewhere keep working; the next
+    /// [`get_or_create`](Self::get_or_create) of the name builds a fresh breaker.
+    pub fn remove(&self, name: &str) -> Option<CircuitBreaker> {
+        self.lock().remove(name)
+    }
+
+    /// Puts `breaker` in the place of the breaker of the same name and hands that one back;
+    /// does nothing and returns `None` when there is none (Resilience4j's `replace`, where
+    /// [`insert`](Self::insert) adds in any case).
+    pub fn replace(&self, breaker: CircuitBreaker) -> Option<CircuitBreaker> {
+        let mut breakers = self.lock();
+        let held = breakers.get_mut(breaker.name())?;
+        Some(std::mem::replace(held, breaker))
     }
 
     /// The breaker called `name`, if there is one.

@@ -8,7 +8,7 @@
 
 use crate::clock::{ClockSource, nanos};
 use crate::config::Config;
-use crate::error::{Deadline, Rejected};
+use crate::error::{Deadline, Refusal, Rejected};
 use crate::fast_path::sync::{Mutex, MutexGuard};
 use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
 use crate::metrics::{EventKind, Listeners, Snapshot};
@@ -17,6 +17,7 @@ use crate::throttle::Throttle;
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Name, Outcome, Reason, State, Transition};
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// One breaker's state, shared by all its clones. (`CircuitBreaker` and the permits print
@@ -91,12 +92,16 @@ impl Shared {
     /// When an Open circuit reaching `until` lets a probe through, seen at `now`.
     fn deadline(&self, now: u64, until: u64) -> Deadline {
         Deadline {
-            // Zero would be 1970-01-01 with the circuit open since before it: one nanosecond
-            // later says the same.
-            wall_until: NonZeroU64::new(self.wall_origin.saturating_add(until))
-                .unwrap_or(NonZeroU64::MIN),
+            wall_until: self.wall_time(until),
             remaining: until.saturating_sub(now),
         }
+    }
+
+    /// The clock's reading `at` as wall-clock time, in nanoseconds since the Unix epoch.
+    fn wall_time(&self, at: u64) -> NonZeroU64 {
+        // Zero would be 1970-01-01 with the circuit open since before it: one nanosecond later
+        // says the same.
+        NonZeroU64::new(self.wall_origin.saturating_add(at)).unwrap_or(NonZeroU64::MIN)
     }
 
     // ----- A call asks to run -----------------------------------------------------------------
@@ -109,10 +114,15 @@ impl Shared {
     #[inline]
     pub(crate) fn acquire<P>(&self, permit: impl FnOnce(Stamp) -> P) -> Result<P, Rejected> {
         let word = self.fast.load();
-        if word.has(Word::ADMIT_ALL) {
-            return Ok(permit(self.stamp(word)));
+        if word.has(Word::ADMIT_BARE) {
+            return Ok(permit(Stamp { word, started: 0 }));
         }
-        self.acquire_rejecting(word, permit)
+        if word.has(Word::REJECT)
+            && let Some(rejected) = self.reject_fast(word)
+        {
+            return Err(rejected);
+        }
+        self.acquire_otherwise(word, permit)
     }
 
     #[inline]
@@ -124,23 +134,19 @@ impl Shared {
         Stamp { word, started }
     }
 
-    #[inline]
-    fn acquire_rejecting<P>(
+    /// Every admission but a bare one: a timed call, a rejection, the throttle, the machine.
+    /// Out of line, so that the admission above stays small where it is inlined: a caller that
+    /// is admitted bare pays for none of this.
+    #[inline(never)]
+    fn acquire_otherwise<P>(
         &self,
         word: Word,
         permit: impl FnOnce(Stamp) -> P,
     ) -> Result<P, Rejected> {
-        if let Some(until) = self.fast.reject_until(word) {
-            if until == u64::MAX {
-                return self.reject_fast(word, None, permit);
-            }
-            let now = self.now();
-            if now < until {
-                return self.reject_fast(word, Some(self.deadline(now, until)), permit);
-            }
+        if word.has(Word::ADMIT_ALL) {
+            return Ok(permit(self.stamp(word)));
         }
-        // After the rejections (a Closed word never carries one), so that an Open breaker's
-        // rejection does not pay for the throttle.
+        // A rejecting word is never Closed: its calls go to the machine.
         if let Some(throttle) = &self.throttle
             && word.state() == State::Closed
         {
@@ -169,41 +175,48 @@ impl Shared {
     /// The rejection of a throttled call: the throttle's reason, no failure count or text (it
     /// was decided without the machine's lock).
     fn throttled(&self, reason: Reason) -> Rejected {
-        Rejected {
-            name: self.name,
+        let refusal = Refusal {
+            name: self.name.clone(),
             state: State::Closed,
-            deadline: None,
+            wall_until: None,
             failures: 0,
             probes_in_flight: 0,
             opened_by: Some(reason),
             last_failure: None,
-        }
+        };
+        Rejected::new(Arc::new(refusal), 0)
     }
 
-    /// A rejection while Open or ForcedOpen from what this thread knows of the trip, without
-    /// the lock; decided by the machine instead when this thread knows another trip.
-    #[inline]
-    fn reject_fast<P>(
-        &self,
-        word: Word,
-        deadline: Option<Deadline>,
-        permit: impl FnOnce(Stamp) -> P,
-    ) -> Result<P, Rejected> {
-        let Some(trip) = self.fast.trip(word) else {
-            return self.acquire_locked(permit);
+    /// A rejection while Open or ForcedOpen (as `word` says), without the lock, from this
+    /// thread's record of the trip, counted; `None`, counting nothing, when the deadline has
+    /// passed or this thread has no record of the trip (the machine then decides). Out of line
+    /// and not generic: one copy serves every entry point, and it holds none of the caller's
+    /// registers.
+    #[inline(never)]
+    fn reject_fast(&self, word: Word) -> Option<Rejected> {
+        let until = self.fast.reject_until(word)?;
+        // ForcedOpen's deadline never comes, and its rejections say no time remaining.
+        let remaining = if until == u64::MAX {
+            0
+        } else {
+            let now = self.now();
+            if now >= until {
+                return None;
+            }
+            until - now
         };
-        let result = Err(Rejected {
-            name: self.name,
-            state: word.state(),
-            deadline,
-            failures: trip.failures,
-            probes_in_flight: 0,
-            opened_by: trip.opened_by,
-            last_failure: trip.last_failure.clone(),
-        });
-        drop(trip);
-        self.rejected(word.state());
-        result
+        let refusal = self.fast.reject(word)?;
+        if self.listening {
+            self.notify_rejected(word.state());
+        }
+        Some(Rejected::new(refusal, remaining))
+    }
+
+    /// Tells the listeners of a rejection the fast path made: out of line, so that a breaker
+    /// no one listens to does not build the event.
+    #[cold]
+    fn notify_rejected(&self, state: State) {
+        self.notify(EventKind::Rejected { state });
     }
 
     /// The machine decides: it observes the time, then admits the call or not.
@@ -219,8 +232,13 @@ impl Shared {
             Admission::Probe => Ok(Word(self.publish(&locked).0 | Word::PROBE)),
             Admission::Rejected => {
                 self.publish(&locked);
-                self.fast.remember_trip(&locked.machine);
-                Err(self.rejection(&locked.machine, now))
+                let refusal = Arc::new(self.refusal(&locked.machine));
+                self.fast.remember_trip(&locked.machine, &refusal);
+                let until = locked.machine.open_until();
+                Err(Rejected::new(
+                    refusal,
+                    until.map_or(0, |until| until.saturating_sub(now)),
+                ))
             }
         };
         drop(locked);
@@ -228,18 +246,18 @@ impl Shared {
         match result {
             Ok(word) => Ok(permit(self.stamp(word))),
             Err(rejected) => {
-                self.rejected(rejected.state);
+                self.rejected(rejected.state());
                 Err(rejected)
             }
         }
     }
 
-    /// A rejection built from the machine, under its lock.
-    fn rejection(&self, machine: &Machine, now: u64) -> Rejected {
-        Rejected {
-            name: self.name,
+    /// What the machine's rejections say until its next step, built under its lock.
+    fn refusal(&self, machine: &Machine) -> Refusal {
+        Refusal {
+            name: self.name.clone(),
             state: machine.state(),
-            deadline: machine.open_until().map(|until| self.deadline(now, until)),
+            wall_until: machine.open_until().map(|until| self.wall_time(until)),
             failures: machine.failure_count(),
             probes_in_flight: machine.probes_in_flight(),
             opened_by: machine.opened_by(),
@@ -258,13 +276,17 @@ impl Shared {
     #[inline]
     pub(crate) fn succeed(&self, stamp: Stamp) {
         if !self.fast.succeed_quietly(stamp) {
-            self.settle(stamp, Outcome::success());
+            self.settle_in_full(stamp, Outcome::success());
         }
     }
 
     /// Records how an admitted call ended: counted, timed, told to the listeners, and brought
-    /// to the machine unless the fast path says it would change nothing there.
-    pub(crate) fn settle(&self, stamp: Stamp, outcome: Outcome) {
+    /// to the machine unless the fast path says it would change nothing there. Every way of
+    /// settling (a permit's `success` or `record`, `call`, `call_with`, the tower middleware)
+    /// tries [`succeed`](Self::succeed) first for a success, inlined, and comes here out of line
+    /// for the rest.
+    #[inline(never)]
+    pub(crate) fn settle_in_full(&self, stamp: Stamp, outcome: Outcome) {
         let elapsed = self
             .slow_call_duration
             .map(|_| self.clock.now_precise_nanos().saturating_sub(stamp.started));
@@ -390,7 +412,7 @@ impl Shared {
         let window = machine.window(|| self.fast.time_tally(generation, now));
         let deadline = machine.open_until().map(|until| self.deadline(now, until));
         let snapshot = Snapshot {
-            name: self.name.as_str().to_string(),
+            name: self.name.as_str().to_owned(),
             state: machine.state(),
             consecutive_failures: machine.failure_count(),
             calls: self.fast.counts(),

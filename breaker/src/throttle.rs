@@ -75,7 +75,7 @@ const MIN_WINDOW: Duration = Duration::from_millis(10 * BUCKETS as u64);
 /// | `seed` | random | the seed of the random draws, for deterministic tests |
 ///
 /// ```
-/// use breaker::{AdaptiveThrottle, CircuitBreaker, ManualClock, Reason};
+/// use trip_breaker::{AdaptiveThrottle, CircuitBreaker, ManualClock, Reason};
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::new();
@@ -107,7 +107,7 @@ const MIN_WINDOW: Duration = Duration::from_millis(10 * BUCKETS as u64);
 /// assert!((850..=920).contains(&throttled), "{throttled}");
 /// let probability = cb.snapshot().rejection_probability.expect("a throttle");
 /// assert!((probability - 0.9).abs() < 1e-9);
-/// # Ok::<(), breaker::ConfigError>(())
+/// # Ok::<(), trip_breaker::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[must_use = "a throttle does nothing until given to Builder::adaptive_throttle"]

@@ -3,9 +3,8 @@
 //! metrics and rejections print for them; and the two texts every rejection carries, a failure's
 //! ([`Text`]) and the breaker's name ([`Name`]). Everything else is written in these words.
 
-use std::collections::HashMap;
 use std::fmt::{self, Write};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(test)]
@@ -157,7 +156,7 @@ pub struct Transition {
 /// gives one to [`CircuitBreaker::call_with`](crate::CircuitBreaker::call_with), the tower middleware or [`Permit::record`](crate::Permit::record).
 ///
 /// ```
-/// use breaker::Outcome;
+/// use trip_breaker::Outcome;
 ///
 /// // An HTTP client error says nothing about the backend's health: ignore it.
 /// fn classify(status: u16) -> Outcome {
@@ -183,6 +182,7 @@ enum Ended {
 
 impl Outcome {
     /// The call succeeded.
+    #[inline]
     pub fn success() -> Self {
         Outcome(Ended::Success)
     }
@@ -201,16 +201,19 @@ impl Outcome {
     }
 
     /// Whether this is a success.
+    #[inline]
     pub fn is_success(&self) -> bool {
         matches!(self.0, Ended::Success)
     }
 
     /// Whether this is a failure.
+    #[inline]
     pub fn is_failure(&self) -> bool {
         matches!(self.0, Ended::Failure(_))
     }
 
     /// Whether this is ignored.
+    #[inline]
     pub fn is_ignored(&self) -> bool {
         matches!(self.0, Ended::Ignored)
     }
@@ -403,15 +406,6 @@ impl Text {
             Text::Shared(text) => text,
         }
     }
-
-    /// A copy that shares nothing with `self`: a thread that keeps a long text for its own
-    /// rejections then counts references on a cache line no other thread writes.
-    pub(crate) fn unshared(&self) -> Self {
-        match self {
-            Text::Inline(inline) => Text::Inline(*inline),
-            Text::Shared(text) => Text::Shared(Arc::from(&**text)),
-        }
-    }
 }
 
 impl fmt::Debug for Text {
@@ -476,18 +470,19 @@ impl Write for Writer {
     }
 }
 
-/// A breaker's name, interned: one thin pointer, so a rejection carries it in one word.
-///
-/// A name is a label, like a metric name: a handful per process, living as long as the
-/// process. Interned once, when the breaker is built, it rides in every rejection as a plain
-/// pointer, where an owned string would cost a clone per rejection. Only distinct names take
-/// memory.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Name(&'static &'static str);
+/// A breaker's name, shared by the breaker, its builder and the records its rejections carry,
+/// and freed with the last of them: a service may name breakers after tenants or hosts it
+/// learns from data, and a name must not outlive what it names.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Name(Arc<str>);
 
 impl Name {
-    pub(crate) fn as_str(self) -> &'static str {
-        self.0
+    pub(crate) fn new(name: &str) -> Self {
+        Self(name.into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -495,21 +490,4 @@ impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
     }
-}
-
-/// The one stored copy of `name`.
-pub(crate) fn intern(name: &str) -> Name {
-    static NAMES: OnceLock<Mutex<HashMap<&'static str, Name>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Mutex::default)
-        .lock()
-        // Nothing panics while this lock is held; a poisoned map is still a valid map.
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(interned) = names.get(name) {
-        return *interned;
-    }
-    let text: &'static str = Box::leak(name.into());
-    let interned = Name(Box::leak(Box::new(text)));
-    names.insert(text, interned);
-    interned
 }

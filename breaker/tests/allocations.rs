@@ -17,7 +17,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
 
-use breaker::{CircuitBreaker, ManualClock, SlidingWindow, State};
+use trip_breaker::{CircuitBreaker, ManualClock, SlidingWindow, State};
 
 struct CountingAllocator;
 

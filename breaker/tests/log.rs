@@ -10,10 +10,10 @@
 // Under `--cfg loom` only tests/loom.rs runs; the rest needs dev-dependencies it leaves out.
 #![cfg(not(loom))]
 
-use breaker::{CircuitBreaker, ManualClock};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
+use trip_breaker::{CircuitBreaker, ManualClock};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);

@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 \
-//!     cargo test -p breaker --release --test loom --target-dir target/loom -- --nocapture
+//!     cargo test -p trip-breaker --release --test loom --target-dir target/loom -- --nocapture
 //! ```
 //!
 //! Everything goes through the public API on a [`ManualClock`], so these check what callers
@@ -13,11 +13,11 @@
 
 #![cfg(loom)]
 
-use breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, ManualClock, Reason, SlidingWindow, State};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 

@@ -1,6 +1,6 @@
-//! The ratios the bench prints: criterion's medians against the fastest peer's, and a plain
-//! loop that interleaves the crates in rounds, so that a machine that slows down midway slows
-//! every crate alike.
+//! The ratios the bench prints: criterion's medians against the fastest peer's of the same
+//! entry point, and a plain loop that interleaves the rows in rounds, so that a machine that
+//! slows down midway slows every row alike.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -8,6 +8,48 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Runs `n` calls and returns how long they took.
 pub(crate) type Loop = Box<dyn FnMut(u64) -> Duration>;
+
+/// How an entry point is called: each of `breaker`'s rows is compared with the peers' rows of
+/// the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `try_acquire` and a permit; a peer's `call(closure)`.
+    Sync,
+    /// An async `call` (or `call_with`), polled once; a peer's `call(future)`.
+    Async,
+    /// A tower `Service`: `ready()` then `call()`, each polled once.
+    Tower,
+}
+
+/// One row of a report: a crate through one entry point.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    /// `crate.entry_point`, criterion's function id.
+    pub(crate) name: &'static str,
+    pub(crate) kind: Kind,
+    ours: bool,
+}
+
+impl Row {
+    pub(crate) fn ours(name: &'static str, kind: Kind) -> Self {
+        Self {
+            name,
+            kind,
+            ours: true,
+        }
+    }
+
+    pub(crate) fn peer(name: &'static str, kind: Kind) -> Self {
+        Self {
+            name,
+            kind,
+            ours: false,
+        }
+    }
+}
+
+/// Collects the rows of the entry points, for the criterion report.
+pub(crate) struct Rows<'a>(pub(crate) &'a mut Vec<Row>);
 
 /// `call` made `n` times in a tight loop, its answer kept from being optimised away.
 pub(crate) fn timed(mut call: impl FnMut() -> bool + 'static) -> Loop {
@@ -25,9 +67,9 @@ const ROUNDS: usize = 31;
 /// About how long one crate runs in one round.
 const BATCH: Duration = Duration::from_millis(20);
 
-/// Runs every crate's loop in `ROUNDS` rounds, rotating who goes first, and prints each crate's
-/// median and spread in nanoseconds per call and `breaker`'s ratio to the fastest peer.
-pub(crate) fn interleaved(scenario: &str, mut loops: Vec<(&'static str, Loop)>) {
+/// Runs every row's loop in `ROUNDS` rounds, rotating who goes first, and prints each row's
+/// median and spread in nanoseconds per call and `breaker`'s ratios to the fastest peers.
+pub(crate) fn interleaved(scenario: &str, mut loops: Vec<(Row, Loop)>) {
     let batches: Vec<u64> = loops
         .iter_mut()
         .map(|(_, run)| {
@@ -46,48 +88,54 @@ pub(crate) fn interleaved(scenario: &str, mut loops: Vec<(&'static str, Loop)>) 
     }
     println!("\nplain loop, {scenario}: ns per call over {ROUNDS} interleaved rounds");
     let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
-    for ((name, _), (median, samples)) in loops.iter().zip(medians.iter().zip(&samples)) {
+    for ((row, _), (median, samples)) in loops.iter().zip(medians.iter().zip(&samples)) {
         let (low, high) = (samples[0], samples[samples.len() - 1]);
-        println!("  {name:<18} median {median:>9.2}   range {low:>9.2} .. {high:<9.2}");
+        let name = row.name;
+        println!("  {name:<24} median {median:>9.2}   range {low:>9.2} .. {high:<9.2}");
     }
-    print_ratio(scenario, loops.iter().map(|(name, _)| *name).zip(medians));
+    let rows: Vec<_> = loops.iter().map(|(row, _)| *row).zip(medians).collect();
+    print_ratios(scenario, &rows);
 }
 
-/// Prints, for each criterion group, `breaker`'s median against the fastest peer's, from the
-/// estimates criterion wrote since `since` (a filtered run leaves older ones behind).
-pub(crate) fn criterion_ratios(groups: &[&str], since: SystemTime) {
+/// Prints, for each criterion group, the medians of `rows` and `breaker`'s against the fastest
+/// peer's of the same kind, from the estimates criterion wrote since `since` (a filtered run
+/// leaves older ones behind).
+pub(crate) fn criterion_ratios(groups: &[&str], rows: &[Row], since: SystemTime) {
     let Some(root) = criterion_dir() else {
         println!("\n(criterion's estimates not found: no ratios)");
         return;
     };
     println!("\ncriterion medians, ns per call");
     for group in groups {
-        let medians: Vec<(&str, f64)> = ["breaker", "failsafe", "recloser", "tower-resilience"]
-            .into_iter()
-            .filter_map(|name| Some((name, read_median(&root.join(group).join(name), since)?)))
+        let medians: Vec<(Row, f64)> = rows
+            .iter()
+            .filter_map(|row| Some((*row, read_median(&root.join(group).join(row.name), since)?)))
             .collect();
         if medians.is_empty() {
             continue;
         }
-        for (name, median) in &medians {
-            println!("  {group:<22} {name:<18} {median:>11.2}");
+        for (row, median) in &medians {
+            println!("  {group:<22} {:<24} {median:>11.2}", row.name);
         }
-        print_ratio(group, medians.into_iter());
+        print_ratios(group, &medians);
     }
 }
 
-fn print_ratio<'a>(scenario: &str, medians: impl Iterator<Item = (&'a str, f64)>) {
-    let medians: Vec<_> = medians.collect();
-    let ours = medians.iter().find(|(name, _)| *name == "breaker");
-    let fastest_peer = medians
-        .iter()
-        .filter(|(name, _)| *name != "breaker")
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    if let (Some((_, ours)), Some((peer, theirs))) = (ours, fastest_peer) {
-        println!(
-            "  {scenario}: breaker / fastest peer ({peer}) = {:.2}",
-            ours / theirs
-        );
+/// Each of `breaker`'s rows over the fastest peer's row of the same kind.
+fn print_ratios(scenario: &str, medians: &[(Row, f64)]) {
+    for (ours, time) in medians.iter().filter(|(row, _)| row.ours) {
+        let fastest_peer = medians
+            .iter()
+            .filter(|(row, _)| !row.ours && row.kind == ours.kind)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((peer, theirs)) = fastest_peer {
+            println!(
+                "  {scenario}: {} / fastest peer ({}) = {:.2}",
+                ours.name,
+                peer.name,
+                time / theirs
+            );
+        }
     }
 }
 

@@ -30,7 +30,7 @@
 //! # Example
 //!
 //! ```
-//! use breaker::{AdaptiveLimit, ManualClock};
+//! use trip_breaker::{AdaptiveLimit, ManualClock};
 //! use std::time::Duration;
 //!
 //! let clock = ManualClock::new();
@@ -53,7 +53,7 @@
 //! }
 //! assert!(limiter.limit() > 4);
 //! assert_eq!(limiter.in_flight(), 0);
-//! # Ok::<(), breaker::ConfigError>(())
+//! # Ok::<(), trip_breaker::ConfigError>(())
 //! ```
 //!
 //! # Cost

@@ -11,19 +11,21 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (six times cheaper than
-//!   the precise one) and a rejection built from what this thread remembers of the trip
-//!   (filled by its first rejection, which the machine decides): no lock.
+//! * **Open, a rejection**: the same load, a read of the coarse clock (four times cheaper than
+//!   the precise one) and a rejection that shares this thread's record of the trip (built by
+//!   its first rejection, which the machine decides): two words and one reference-count
+//!   increment on a cache line no other thread writes; no lock, no allocation.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
 //!   a policy could fire ([`TimeJudge`]).
 //!
 //! Everything else (failures, probes, a deadline passing, the first successes after a failure)
 //! takes the lock and asks the machine.
 //!
-//! What it buys, measured on this project's machine, an AMD EPYC (Zen 4), in
-//! `breaker/BENCHMARKS.md`: a successful call while Closed costs 6.4 ns in a plain loop, a
-//! rejection while Open 19 ns, and two threads calling one breaker together complete a call
-//! every 3.5 ns, where a single locked instruction costs 2.3 ns and a contended one far more.
+//! What it buys is measured in `breaker/BENCHMARKS.md`, beside the peers that take a lock per
+//! call: in instructions, a success while Closed costs about what a lock-taking peer's does
+//! (109 against failsafe's 90 on this tree) with no locked instruction among them, and no
+//! cache line that two threads both write; the wall-clock bench's two-thread group shows what
+//! that is worth when threads share a breaker.
 //!
 //! | file | what it holds |
 //! |---|---|
@@ -32,18 +34,20 @@
 //! | `threads.rs` | what each thread keeps: counters, its share of a time window, trip cache |
 
 mod bounds;
+mod front;
 mod threads;
 
 pub(crate) use bounds::TimeJudge;
 
 use crate::config::Config;
+use crate::error::Refusal;
 use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
 use crate::trip_policy::Tally;
-use crate::vocabulary::{Outcome, State, Text};
-use std::ops::Deref;
+use crate::vocabulary::{Outcome, State};
+use std::sync::Arc;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-use threads::{Threads, TimeGeometry, TripCache};
+use threads::{Threads, TimeGeometry};
 
 /// The atomics, lock and spin hint the fast path uses: loom's under `--cfg loom`, so that its model
 /// checker can explore every interleaving of them, the standard library's otherwise.
@@ -133,8 +137,10 @@ pub(crate) struct FastPath {
     /// `Shortcuts::quiet_until_epoch`, while `QUIET` is set.
     quiet_until_epoch: AtomicU64,
     /// Whether a quiet success needs nothing but its counter: no start time to compare, no
-    /// listener to tell.
+    /// listener to tell, no throttle to count it.
     bare_successes: bool,
+    /// Whether a permit needs its start time (slow calls are timed).
+    timed: bool,
     threads: Threads,
 }
 
@@ -154,6 +160,7 @@ impl FastPath {
             bare_successes: config.slow_call_duration.is_none()
                 && !listening
                 && config.adaptive_throttle.is_none(),
+            timed: config.slow_call_duration.is_some(),
             threads: Threads::new(time_window),
         }
     }
@@ -173,10 +180,16 @@ impl FastPath {
     pub(crate) fn publish(&self, machine: &Machine, judge: &TimeJudge) -> Word {
         let shortcuts = Shortcuts::of(machine, judge);
         let flag = |on: bool, flag: u64| if on { flag } else { 0 };
+        let quiet = shortcuts.quiet_until_epoch.is_some();
         let flags = flag(shortcuts.admit_all, Word::ADMIT_ALL)
+            | flag(shortcuts.admit_all && !self.timed, Word::ADMIT_BARE)
             | flag(shortcuts.reject_until.is_some(), Word::REJECT)
             | flag(shortcuts.time_window, Word::TIME_WINDOW)
-            | flag(shortcuts.quiet_until_epoch.is_some(), Word::QUIET);
+            | flag(quiet, Word::QUIET)
+            | flag(
+                quiet && !shortcuts.time_window && self.bare_successes,
+                Word::SETTLE_BARE,
+            );
         let word = Word::new(machine.state(), machine.generation(), flags);
         self.reject_until
             .store(shortcuts.reject_until.unwrap_or(0), Relaxed);
@@ -195,26 +208,24 @@ impl FastPath {
             .then(|| self.reject_until.load(Relaxed))
     }
 
-    /// What this thread knows of the trip `word` belongs to, to reject without the lock; `None`
-    /// when it knows another generation (the shell then asks the machine, which refills it).
-    /// A rejection must not pair one trip's state with another's reason or failure.
+    /// Rejects a call of the trip `word` belongs to without the lock, counting it: what this
+    /// thread's rejections of that trip say, one reference-count increment on a record only
+    /// this thread's rejections share. `None`, counting nothing, when this thread knows another
+    /// generation (the shell then asks the machine, which refills it): a rejection must not
+    /// pair one trip's state with another's reason or failure.
     #[inline]
-    pub(crate) fn trip(&self, word: Word) -> Option<impl Deref<Target = TripCache> + '_> {
-        let cache = self.threads.trip();
-        (cache.generation == word.generation()).then_some(cache)
+    pub(crate) fn reject(&self, word: Word) -> Option<Arc<Refusal>> {
+        self.threads.reject(word.generation())
     }
 
-    /// Fills this thread's trip cache from the machine, while Open or ForcedOpen: while such a
-    /// generation lasts, nothing changes the failure count, the reason or the last failure.
-    pub(crate) fn remember_trip(&self, machine: &Machine) {
+    /// Keeps `refusal`, what the machine's rejections say, as this thread's record of the trip,
+    /// while Open or ForcedOpen: while such a generation lasts, nothing changes the failure
+    /// count, the reason, the deadline or the last failure.
+    pub(crate) fn remember_trip(&self, machine: &Machine, refusal: &Arc<Refusal>) {
         if !matches!(machine.state(), State::Open | State::ForcedOpen) {
             return;
         }
-        let mut cache = self.threads.trip();
-        cache.generation = machine.generation();
-        cache.failures = machine.failure_count();
-        cache.opened_by = machine.opened_by();
-        cache.last_failure = machine.last_failure().map(Text::unshared);
+        self.threads.remember_trip(machine.generation(), refusal);
     }
 
     /// Counts a rejection in this thread's slot.
@@ -226,13 +237,13 @@ impl FastPath {
     // ----- Settling -----------------------------------------------------------------------------
 
     /// Counts a success alone, with one atomic load and a counter in the thread's own slot,
-    /// when the machine has said plain successes are quiet; false, counting nothing, when the
-    /// success must be settled in full.
+    /// when the word the call was admitted under said a success needs no more and is still the
+    /// one published (a probe's stamp never is: it carries `PROBE`); false, counting nothing,
+    /// when the success must be settled in full.
     #[inline]
     pub(crate) fn succeed_quietly(&self, stamp: Stamp) -> bool {
-        let plain = stamp.word.0 & (Word::QUIET | Word::TIME_WINDOW | Word::PROBE) == Word::QUIET;
-        if plain && self.bare_successes && self.load() == stamp.word {
-            self.threads.slot().successful();
+        if stamp.word.has(Word::SETTLE_BARE) && self.load() == stamp.word {
+            self.threads.successful();
             return true;
         }
         false
@@ -303,7 +314,9 @@ impl FastPath {
 /// | 5     | `TIME_WINDOW`| calls admitted now go into the threads' time window             |
 /// | 6     | `QUIET`      | a plain success or ignored outcome need not reach the machine   |
 /// | 7     | `PROBE`      | in a permit's stamp only: the call holds a probe slot           |
-/// | 8-63  | generation   | grows at every transition                                      |
+/// | 8     | `ADMIT_BARE` | `ADMIT_ALL`, and a permit needs no start time                   |
+/// | 9     | `SETTLE_BARE`| `QUIET` without `TIME_WINDOW`, and a success needs only its counter |
+/// | 10-63 | generation   | grows at every transition                                      |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Word(pub(crate) u64);
 
@@ -313,8 +326,10 @@ impl Word {
     pub(crate) const TIME_WINDOW: u64 = 0b0010_0000;
     pub(crate) const QUIET: u64 = 0b0100_0000;
     pub(crate) const PROBE: u64 = 0b1000_0000;
+    pub(crate) const ADMIT_BARE: u64 = 0b1_0000_0000;
+    pub(crate) const SETTLE_BARE: u64 = 0b10_0000_0000;
     const STATE: u64 = 0b0000_0111;
-    const GENERATION_SHIFT: u32 = 8;
+    const GENERATION_SHIFT: u32 = 10;
 
     pub(crate) fn new(state: State, generation: u64, flags: u64) -> Self {
         let tag = match state {
@@ -394,13 +409,13 @@ mod tests {
             State::ForcedOpen,
             State::Disabled,
         ] {
-            let word = Word::new(state, 1 << 55, Word::QUIET | Word::REJECT);
+            let word = Word::new(state, 1 << 53, Word::QUIET | Word::REJECT);
             assert_eq!(word.state(), state);
-            assert_eq!(word.generation(), 1 << 55);
+            assert_eq!(word.generation(), 1 << 53);
             assert!(word.has(Word::QUIET) && word.has(Word::REJECT));
             assert!(!word.has(Word::ADMIT_ALL) && !word.has(Word::PROBE));
-            assert!(word.same_generation(Word::new(State::Open, 1 << 55, Word::PROBE)));
-            assert!(!word.same_generation(Word::new(state, (1 << 55) + 1, 0)));
+            assert!(word.same_generation(Word::new(State::Open, 1 << 53, Word::PROBE)));
+            assert!(!word.same_generation(Word::new(state, (1 << 53) + 1, 0)));
         }
     }
 }

@@ -2,11 +2,11 @@
 //! backend that serves `concurrency` calls at once, each taking `service`, and queues the rest
 //! in order, in front of a caller that always has more calls to make than the limit allows.
 
-use breaker::{AdaptiveLimit, ConcurrencyLimiter, LimitPermit, ManualClock};
 use std::collections::VecDeque;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use trip_breaker::{AdaptiveLimit, ConcurrencyLimiter, LimitPermit, ManualClock};
 
 const TICK: Duration = Duration::from_millis(1);
 const SERVICE: Duration = Duration::from_millis(20);

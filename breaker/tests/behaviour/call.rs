@@ -1,9 +1,9 @@
 //! The async `call` wrappers: classification, rejection without running, cancellation.
 
-use breaker::{CircuitBreaker, Error, ManualClock, Outcome, State};
 use std::future::pending;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Error, ManualClock, Outcome, State};
 
 fn breaker(clock: &ManualClock, threshold: u32) -> CircuitBreaker {
     CircuitBreaker::builder("backend")

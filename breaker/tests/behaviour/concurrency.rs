@@ -1,9 +1,9 @@
 //! Many threads, one breaker: exact counts, and never more probes than allowed.
 
-use breaker::{CircuitBreaker, ManualClock, State};
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, ManualClock, State};
 
 const THREADS: u64 = 4;
 const CALLS: u64 = 25_000;
@@ -121,7 +121,7 @@ fn concurrent_failures_open_the_circuit_once() {
         .failure_threshold(3)
         .recovery_timeout(Duration::from_secs(60))
         .on_event(move |event| {
-            if matches!(event.kind, breaker::EventKind::StateChanged(_)) {
+            if matches!(event.kind, trip_breaker::EventKind::StateChanged(_)) {
                 seen.fetch_add(1, Ordering::SeqCst);
             }
         })
@@ -146,7 +146,10 @@ fn a_time_window_kept_per_thread_adds_up_exactly() {
     let cb = CircuitBreaker::builder("windowed")
         .without_failure_threshold()
         .failure_rate_threshold(100.0)
-        .sliding_window(breaker::SlidingWindow::time(Duration::from_secs(3600), 60))
+        .sliding_window(trip_breaker::SlidingWindow::time(
+            Duration::from_secs(3600),
+            60,
+        ))
         .minimum_calls(1_000_000)
         .build()
         .expect("valid");
@@ -176,7 +179,10 @@ fn failures_on_several_threads_trip_a_time_window_together() {
     let cb = CircuitBreaker::builder("windowed")
         .without_failure_threshold()
         .failure_rate_threshold(50.0)
-        .sliding_window(breaker::SlidingWindow::time(Duration::from_secs(3600), 60))
+        .sliding_window(trip_breaker::SlidingWindow::time(
+            Duration::from_secs(3600),
+            60,
+        ))
         .minimum_calls(40)
         .recovery_timeout(Duration::from_secs(3600))
         .build()

@@ -1,7 +1,7 @@
 //! Every setting is checked once, by `build`, and a bad one is an error naming its field.
 
-use breaker::{Backoff, Builder, CircuitBreaker, Config, SlidingWindow};
 use std::time::Duration;
+use trip_breaker::{Backoff, Builder, CircuitBreaker, Config, SlidingWindow};
 
 fn base() -> Builder {
     CircuitBreaker::builder("config")

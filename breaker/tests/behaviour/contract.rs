@@ -1,9 +1,9 @@
 //! The public contract, compiled as written, and the auto traits it promises.
 
-use breaker::{
+use std::time::Duration;
+use trip_breaker::{
     CircuitBreaker, ConfigError, Error, ManualClock, OwnedPermit, Permit, Rejected, State,
 };
-use std::time::Duration;
 
 fn assert_clone_send_sync<T: Clone + Send + Sync + 'static>() {}
 fn assert_send<T: Send>() {}
@@ -67,7 +67,7 @@ fn an_invalid_setting_is_an_error_naming_the_field_not_a_panic() {
 #[test]
 fn debug_output_names_the_breaker_and_says_what_matters() {
     let (cb, _clock) = crate::support::on_manual_clock(
-        CircuitBreaker::builder("payments").on_event(|_: &breaker::Event<'_>| {}),
+        CircuitBreaker::builder("payments").on_event(|_: &trip_breaker::Event<'_>| {}),
     );
     assert_eq!(
         format!("{cb:?}"),
@@ -85,7 +85,7 @@ fn debug_output_names_the_breaker_and_says_what_matters() {
         r#"OwnedPermit { breaker: "payments", probe: false }"#
     );
     owned.success();
-    let builder = CircuitBreaker::builder("inventory").on_event(|_: &breaker::Event<'_>| {});
+    let builder = CircuitBreaker::builder("inventory").on_event(|_: &trip_breaker::Event<'_>| {});
     let shown = format!("{builder:?}");
     assert!(
         shown.starts_with(r#"Builder { name: "inventory", config: Config {"#),

@@ -1,8 +1,8 @@
 //! Listeners hear every transition and outcome.
 
-use breaker::{CircuitBreaker, EventKind, ManualClock, Reason, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, EventKind, ManualClock, Reason, State};
 
 #[test]
 fn listeners_hear_outcomes_rejections_and_transitions_in_order() {
@@ -75,7 +75,7 @@ fn rate_trips_name_the_rate_in_the_reason() {
     let cb = CircuitBreaker::builder("rated")
         .without_failure_threshold()
         .failure_rate_threshold(50.0)
-        .sliding_window(breaker::SlidingWindow::count(10))
+        .sliding_window(trip_breaker::SlidingWindow::count(10))
         .minimum_calls(4)
         .on_event(move |event| {
             if let EventKind::StateChanged(transition) = event.kind {

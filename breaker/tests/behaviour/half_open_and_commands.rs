@@ -3,13 +3,13 @@
 //! period that waited on something outside the breaker (`close_if_opened_by`).
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed};
-use breaker::{CircuitBreaker, FleetReason, Reason, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, FleetReason, Reason, State};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
-fn waiting() -> (CircuitBreaker, breaker::ManualClock) {
+fn waiting() -> (CircuitBreaker, trip_breaker::ManualClock) {
     let (cb, clock) = on_manual_clock(
         CircuitBreaker::builder("hung")
             .failure_threshold(1)

@@ -14,6 +14,7 @@ mod configuration;
 mod contract;
 mod events;
 mod half_open_and_commands;
+mod many_breakers;
 mod middleware;
 mod model;
 mod peer_scenarios;

@@ -1,13 +1,13 @@
 //! The tower middleware: shared across clones, rejections are `Rejected`, cancellation is safe.
 
-use breaker::middleware::CircuitBreakerLayer;
-use breaker::{CircuitBreaker, ManualClock, Outcome, Rejected, State};
 use std::convert::Infallible;
 use std::future::pending;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tower::{Layer, Service, ServiceExt, service_fn};
+use trip_breaker::middleware::CircuitBreakerLayer;
+use trip_breaker::{CircuitBreaker, ManualClock, Outcome, Rejected, State};
 
 fn breaker(clock: &ManualClock) -> CircuitBreaker {
     CircuitBreaker::builder("tower")

@@ -2,9 +2,9 @@
 //! manual commands, run against the breaker and a small reference model of the rules, which
 //! must agree after every step.
 
-use breaker::{CircuitBreaker, ManualClock, Permit, State};
 use proptest::prelude::*;
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, ManualClock, Permit, State};
 
 #[derive(Debug, Clone, Copy)]
 struct Settings {

@@ -2,10 +2,10 @@
 //! ported to this API, where the breaker must behave as those libraries promise.
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
-use breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 
-fn rate_breaker(window: SlidingWindow) -> (CircuitBreaker, breaker::ManualClock) {
+fn rate_breaker(window: SlidingWindow) -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(
         CircuitBreaker::builder("rates")
             .without_failure_threshold()

@@ -9,38 +9,96 @@
 //! make true (a circuit is not HalfOpen before its recovery timeout, less that allowance),
 //! never how long an operation took.
 
-use breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 use std::time::{Duration, Instant, SystemTime};
+use trip_breaker::{CircuitBreaker, Clock, MonotonicClock, State};
 
 /// How far the coarse clock may trail real time in these tests.
 const TRAIL: Duration = Duration::from_millis(50);
 
-/// The coarse clock's step, measured: the smallest change seen between two readings.
-fn coarse_tick() -> Duration {
+/// The narrowest bucket a time window may have.
+#[cfg(target_os = "linux")]
+const NARROWEST_BUCKET: Duration = Duration::from_millis(10);
+
+/// The kernel's tick: the resolution it reports for `CLOCK_MONOTONIC_COARSE`, which the default
+/// clock reads on Linux.
+#[cfg(target_os = "linux")]
+fn kernel_tick() -> Duration {
+    let rustix::time::Timespec { tv_sec, tv_nsec } =
+        rustix::time::clock_getres(rustix::time::ClockId::MonotonicCoarse);
+    Duration::new(tv_sec as u64, tv_nsec as u32)
+}
+
+/// The steps the default clock is seen to make: up to 20 changes between two readings, within
+/// 2 s. A step spans every tick the thread did not see, so on a busy machine, where the thread
+/// is often descheduled at the very tick it waits for, steps of several ticks are the rule.
+#[cfg(target_os = "linux")]
+fn coarse_steps() -> Vec<Duration> {
     let clock = MonotonicClock::new();
     let deadline = Instant::now() + Duration::from_secs(2);
+    // The origin is taken from the precise clock, so the coarse one reads zero until its next
+    // tick: the step from zero is not a whole number of ticks.
+    while clock.now().is_zero() && Instant::now() < deadline {
+        std::hint::spin_loop();
+    }
     let mut last = clock.now();
-    let mut smallest = Duration::MAX;
-    let mut changes = 0;
-    while changes < 20 && Instant::now() < deadline {
+    let mut steps = Vec::new();
+    while steps.len() < 20 && Instant::now() < deadline {
         let now = clock.now();
         assert!(now >= last, "monotonic: {now:?} after {last:?}");
         if now > last {
-            smallest = smallest.min(now - last);
-            changes += 1;
+            steps.push(now - last);
         }
         last = now;
     }
-    assert!(changes > 0, "the default clock never moved in 2 s");
-    smallest
+    steps
 }
 
+/// How far the default clock trails the precise one, read just before it, at `samples` moments
+/// a varying sleep apart, so that they fall anywhere between two ticks: a reading trails by how
+/// long ago the last tick was, whatever the machine's load (being descheduled between the two
+/// readings only shortens it).
+#[cfg(target_os = "linux")]
+fn trails(samples: u32) -> Vec<Duration> {
+    let clock = MonotonicClock::new();
+    (0..samples)
+        .map(|i| {
+            std::thread::sleep(Duration::from_micros(u64::from(i % 7) * 450));
+            let precise = clock.now_precise();
+            precise.saturating_sub(clock.now())
+        })
+        .collect()
+}
+
+/// The default clock moves in the kernel's ticks, which are narrower than a time window's
+/// narrowest bucket, and keeps up with real time: what a time window's buckets need. Nothing
+/// here depends on when the thread runs: every step is a whole number of ticks however many
+/// ticks the thread missed, and a reading trails the precise clock by the time since the last
+/// tick (half a tick in the middle) however long the thread waited for the processor.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_coarse_clock_moves_in_kernel_ticks_no_wider_than_the_narrowest_bucket() {
-    let tick = coarse_tick();
+    let tick = kernel_tick();
     assert!(
-        tick <= Duration::from_millis(10),
+        !tick.is_zero() && tick <= NARROWEST_BUCKET,
         "a {tick:?} tick is coarser than a time window's narrowest bucket"
+    );
+    let steps = coarse_steps();
+    assert!(!steps.is_empty(), "the default clock never moved in 2 s");
+    for step in &steps {
+        let ticks = (step.as_secs_f64() / tick.as_secs_f64()).round();
+        let off = (step.as_secs_f64() - ticks * tick.as_secs_f64()).abs();
+        assert!(
+            ticks >= 1.0 && off <= 0.01 * tick.as_secs_f64(),
+            "a step of {step:?} is not a whole number of {tick:?} ticks: {steps:?}"
+        );
+    }
+    let mut trails = trails(200);
+    trails.sort();
+    let median = trails[trails.len() / 2];
+    assert!(
+        median <= NARROWEST_BUCKET / 2,
+        "the default clock trails the precise one by {median:?} in the middle: it moves in \
+         steps wider than {NARROWEST_BUCKET:?}"
     );
 }
 

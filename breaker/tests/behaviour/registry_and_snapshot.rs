@@ -1,7 +1,7 @@
 //! The registry and the metrics snapshot, through the public API.
 
-use breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, ManualClock, Registry, SlidingWindow, State};
 
 use crate::support::{fail, on_manual_clock, succeed};
 
@@ -30,7 +30,11 @@ fn the_registry_gets_or_creates_by_name_and_lists_snapshots_sorted() {
     );
     assert!(registry.get("c").is_none());
     assert_eq!(registry.get("b").map(|cb| cb.state()), Some(State::Open));
-    let breakers: Vec<_> = registry.breakers().iter().map(|cb| cb.name()).collect();
+    let breakers: Vec<_> = registry
+        .breakers()
+        .iter()
+        .map(|cb| cb.name().to_owned())
+        .collect();
     assert_eq!(breakers, ["a", "b"]);
 }
 
@@ -51,6 +55,57 @@ fn a_breaker_built_elsewhere_joins_the_registry_and_replaces_its_namesake() {
     );
     assert_eq!(from_template.config().failure_threshold(), Some(5));
     assert_eq!(registry.snapshots().len(), 1);
+}
+
+#[test]
+fn remove_hands_the_breaker_back_and_the_next_get_or_create_starts_afresh() {
+    let registry =
+        Registry::new(CircuitBreaker::builder("template").failure_threshold(1)).expect("valid");
+    let held = registry.get_or_create("payments");
+    fail(&held, "timeout");
+    assert_eq!(held.state(), State::Open);
+    let removed = registry.remove("payments").expect("it was there");
+    assert_eq!(
+        removed.state(),
+        State::Open,
+        "the same breaker, handed back"
+    );
+    assert!(registry.get("payments").is_none());
+    assert!(registry.remove("payments").is_none(), "removed once");
+    assert!(registry.snapshots().is_empty());
+    assert_eq!(
+        held.state(),
+        State::Open,
+        "a clone held elsewhere keeps working"
+    );
+    assert_eq!(
+        registry.get_or_create("payments").state(),
+        State::Closed,
+        "a fresh breaker from the template"
+    );
+}
+
+#[test]
+fn replace_swaps_only_a_breaker_that_is_there() {
+    let registry = Registry::new(CircuitBreaker::builder("template")).expect("valid");
+    let own = |threshold| {
+        CircuitBreaker::builder("payments")
+            .failure_threshold(threshold)
+            .build()
+            .expect("valid")
+    };
+    assert!(registry.replace(own(7)).is_none(), "nothing to replace");
+    assert!(registry.get("payments").is_none(), "and nothing added");
+    registry.get_or_create("payments");
+    let replaced = registry.replace(own(9)).expect("there was one");
+    assert_eq!(
+        replaced.config().failure_threshold(),
+        Some(5),
+        "the template's"
+    );
+    let found = registry.get("payments").expect("still there");
+    assert_eq!(found.config().failure_threshold(), Some(9));
+    assert_eq!(registry.breakers().len(), 1);
 }
 
 #[test]
@@ -148,7 +203,10 @@ fn the_open_duration_backs_off_on_repeated_trips() {
     let cb = CircuitBreaker::builder("backing-off")
         .failure_threshold(1)
         .recovery_timeout(Duration::from_millis(500))
-        .backoff(breaker::Backoff::exponential(2.0, Duration::from_secs(4)))
+        .backoff(trip_breaker::Backoff::exponential(
+            2.0,
+            Duration::from_secs(4),
+        ))
         .clock(clock.clone())
         .build()
         .expect("valid");

@@ -1,7 +1,7 @@
 //! What a rejection carries and how it reads, through the public API.
 
-use breaker::{CircuitBreaker, ManualClock, State};
 use std::time::{Duration, SystemTime};
+use trip_breaker::{CircuitBreaker, ManualClock, State};
 
 /// 2025-05-15 08:40:11.758729 UTC, so that ten seconds later reads as in the article.
 fn article_wall_origin() -> SystemTime {
@@ -145,4 +145,29 @@ fn a_rejection_debugs_as_its_parts() {
         shown.contains(r#"last_failure: Some("HTTP 503")"#),
         "{shown}"
     );
+}
+
+#[test]
+fn a_rejection_keeps_the_breakers_name_and_trip_after_the_breaker_is_dropped() {
+    let clock = ManualClock::with_wall_origin(article_wall_origin());
+    let cb = article_breaker(&clock);
+    for _ in 0..3 {
+        fail(&cb, "HTTP 500");
+    }
+    let first = cb.try_acquire().expect_err("open");
+    clock.advance(Duration::from_secs(4));
+    let later = cb.try_acquire().expect_err("still open");
+    drop(cb);
+    assert_eq!(first.name(), "call_service_b");
+    assert_eq!(later.name(), "call_service_b");
+    assert_eq!(later.failure_count(), 3);
+    assert_eq!(later.last_failure(), Some("HTTP 500"));
+    assert_eq!(first.retry_at(), later.retry_at(), "one trip, one deadline");
+    assert_eq!(first.remaining(), Some(Duration::from_secs(10)));
+    assert_eq!(
+        later.remaining(),
+        Some(Duration::from_secs(6)),
+        "each its own countdown"
+    );
+    assert!(later.to_string().contains("(3 failures, 6 sec remaining)"));
 }

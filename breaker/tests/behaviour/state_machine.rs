@@ -2,14 +2,14 @@
 //! API, with a manual clock.
 
 use crate::support::{SECOND, fail, is_rejected, on_manual_clock, succeed, succeed_after};
-use breaker::{CircuitBreaker, Event, EventKind, Outcome, Reason, State, Transition};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Event, EventKind, Outcome, Reason, State, Transition};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 
 /// The article's breaker: three failures in a row open it for ten seconds.
-fn article() -> (CircuitBreaker, breaker::ManualClock) {
+fn article() -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(
         CircuitBreaker::builder("article")
             .failure_threshold(3)
@@ -26,10 +26,10 @@ fn trip(cb: &CircuitBreaker) {
 
 /// Every transition the breaker announces, in order.
 fn transitions(
-    builder: breaker::Builder,
+    builder: trip_breaker::Builder,
 ) -> (
     CircuitBreaker,
-    breaker::ManualClock,
+    trip_breaker::ManualClock,
     Arc<Mutex<Vec<Transition>>>,
 ) {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -340,7 +340,10 @@ fn the_open_duration_grows_on_repeated_trips_and_resets_when_the_circuit_closes(
         CircuitBreaker::builder("backoff")
             .failure_threshold(1)
             .recovery_timeout(SECOND)
-            .backoff(breaker::Backoff::exponential(2.0, Duration::from_secs(5))),
+            .backoff(trip_breaker::Backoff::exponential(
+                2.0,
+                Duration::from_secs(5),
+            )),
     );
     let mut open_for = Vec::new();
     fail(&cb, "boom");
@@ -368,7 +371,9 @@ fn jitter_spreads_the_open_duration_within_its_fraction_and_never_beyond_the_cap
         CircuitBreaker::builder("jitter")
             .failure_threshold(1)
             .recovery_timeout(Duration::from_secs(10))
-            .backoff(breaker::Backoff::exponential(1.0, Duration::from_secs(11)).with_jitter(0.2)),
+            .backoff(
+                trip_breaker::Backoff::exponential(1.0, Duration::from_secs(11)).with_jitter(0.2),
+            ),
     );
     let mut seen = Vec::new();
     for _ in 0..50 {

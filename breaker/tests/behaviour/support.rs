@@ -1,7 +1,7 @@
 //! What the behaviour tests share: a breaker on a manual clock, and one-line calls.
 
-use breaker::{Builder, CircuitBreaker, ManualClock};
 use std::time::Duration;
+use trip_breaker::{Builder, CircuitBreaker, ManualClock};
 
 /// `builder` built on a fresh [`ManualClock`], returned with the clock.
 pub(crate) fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {

@@ -3,9 +3,9 @@
 //! exact under many threads.
 
 use crate::support::{SECOND, on_manual_clock};
-use breaker::{AdaptiveThrottle, CircuitBreaker, EventKind, Reason, State};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
+use trip_breaker::{AdaptiveThrottle, CircuitBreaker, EventKind, Reason, State};
 
 /// A throttle that rejects from the first failure on, at most 9 calls in 10, seeded.
 fn eager() -> AdaptiveThrottle {

@@ -2,10 +2,10 @@
 //! period, and the failure and slow-call rates over count and time windows.
 
 use crate::support::{SECOND, fail, on_manual_clock, succeed, succeed_after};
-use breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 use std::time::Duration;
+use trip_breaker::{CircuitBreaker, Reason, SlidingWindow, State};
 
-fn within(failures: u32, period: Duration) -> (CircuitBreaker, breaker::ManualClock) {
+fn within(failures: u32, period: Duration) -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(
         CircuitBreaker::builder("within")
             .without_failure_threshold()
@@ -103,7 +103,7 @@ fn failures_within_combines_with_the_consecutive_policy_and_the_first_to_fire_op
     );
 }
 
-fn rates(window: SlidingWindow, minimum_calls: u32) -> (CircuitBreaker, breaker::ManualClock) {
+fn rates(window: SlidingWindow, minimum_calls: u32) -> (CircuitBreaker, trip_breaker::ManualClock) {
     on_manual_clock(
         CircuitBreaker::builder("rates")
             .without_failure_threshold()

@@ -11,8 +11,16 @@
 // Why our own and not oha or ab: the experiments run in CI on a fresh machine with only what the
 // repository builds; this is a few hundred lines on the reqwest and tokio the services already
 // use.
+//
+// The modules, each importing only from those below it (scripts/check-layers.sh checks it):
+//   summary     the JSON printed, with the open loop's report flattened into it
+//   series      the open loop's report: the rate, drops, lag and a series by second
+//   rate        the open loop: a fixed schedule and its outcomes
+//   load        the closed loop, and draining an answer's body (rate uses it)
+//   percentile  nearest-rank percentiles in milliseconds, for summary and series
 
 mod load;
+mod percentile;
 mod rate;
 mod series;
 mod summary;

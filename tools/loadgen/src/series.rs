@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::percentile::{nearest_rank_ms, round};
 use crate::rate::{RateOutcomes, Sent};
-use crate::summary::{nearest_rank_ms, round};
 
 /// What `--rate` adds to the summary: `{"rate":100,"dropped":0,"max_lag_ms":0.4,
 /// "series":[...]}`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::load::Outcome;
+use crate::percentile::{nearest_rank_ms, round};
 use crate::series::RateReport;
 
 /// `{"requests":100,"seconds":2.01,"statuses":{"200":90,"503":10},"latency_ms":{...},
@@ -80,18 +81,6 @@ impl Latency {
             max: at(100),
         }
     }
-}
-
-/// The smallest of `sorted` (not empty) at or above `percent` % of the others, in milliseconds
-/// to a tenth.
-pub(crate) fn nearest_rank_ms(sorted: &[Duration], percent: usize) -> f64 {
-    let rank = (percent * sorted.len()).div_ceil(100).max(1);
-    round(sorted[rank - 1].as_secs_f64() * 1000.0, 10.0)
-}
-
-/// `value` rounded to the nearest `1 / per_unit`.
-pub(crate) fn round(value: f64, per_unit: f64) -> f64 {
-    (value * per_unit).round() / per_unit
 }
 
 #[cfg(test)]

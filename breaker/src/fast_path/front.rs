@@ -1,0 +1,144 @@
+//! Each thread's front cache: for the last breakers it used, where its slot is and what its
+//! rejections of the current trip say, found in a few instructions. The one module of the crate
+//! with `unsafe` code, fenced here.
+//!
+//! A breaker keeps each thread's slot and trip record in a `thread_local::ThreadLocal`, whose
+//! lookup (the thread's id, then its bucket, then the entry) costs about twenty instructions,
+//! as much as all the rest of a successful call. This cache sits in front of it: a
+//! `std::thread_local!` table of [`WAYS`] entries, each keyed by a breaker's id, which is
+//! unique and never reused, so an entry can only ever match the breaker that wrote it. A breaker
+//! takes the entry its id picks (id modulo `WAYS`: breakers built one after another take
+//! different entries); on a miss it finds its slot the slow way and takes the entry over.
+//!
+//! An entry holds plain pointers to what the breaker's own per-thread storage owns: its slot
+//! (an `Arc<Slot>` in the breaker's `ThreadLocal`) and its record of the trip (the
+//! `Arc<Refusal>` in its trip cache). Plain pointers, not reference-counted handles, because a
+//! table with handles needs dropping, and a `thread_local!` that needs dropping checks on every
+//! access whether it has been initialised or destroyed; with the borrow check of a `RefCell`
+//! around it, a lookup cost 27 instructions, more than the lookup it fronts (measured with
+//! callgrind on the closed-success benchmark). Plain pointers cost 8, and the entries own
+//! nothing, so a breaker's name and memory go with the breaker.
+//!
+//! Why the pointers are always valid when used, the invariant every `unsafe` block below rests
+//! on:
+//!
+//! 1. only the breaker with id `breaker` writes an entry keyed `breaker`, and only on the thread
+//!    that owns the table, with pointers into that thread's share of the breaker's storage;
+//! 2. a lookup is made by a live breaker (through `&self`) with its own id, so a matching entry
+//!    was written by that same breaker, which is still alive;
+//! 3. a breaker's share of a thread is never freed nor moved while the breaker lives: the
+//!    `ThreadLocal` never drops an entry before it is dropped itself (a thread that exits leaves
+//!    its entry to the next thread given its id, whose table starts empty), and the `Arc<Slot>`
+//!    in it is never replaced;
+//! 4. the trip record a pointer names is replaced only by this thread, in
+//!    [`Threads::remember_trip`](super::threads::Threads::remember_trip), which writes the entry
+//!    in the same call, before anything can read it; so a matching entry's record is the one
+//!    the trip cache holds.
+//!
+//! `tests/loom.rs` runs the breaker's concurrent scenarios through this cache (under loom, with
+//! loom's per-thread storage); `tests/behaviour/many_breakers.rs` has breakers that share an
+//! entry, dropped and rebuilt, and threads that exit.
+#![allow(unsafe_code)]
+
+use super::threads::Slot;
+use crate::error::Refusal;
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+
+/// Entries per thread. A thread that keeps more breakers than this busy in turn misses now and
+/// then and pays the slow lookup; a power of two, so that picking an entry is a mask.
+const WAYS: usize = 8;
+
+/// Where the shares of this thread's last breakers are, as it last saw them: entry `i` of each
+/// array belongs to the breaker `breakers[i]`. (Arrays of fields rather than an array of
+/// entries, so that each field is read at the thread-local's address plus `i` words.)
+struct Front {
+    /// The breakers' ids; 0 for none (ids start at 1).
+    breakers: [Cell<u64>; WAYS],
+    /// Their slots, owned by the breakers' `ThreadLocal`s.
+    slots: [Cell<*const Slot>; WAYS],
+    /// The generation of the trip each record belongs to.
+    generations: [Cell<u64>; WAYS],
+    /// Their records of a trip, owned by their trip caches; `None` without one.
+    refusals: [Cell<Option<NonNull<Refusal>>>; WAYS],
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static FRONT: Front = const {
+        Front {
+            breakers: [const { Cell::new(0) }; WAYS],
+            slots: [const { Cell::new(ptr::null()) }; WAYS],
+            generations: [const { Cell::new(0) }; WAYS],
+            refusals: [const { Cell::new(None) }; WAYS],
+        }
+    };
+}
+
+// Under loom, whose model threads share one OS thread, a thread-local per model thread.
+#[cfg(loom)]
+loom::thread_local! {
+    static FRONT: Front = Front {
+        breakers: [const { Cell::new(0) }; WAYS],
+        slots: [const { Cell::new(ptr::null()) }; WAYS],
+        generations: [const { Cell::new(0) }; WAYS],
+        refusals: [const { Cell::new(None) }; WAYS],
+    };
+}
+
+/// Runs `with` on this thread's table and the entry `breaker` picks.
+#[inline]
+fn entry<R>(breaker: u64, with: impl FnOnce(&Front, usize) -> R) -> R {
+    FRONT.with(|front| with(front, breaker as usize % WAYS))
+}
+
+/// Runs `hit` on this thread's slot of `breaker` when the cache holds it; `None` otherwise.
+#[inline]
+pub(super) fn with_slot<R>(breaker: u64, hit: impl FnOnce(&Slot) -> R) -> Option<R> {
+    entry(breaker, |front, i| {
+        (front.breakers[i].get() == breaker).then(|| {
+            // SAFETY: the entry is `breaker`'s (1), whose slot for this thread lives as long as
+            // the breaker (3), which lives while the caller borrows it (2).
+            hit(unsafe { &*front.slots[i].get() })
+        })
+    })
+}
+
+/// Counts a rejection in this thread's slot of `breaker` and returns its record of trip
+/// `generation`, when the cache holds both; `None`, counting nothing, otherwise.
+#[inline]
+pub(super) fn reject(breaker: u64, generation: u64) -> Option<Arc<Refusal>> {
+    entry(breaker, |front, i| {
+        if front.breakers[i].get() != breaker || front.generations[i].get() != generation {
+            return None;
+        }
+        let refusal = front.refusals[i].get()?;
+        // SAFETY: as in `with_slot`.
+        unsafe { &*front.slots[i].get() }.rejected();
+        // SAFETY: the record is the one `breaker`'s trip cache holds for this thread (4), an
+        // `Arc` it keeps alive while the breaker lives (3); the count goes up before a second
+        // handle to it is made, so the two handles hold one count each.
+        Some(unsafe {
+            Arc::increment_strong_count(refusal.as_ptr());
+            Arc::from_raw(refusal.as_ptr())
+        })
+    })
+}
+
+/// Makes `breaker`'s entry name `slot` (this thread's, in the breaker's `ThreadLocal`) and,
+/// when given, its record of a trip (the one its trip cache holds), taking the entry over from
+/// whichever breaker held it.
+pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, &Arc<Refusal>)>) {
+    entry(breaker, |front, i| {
+        if front.breakers[i].get() != breaker {
+            front.breakers[i].set(breaker);
+            front.slots[i].set(Arc::as_ptr(slot));
+            front.refusals[i].set(None);
+        }
+        if let Some((generation, refusal)) = trip {
+            front.generations[i].set(generation);
+            front.refusals[i].set(NonNull::new(Arc::as_ptr(refusal).cast_mut()));
+        }
+    });
+}
