@@ -19,9 +19,7 @@ fn breaker(name: &str) -> (CircuitBreaker, ManualClock) {
 
 #[test]
 fn breakers_used_in_turn_on_one_thread_each_count_only_their_own_calls() {
-    let breakers: Vec<_> = (0..BREAKERS)
-        .map(|i| breaker(&format!("b{i}")).0)
-        .collect();
+    let breakers: Vec<_> = (0..BREAKERS).map(|i| breaker(&format!("b{i}")).0).collect();
     // Breaker i succeeds i + 1 times, in rounds that visit every breaker in turn, then in
     // reverse, so that each call finds another breaker in its entry.
     for round in 0..BREAKERS {
@@ -35,15 +33,18 @@ fn breakers_used_in_turn_on_one_thread_each_count_only_their_own_calls() {
         }
     }
     for (i, cb) in breakers.iter().enumerate() {
-        assert_eq!(cb.snapshot().calls.successful, i as u64 + 1, "{}", cb.name());
+        assert_eq!(
+            cb.snapshot().calls.successful,
+            i as u64 + 1,
+            "{}",
+            cb.name()
+        );
     }
 }
 
 #[test]
 fn rejections_of_breakers_sharing_an_entry_say_their_own_trip() {
-    let breakers: Vec<_> = (0..BREAKERS)
-        .map(|i| breaker(&format!("b{i}")).0)
-        .collect();
+    let breakers: Vec<_> = (0..BREAKERS).map(|i| breaker(&format!("b{i}")).0).collect();
     for (i, cb) in breakers.iter().enumerate() {
         fail(cb, &format!("cause {i}"));
     }
