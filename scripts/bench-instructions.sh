@@ -16,6 +16,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/cargo-install.sh
+source scripts/cargo-install.sh
 
 BASELINE=breaker/benches/instructions-baseline.json
 TOLERANCE_PERCENT=2
@@ -44,8 +46,7 @@ ensure_runner() {
   if gungraun-runner --version 2>/dev/null | grep -qF "$version"; then
     return
   fi
-  printf 'installing gungraun-runner %s (a few minutes)\n' "$version"
-  cargo install gungraun-runner --version "$version" --locked
+  cargo_install gungraun-runner "$version"
 }
 
 main() {

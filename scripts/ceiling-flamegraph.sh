@@ -13,7 +13,7 @@ require_flamegraph_tools() {
   command -v perf >/dev/null || die "perf is not installed (Debian: apt-get install linux-perf)"
   perf record -q -o "$WORK/perf-check.data" -- true >/dev/null 2>&1 ||
     die "perf cannot record here (kernel.perf_event_paranoid: $(</proc/sys/kernel/perf_event_paranoid))"
-  cargo_tool inferno-flamegraph inferno
+  cargo_tool inferno-flamegraph inferno 0.12.8
 }
 
 # flamegraph: perf samples service A (article) for SECONDS_PER_RUN under oha's load, inferno

@@ -23,11 +23,11 @@ WARMUP_REQUESTS=1000
 # With --short: enough requests that every target answers through its warm pool to B.
 SHORT_REQUESTS=300
 SHORT_WARMUP_REQUESTS=100
-# oha's connections during the counted runs (the count per request hardly depends on it).
+# loadgen's connections during the counted runs (the count per request hardly depends on it).
 CALLGRIND_CONCURRENCY=10
 # Valgrind translates the target's code before it runs it: start-up is slow.
 CALLGRIND_STARTUP_SECONDS=60
-# The longest an oha run may take under callgrind: a base, plus this many requests a second at
+# The longest a loadgen run may take under callgrind: a base, plus this many requests a second at
 # least (a target under callgrind answers some hundreds a second on a loaded 2-core machine).
 CALLGRIND_BASE_SECONDS=60
 CALLGRIND_MIN_RATE=20
@@ -43,6 +43,13 @@ require_valgrind() {
     apt_install valgrind
   fi
   say "$(valgrind --version)"
+}
+
+# build_loadgen: the workspace's load generator (build_alone), into LOADGEN_BIN; it sends the
+# counted requests, so that this mode needs no oha.
+build_loadgen() {
+  build_alone loadgen
+  LOADGEN_BIN=$BUILT_ALONE
 }
 
 # count_instructions: every target counted in turn under callgrind, then the table.
@@ -70,15 +77,15 @@ count_instructions() {
 }
 
 # count_target NAME: NAME under callgrind, warmed up, then REQUESTS counted requests; leaves
-# oha's JSON in $WORK/callgrind/NAME.json and the instructions in $WORK/callgrind/NAME.ir.
+# loadgen's JSON summary in $WORK/callgrind/NAME.json and the instructions in $WORK/callgrind/NAME.ir.
 count_target() {
   local name=$1 out=$WORK/callgrind/$1.callgrind
   heading "${TARGET_LABEL[$name]} under callgrind"
   start_target "$name" valgrind --tool=callgrind --callgrind-out-file="$out"
   local pid=${TARGET_PID[$name]} url=${TARGET_URL[$name]}
-  oha_count "$WARMUP_REQUESTS" "$url" "$WORK/callgrind/$name-warmup.json"
+  load_count "$WARMUP_REQUESTS" "$url" "$WORK/callgrind/$name-warmup.json"
   callgrind_control_bounded --zero "$pid"
-  oha_count "$REQUESTS" "$url" "$WORK/callgrind/$name.json"
+  load_count "$REQUESTS" "$url" "$WORK/callgrind/$name.json"
   callgrind_control_bounded --dump "$pid"
   # The first dump asked for is numbered 1; the file without a number is written at exit.
   dump_total "$out.1" >"$WORK/callgrind/$name.ir"
@@ -96,12 +103,12 @@ callgrind_control_bounded() {
     die "callgrind_control $1 $2 failed or ran over ${CONTROL_SECONDS}s (see $WORK/callgrind/control.log)"
 }
 
-# oha_count REQUESTS URL OUT: REQUESTS requests of URL, CALLGRIND_CONCURRENCY at a time, oha's
-# JSON in OUT.
-oha_count() {
+# load_count REQUESTS URL OUT: REQUESTS GETs of URL, CALLGRIND_CONCURRENCY at a time, loadgen's
+# JSON summary in OUT.
+load_count() {
   local limit=$((CALLGRIND_BASE_SECONDS + $1 / CALLGRIND_MIN_RATE))
-  timeout "$limit" oha -n "$1" -c "$CALLGRIND_CONCURRENCY" --no-tui "${OHA_JSON[@]}" "$2" >"$3" ||
-    die "oha -n $1 failed against $2 or ran over ${limit}s (exit $?)"
+  timeout "$limit" "$LOADGEN_BIN" --url "$2" --requests "$1" --concurrency "$CALLGRIND_CONCURRENCY" >"$3" ||
+    die "loadgen --requests $1 failed against $2 or ran over ${limit}s (exit $?)"
 }
 
 # dump_total FILE: the instructions counted in callgrind's dump FILE (its summary line), once

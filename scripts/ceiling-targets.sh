@@ -44,18 +44,25 @@ labelled_targets() {
 
 # ---- the two targets that are not the workspace's services ------------------------------------
 
-# build_floor: proxy-floor from --bin-dir when DIR holds one, otherwise built from the workspace
-# on its own (built with the services, cargo would unify their dependencies' features with its
-# own, and the services' binaries would differ from the ones built alone); into FLOOR_BIN.
-build_floor() {
-  if [[ -n $BIN_DIR && -x $BIN_DIR/proxy-floor ]]; then
-    FLOOR_BIN=$BIN_DIR/proxy-floor
+# build_alone PACKAGE: PACKAGE's binary from --bin-dir when DIR holds one, otherwise built from
+# the workspace on its own (built with the services, cargo would unify their dependencies'
+# features with its own, and the services' binaries would differ from the ones built alone);
+# its path in BUILT_ALONE.
+build_alone() {
+  if [[ -n $BIN_DIR && -x $BIN_DIR/$1 ]]; then
+    BUILT_ALONE=$BIN_DIR/$1
     return
   fi
-  heading "build proxy-floor"
-  say "\$ cargo build --release -p proxy-floor"
-  (cd "$ROOT" && cargo build --release -p proxy-floor) || die "cargo build of proxy-floor failed"
-  FLOOR_BIN=$(target_dir)/release/proxy-floor
+  heading "build $1"
+  say "\$ cargo build --release -p $1"
+  (cd "$ROOT" && cargo build --release -p "$1") || die "cargo build of $1 failed"
+  BUILT_ALONE=$(target_dir)/release/$1
+}
+
+# build_floor: proxy-floor (build_alone), into FLOOR_BIN.
+build_floor() {
+  build_alone proxy-floor
+  FLOOR_BIN=$BUILT_ALONE
 }
 
 # require_nginx: Debian's nginx, installed when missing (as observe.sh installs prometheus).

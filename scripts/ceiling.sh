@@ -45,8 +45,8 @@
 #                  target, counted by valgrind's callgrind (Debian's valgrind, installed when
 #                  missing), which the machine's load does not move as it moves CPU time; the
 #                  kernel's work is not counted. Each target runs alone under callgrind (nginx
-#                  as one process, master_process off) for `oha -n N -c 10` after 1,000
-#                  requests to warm up; then the ratios A article / nginx, A production / A
+#                  as one process, master_process off) for N requests 10 at a time after
+#                  1,000 to warm up, sent by the workspace's loadgen (tools/loadgen); then the ratios A article / nginx, A production / A
 #                  article, A article / floor reqwest, and each floor / nginx. Slow: valgrind
 #                  runs the targets tens of times slower (scripts/ceiling-instructions.sh)
 #   --requests N   counted requests per target (default 3000, 100..100000)
@@ -142,13 +142,14 @@ main() {
   require_tools cargo curl python3 timeout ps getconf
   resolve_python
   setup_workdir
-  require_oha
+  [[ -n $INSTRUCTIONS ]] || require_oha
   if [[ -n $FLAMEGRAPH ]]; then
     require_flamegraph_tools
   else
     require_nginx
     [[ -z $INSTRUCTIONS ]] || require_valgrind
     # Before build_binaries, which sets BIN_DIR to the workspace's build.
+    [[ -z $INSTRUCTIONS ]] || build_loadgen
     build_floor
   fi
   if [[ -z $BIN_DIR ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ceiling_instructions_report.py: the table of `scripts/ceiling.sh --instructions`.
 
-Its one job: turn each target's counted run (oha's JSON and callgrind's total) into the table
+Its one job: turn each target's counted run (loadgen's JSON summary and callgrind's total) into the table
 of instructions per request and the ratios between targets. ceiling-instructions.sh runs it
 once, after the last target; standard library only.
 
@@ -9,11 +9,11 @@ Usage (positional, all required, as ceiling-instructions.sh passes them):
 
   ceiling_instructions_report.py WORK REQUESTS WARMUP CONCURRENCY LABELS
 
-  WORK         the directory holding NAME.json (oha's JSON of the counted run) and NAME.ir
+  WORK         the directory holding NAME.json (loadgen's summary of the counted run) and NAME.ir
                (the instructions callgrind counted over it) for every target
   REQUESTS     the requests of each counted run
   WARMUP       the requests that warmed each target up first, for the note under the table
-  CONCURRENCY  oha's connections, for the same note
+  CONCURRENCY  loadgen's connections, for the same note
   LABELS       one "name=label" line a target, in the table's order
 
 Writes the markdown table, the note and the ratios to stdout, each problem to stderr. Exits 1
@@ -40,11 +40,10 @@ def count(work, requests, name, label, problems):
         doc = json.load(f)
     with open(os.path.join(work, name + ".ir")) as f:
         total = int(f.read())
-    codes = doc.get("statusCodeDistribution") or {}
-    errors = doc.get("errorDistribution") or {}
-    ok = int(codes.get("200", 0))
-    if set(codes) - {"200"} or errors or ok != requests:
-        problems.append(f"{label}: {ok} of {requests} answered 200: {codes} {errors}")
+    statuses = doc.get("statuses") or {}
+    ok = int(statuses.get("200", 0))
+    if set(statuses) - {"200"} or ok != requests:
+        problems.append(f"{label}: {ok} of {requests} answered 200: {statuses}")
     per_request = total / ok if ok else 0.0
     if not per_request > 0:
         problems.append(f"{label}: no instructions per request")

@@ -27,6 +27,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The scripts and the Python beside them.
 SCRIPTS=$ROOT/scripts
+# shellcheck source=scripts/cargo-install.sh
+source "$SCRIPTS/cargo-install.sh"
 
 # printf's %f reads and writes a decimal point whatever the user's locale.
 LC_NUMERIC=C
@@ -85,15 +87,13 @@ apt_install() {
   } || die "apt-get could not install $* (see $WORK/apt.log)"
 }
 
-# cargo_tool COMMAND CRATE: installs CRATE with cargo when COMMAND is missing, and puts cargo's
-# bin directory on the PATH.
+# cargo_tool COMMAND CRATE VERSION: installs CRATE at VERSION (cargo-install.sh) when COMMAND
+# is missing, and puts cargo's bin directory on the PATH.
 cargo_tool() {
   command -v "$1" >/dev/null && return
   local bin=${CARGO_HOME:-$HOME/.cargo}/bin
   if [[ ! -x $bin/$1 ]]; then
-    say "\$ cargo install $2 --locked"
-    cargo install "$2" --locked >"$WORK/install-$2.log" 2>&1 ||
-      die "cargo install $2 failed (see $WORK/install-$2.log)"
+    cargo_install "$2" "$3" || die "cargo install $2 $3 failed"
   fi
   PATH=$bin:$PATH
 }
@@ -101,7 +101,7 @@ cargo_tool() {
 # require_oha: oha, installed when missing; sets OHA_JSON to the flags that make it print JSON.
 require_oha() {
   heading "oha"
-  cargo_tool oha oha
+  cargo_tool oha oha 1.16.0
   # oha 1.x prints JSON with -j; newer releases replaced it with --output-format json.
   if oha --help | grep -q -- '--output-format'; then
     OHA_JSON=(--output-format json)

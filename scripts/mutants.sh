@@ -20,6 +20,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/cargo-install.sh
+source scripts/cargo-install.sh
 
 # The version these scripts and .cargo/mutants.toml are written for.
 MUTANTS_VERSION=27.1.0
@@ -36,8 +38,7 @@ ensure_cargo_mutants() {
   if cargo mutants --version 2>/dev/null | grep -q "$MUTANTS_VERSION"; then
     return
   fi
-  printf 'installing cargo-mutants %s (a few minutes)\n' "$MUTANTS_VERSION"
-  cargo install cargo-mutants --locked --version "$MUTANTS_VERSION"
+  cargo_install cargo-mutants "$MUTANTS_VERSION"
 }
 
 # score DIR: prints the counts cargo-mutants wrote to DIR/mutants.out/outcomes.json and the

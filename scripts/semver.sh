@@ -11,18 +11,22 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/cargo-install.sh
+source scripts/cargo-install.sh
 
 die() {
   printf 'semver.sh: %s\n' "$*" >&2
   exit 1
 }
 
+# The version these checks are written for.
+SEMVER_CHECKS_VERSION=0.51.0
+
 ensure_cargo_semver_checks() {
-  if command -v cargo-semver-checks >/dev/null; then
+  if cargo semver-checks --version 2>/dev/null | grep -qF "$SEMVER_CHECKS_VERSION"; then
     return
   fi
-  printf 'installing cargo-semver-checks (a few minutes)\n'
-  cargo install cargo-semver-checks --locked
+  cargo_install cargo-semver-checks "$SEMVER_CHECKS_VERSION"
 }
 
 # The breaker's package name; the folder is breaker/ whatever it is.

@@ -11,6 +11,7 @@ use service_kit::server::ServerLimits;
 use crate::admin::token::AdminFlags;
 use crate::client_flags::ClientFlags;
 use crate::dashboard::hub::DashboardFlags;
+use crate::fleet::{FleetFlags, FleetSettings};
 use crate::upstream::ClientSettings;
 
 /// The article's Service A address (`app.run(port=5000)`).
@@ -84,6 +85,10 @@ pub struct Config {
     /// How many dashboards may watch at once.
     #[command(flatten)]
     pub dashboard: DashboardFlags,
+
+    /// The fleet: the breaker's state shared with the other replicas through Redis.
+    #[command(flatten)]
+    pub fleet: FleetFlags,
 }
 
 impl Default for Config {
@@ -98,6 +103,7 @@ impl Default for Config {
             log: LogFlags::default(),
             admin: AdminFlags::default(),
             dashboard: DashboardFlags::default(),
+            fleet: FleetFlags::default(),
         }
     }
 }
@@ -131,6 +137,7 @@ impl Config {
 pub struct Settings {
     config: Config,
     client: ClientSettings,
+    fleet: Option<FleetSettings>,
 }
 
 impl Settings {
@@ -147,7 +154,15 @@ impl Settings {
             .resolve()
             .map_err(|err| usage_error(err.to_string()))?;
         config.server.check().map_err(usage_error)?;
-        Ok(Self { config, client })
+        let fleet = config
+            .fleet
+            .resolve(client.breaker.is_some())
+            .map_err(|err| usage_error(err.to_string()))?;
+        Ok(Self {
+            config,
+            client,
+            fleet,
+        })
     }
 
     /// The flags as given.
@@ -158,6 +173,11 @@ impl Settings {
     /// Every layer's settings: the flags given and the profile's defaults for the rest.
     pub fn client(&self) -> &ClientSettings {
         &self.client
+    }
+
+    /// The fleet's settings; `None` without `--fleet-redis`.
+    pub fn fleet(&self) -> Option<&FleetSettings> {
+        self.fleet.as_ref()
     }
 }
 
@@ -430,6 +450,31 @@ mod tests {
             ),
             (&["--service-b-url", "http://b/?x=1"][..], "--service-b-url"),
             (&["--listen", "nowhere"][..], "--listen"),
+            (&["--fleet-quorum", "2"][..], "--fleet-quorum"),
+            (&["--fleet-id", "a-1"][..], "--fleet-id"),
+            (&["--fleet-heartbeat", "1s"][..], "--fleet-heartbeat"),
+            (&["--fleet-redis", "http://127.0.0.1"][..], "--fleet-redis"),
+            (
+                &["--fleet-redis", "redis://127.0.0.1", "--no-breaker"][..],
+                "--fleet-redis",
+            ),
+            (
+                &["--fleet-redis", "redis://127.0.0.1", "--fleet-id", "a b"][..],
+                "--fleet-id",
+            ),
+            (
+                &[
+                    "--fleet-redis",
+                    "redis://127.0.0.1",
+                    "--fleet-heartbeat",
+                    "5ms",
+                ][..],
+                "--fleet-heartbeat",
+            ),
+            (
+                &["--fleet-redis", "redis://127.0.0.1", "--fleet-quorum", "0"][..],
+                "--fleet-quorum",
+            ),
         ] {
             let err = parse(args).expect_err("must be refused");
             assert_eq!(err.exit_code(), 2, "{args:?}");
@@ -559,6 +604,46 @@ mod tests {
         assert_eq!(config.half_open_max_calls(), 2);
         assert_eq!(config.failure_rate_threshold(), Some(40.0));
         assert_eq!(config.minimum_calls(), 7);
+    }
+
+    #[test]
+    fn the_fleet_is_off_by_default_and_takes_its_defaults_with_fleet_redis() {
+        assert_eq!(parse(&[]).expect("valid").fleet(), None);
+        let on = parse(&["--fleet-redis", "redis://127.0.0.1:6379"]).expect("valid");
+        let fleet = on.fleet().expect("on");
+        assert_eq!(fleet.quorum, 1);
+        assert_eq!(fleet.heartbeat, Duration::from_millis(300));
+        assert_eq!(fleet.id, None, "the host name and the port, once listening");
+        let tuned = parse(&[
+            "--fleet-redis",
+            "redis://127.0.0.1:6379",
+            "--fleet-quorum",
+            "2",
+            "--fleet-id",
+            "a-1:5000",
+            "--fleet-heartbeat",
+            "100ms",
+        ])
+        .expect("valid");
+        let fleet = tuned.fleet().expect("on");
+        assert_eq!(fleet.quorum, 2);
+        assert_eq!(fleet.id.as_ref().map(|id| id.as_str()), Some("a-1:5000"));
+        assert_eq!(fleet.heartbeat, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_fleets_redis_password_is_never_repeated() {
+        for url in ["http://:s3cret@127.0.0.1", "redis://:s3cret@[nowhere"] {
+            let err = parse(&["--fleet-redis", url]).expect_err("refused");
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains("--fleet-redis"), "{err}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
+        let on = parse(&["--fleet-redis", "redis://:s3cret@127.0.0.1:6379"]).expect("valid");
+        assert!(!format!("{on:?}").contains("s3cret"), "{on:?}");
+        let fleet = on.fleet().expect("on");
+        assert_eq!(fleet.redis.shown(), "redis://:***@127.0.0.1:6379");
+        assert_eq!(fleet.redis.url(), "redis://:s3cret@127.0.0.1:6379");
     }
 
     #[test]

@@ -35,6 +35,8 @@
 //!    ([`dashboard::DashboardFlags`], the event streams' hub); then [`config`], the command
 //!    line ([`Config`]), parsed and checked once into [`Settings`].
 //! 5. [`state`]: [`AppState`], what every handler shares; the breaker's clock is injected here.
+//!    Beside it, [`fleet`]: with `--fleet-redis`, the breaker's state shared with the other
+//!    replicas through Redis (its flags, its status, its metrics); a learner can skip it.
 //! 6. Answers: [`error`] ([`AppError`], A's own errors as JSON bodies; the refusals both
 //!    services share are `service_kit`'s), [`snapshot`] ([`BreakerView`], the JSON of
 //!    `/breaker`).
@@ -72,6 +74,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod flag_value;
+pub mod fleet;
 pub mod forwarded;
 pub mod layers_view;
 pub mod metrics;

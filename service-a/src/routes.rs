@@ -12,6 +12,7 @@ use crate::admin;
 use crate::call;
 use crate::dashboard;
 use crate::error::AppError;
+use crate::fleet::FleetMember;
 use crate::metrics;
 use crate::snapshot::BreakerView;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ use crate::state::AppState;
 /// | `GET /call-fallback` | as `/call` on success; otherwise 200 `{"status":"degraded","data":"<last good body or cached_data>"}` |
 /// | `GET /`              | the live dashboard (see [`dashboard`]); its files under `GET /dashboard/{file}` |
 /// | `GET /events`        | the dashboard's server-sent events; 404 with `--no-breaker`, 503 over `--max-event-streams` |
-/// | `GET /breaker`       | the breaker's [`BreakerView`]; 404 with `--no-breaker` |
+/// | `GET /breaker`       | the breaker's [`BreakerView`] (with `"fleet"` given `--fleet-redis`); 404 with `--no-breaker` |
 /// | `POST /breaker`      | an admin action, given `--admin-token` (see [`admin`]) |
 /// | `GET /metrics`       | Prometheus text (see [`metrics`]); no `circuit_breaker_*` series with `--no-breaker` |
 /// | `GET /health`        | 200 `{"status":"ok"}` |
@@ -53,7 +54,10 @@ async fn health() -> Json<Value> {
 
 async fn breaker(State(state): State<AppState>) -> Result<Json<BreakerView>, AppError> {
     let cb = state.breaker().ok_or(AppError::BreakerOff)?;
-    Ok(Json(BreakerView::new(cb.snapshot(), state.service_b())))
+    let fleet = state.fleet().map(FleetMember::status);
+    Ok(Json(
+        BreakerView::new(cb.snapshot(), state.service_b()).with_fleet(fleet),
+    ))
 }
 
 async fn scrape(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {

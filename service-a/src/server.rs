@@ -59,6 +59,9 @@ pub async fn run(
     if state.admin_token().is_some() {
         info!("admin actions on: POST /breaker with Authorization: Bearer <token>");
     }
+    if let (Some(fleet), Some(breaker)) = (state.fleet(), state.breaker()) {
+        fleet.start(breaker, address);
+    }
     // Event streams never end by themselves: end them when shutdown starts, or each open
     // dashboard would hold the server for the whole shutdown grace.
     let events = state.events().clone();

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use breaker::Snapshot;
+use breaker_fleet::FleetStatus;
 use serde::Serialize;
 
 use crate::layers_view::LayersView;
@@ -40,6 +41,9 @@ pub struct BreakerView {
     pub profile: Profile,
     /// Every layer of the client stack, outermost first.
     pub layers: LayersView,
+    /// With `--fleet-redis`, what this replica knows of its fleet; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetStatus>,
 }
 
 /// The breaker's settings in force, with the per-attempt timeout (`request_timeout_ms`) that
@@ -62,7 +66,15 @@ impl BreakerView {
             snapshot,
             profile: settings.profile,
             layers: LayersView::new(service_b),
+            fleet: None,
         }
+    }
+
+    /// The view with the fleet's `status` (`"fleet": {...}`), when there is a fleet.
+    #[must_use]
+    pub fn with_fleet(mut self, status: Option<FleetStatus>) -> Self {
+        self.fleet = status;
+        self
     }
 }
 

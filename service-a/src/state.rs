@@ -10,6 +10,7 @@ use crate::admin::token::AdminToken;
 use crate::cache::LastGood;
 use crate::config::Settings;
 use crate::dashboard::hub::EventHub;
+use crate::fleet::FleetMember;
 use crate::metrics::{Metrics, Transitions};
 use crate::upstream::{Jitter, ServiceB, SetupError};
 
@@ -36,6 +37,8 @@ struct Shared {
     metrics: Metrics,
     events: EventHub,
     admin_token: Option<AdminToken>,
+    /// With `--fleet-redis`, this replica's place in the fleet.
+    fleet: Option<FleetMember>,
 }
 
 impl AppState {
@@ -75,22 +78,35 @@ impl AppState {
         let client = settings.client().clone();
         let transitions = Transitions::default();
         let events = EventHub::new(config.dashboard.max_event_streams as usize);
+        let fleet = match (settings.fleet(), &client.breaker) {
+            (Some(fleet), Some(breaker)) => Some(FleetMember::new(
+                fleet,
+                config.listen,
+                breaker.recovery_timeout,
+                client.request_timeout,
+            )?),
+            _ => None,
+        };
         let breaker = client.breaker.map(|breaker| {
-            breaker
+            let builder = breaker
                 .builder()
                 .clock(clock)
                 .on_transition(transitions.listener())
-                .on_transition(events.listener())
-                .build()
-                // The clock and the listeners are not settings: the breaker validates these
-                // settings alone, as `Settings::check` did when it built one from them.
-                .expect("breaker settings checked by Settings::check")
+                .on_transition(events.listener());
+            match &fleet {
+                Some(fleet) => builder.on_transition(fleet.listener()),
+                None => builder,
+            }
+            .build()
+            // The clock and the listeners are not settings: the breaker validates these
+            // settings alone, as `Settings::check` did when it built one from them.
+            .expect("breaker settings checked by Settings::check")
         });
         let service_b = ServiceB::new(&config.service_b_url, client, breaker.clone(), jitter)?;
         let max_calls_in_flight = config.server.max_connections.get() as usize;
         Ok(Self {
             shared: Arc::new(Shared {
-                metrics: Metrics::new(breaker.as_ref(), transitions, &service_b),
+                metrics: Metrics::new(breaker.as_ref(), transitions, &service_b, fleet.as_ref()),
                 service_b,
                 calls_in_flight: Arc::new(Semaphore::new(max_calls_in_flight)),
                 max_calls_in_flight,
@@ -98,6 +114,7 @@ impl AppState {
                 last_good: LastGood::default(),
                 events,
                 admin_token: config.admin.admin_token.clone(),
+                fleet,
             }),
         })
     }
@@ -139,5 +156,10 @@ impl AppState {
     /// The token admin actions need; `None`: there are none.
     pub fn admin_token(&self) -> Option<&AdminToken> {
         self.shared.admin_token.as_ref()
+    }
+
+    /// This replica's place in its fleet; `None` without `--fleet-redis`.
+    pub fn fleet(&self) -> Option<&FleetMember> {
+        self.shared.fleet.as_ref()
     }
 }

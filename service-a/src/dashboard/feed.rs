@@ -23,6 +23,7 @@ use tracing::{debug, warn};
 use super::hub::{EventHub, Subscription};
 use super::payload::{LaggedEvent, SnapshotEvent};
 use crate::error::AppError;
+use crate::fleet::FleetMember;
 use crate::state::AppState;
 use crate::upstream::ServiceB;
 
@@ -42,12 +43,13 @@ pub async fn events(State(state): State<AppState>) -> Response {
         Ok(subscription) => subscription,
         Err(full) => return AppError::from(full).into_response(),
     };
-    let feed = Feed::new(
+    let mut feed = Feed::new(
         breaker.clone(),
         state.service_b().clone(),
         state.events().clone(),
         subscription,
     );
+    feed.fleet = state.fleet().cloned();
     Sse::new(futures_util::stream::unfold(feed, Feed::next)).into_response()
 }
 
@@ -57,6 +59,8 @@ struct Feed {
     /// For the bulkhead's limit and calls in flight in each snapshot.
     service_b: ServiceB,
     hub: EventHub,
+    /// With `--fleet-redis`, for the fleet's status in each snapshot.
+    fleet: Option<FleetMember>,
     subscription: Subscription,
     replay: VecDeque<Arc<str>>,
     snapshots: Interval,
@@ -79,6 +83,7 @@ impl Feed {
             breaker,
             service_b,
             hub,
+            fleet: None,
             subscription,
             replay,
             snapshots,
@@ -124,7 +129,8 @@ impl Feed {
     }
 
     fn snapshot(&mut self) -> Event {
-        let snapshot = SnapshotEvent::new(self.breaker.snapshot(), &self.service_b);
+        let mut snapshot = SnapshotEvent::new(self.breaker.snapshot(), &self.service_b);
+        snapshot.fleet = self.fleet.as_ref().map(FleetMember::status);
         let event = json_event("snapshot", &snapshot);
         if std::mem::take(&mut self.first_snapshot) {
             event.retry(RECONNECT_AFTER)

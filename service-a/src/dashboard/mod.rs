@@ -14,7 +14,7 @@
 //! | `event:` | when | `data` |
 //! |---|---|---|
 //! | `transition` | the breaker changed state; on connecting, the last [`RECENT`] are replayed first, oldest first | `{"from":"closed","to":"open","reason":"3 consecutive failures","at":"2026-11-26T16:56:35.622Z"}` ([`TransitionEvent`]) |
-//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,"open_until":"...","remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,"last_failure":"...","bulkhead":{"limit":11,"in_flight":9,"adaptive":true}}` ([`SnapshotEvent`]) |
+//! | `snapshot` | on connecting (after the replay), then every second ([`SNAPSHOT_EVERY`]), and after `lagged` | `{"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,"open_until":"...","remaining_seconds":1.42,"calls":{...},"failure_rate":75.0,"window":null,"rejection_probability":null,"transitions":1,"last_failure":"...","bulkhead":{"limit":11,"in_flight":9,"adaptive":true}}` ([`SnapshotEvent`]); with `--fleet-redis`, `"fleet"` as in `GET /breaker` |
 //! | `lagged` | this client read too slowly and skipped transitions | `{"missed":12}` ([`LaggedEvent`]) |
 //!
 //! States are named as [`State::as_str`](breaker::State::as_str) names them (`closed`, `open`,

@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use breaker::{Snapshot, Transition};
+use breaker_fleet::FleetStatus;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -45,7 +46,8 @@ impl TransitionEvent {
 /// `event: snapshot`: where the breaker stands, sent when a stream opens, every second, and
 /// after a `lagged` event: the breaker's [`Snapshot`] as it serializes, the same fields as the
 /// top of `GET /breaker` ([`BreakerView`](crate::BreakerView)), and the bulkhead's limit and
-/// calls in flight now (`null` without a bulkhead).
+/// calls in flight now (`null` without a bulkhead); with `--fleet-redis`, `fleet` as in
+/// `GET /breaker`.
 ///
 /// ```json
 /// {"name":"call_service_b","state":"open","failure_count":3,"probe_successes":0,
@@ -62,6 +64,9 @@ pub struct SnapshotEvent {
     pub breaker: Snapshot,
     /// The bulkhead now; `None` without one.
     pub bulkhead: Option<BulkheadNow>,
+    /// With `--fleet-redis`, the fleet as `GET /breaker` shows it; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetStatus>,
 }
 
 /// The bulkhead in a snapshot event: what `GET /breaker`'s `layers.bulkhead` says live.
@@ -92,7 +97,11 @@ impl SnapshotEvent {
                     in_flight,
                     adaptive,
                 });
-        Self { breaker, bulkhead }
+        Self {
+            breaker,
+            bulkhead,
+            fleet: None,
+        }
     }
 }
 

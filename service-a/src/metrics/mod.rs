@@ -21,6 +21,7 @@
 //! | `bulkhead_limit` | gauge | `name` | the bulkhead's limit now: `max_concurrent`, or with `--max-concurrent adaptive` the learned limit |
 //! | `bulkhead_rejected_total` | counter | `name` | the client stack's own counters |
 //! | `http_server_request_duration_seconds` | histogram | `method`, `route`, `status` | a middleware on A's router ([`http`]) |
+//! | `fleet_connected`, `fleet_replicas_live`, `fleet_replicas_open`, `fleet_quorum`, `fleet_probe_holder` | gauge | `name`, `id` (`holder`) | with `--fleet-redis`, the fleet's status ([`crate::fleet::metrics`]) |
 //!
 //! **Names.** One prefix per layer of the call, so a name says which layer counted it and
 //! `{__name__=~"bulkhead_.*"}` picks one layer: `circuit_breaker_`, `retry_`, `bulkhead_`, as
@@ -55,6 +56,8 @@ pub use self::transitions::Transitions;
 /// The `Content-Type` of `/metrics`: the Prometheus text format, version 0.0.4.
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
+use crate::fleet::FleetMember;
+use crate::fleet::metrics::FleetCollector;
 use crate::upstream::ServiceB;
 use breaker::CircuitBreaker;
 
@@ -72,17 +75,24 @@ pub struct Metrics {
 impl Metrics {
     /// The metrics of `breaker` (`None` with `--no-breaker`: no `circuit_breaker_*` series),
     /// `transitions` (the counter fed by the breaker's listener), the client stack of
-    /// `service_b`, and A's HTTP server.
+    /// `service_b`, A's HTTP server, and with `--fleet-redis` the `fleet_*` series.
     pub fn new(
         breaker: Option<&CircuitBreaker>,
         transitions: Transitions,
         service_b: &ServiceB,
+        fleet: Option<&FleetMember>,
     ) -> Self {
         let mut registry = Registry::default();
         if let Some(breaker) = breaker {
             registry.register_collector(Box::new(snapshot::BreakerCollector::new(breaker.clone())));
             transitions.start_at_zero(breaker.name());
             transitions.register(&mut registry);
+            if let Some(fleet) = fleet {
+                registry.register_collector(Box::new(FleetCollector::new(
+                    fleet.clone(),
+                    breaker.name(),
+                )));
+            }
         }
         if let Some(durations) = service_b.call_durations() {
             durations.register(&mut registry);

@@ -77,6 +77,9 @@ pub enum SetupError {
     /// The adaptive limit's bounds cannot work; the flags' check refuses those already.
     #[error("the adaptive limit: {0}")]
     AdaptiveLimit(#[from] breaker::ConfigError),
+    /// The fleet's settings cannot work; the flags' check refuses those already.
+    #[error("the fleet: {0}")]
+    Fleet(#[from] breaker_fleet::ConfigError),
 }
 
 impl ServiceB {

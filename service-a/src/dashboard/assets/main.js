@@ -52,6 +52,17 @@ function showBulkhead(bulkhead) {
   }
 }
 
+// With --fleet-redis: the replicas this one shares its breaker with, through Redis.
+function showFleet(fleet) {
+  document.getElementById("fleet-fact").hidden = fleet === null;
+  if (fleet !== null) {
+    const probe = fleet.probe_holder === null ? "no probe out" : `probe held by ${fleet.probe_holder}`;
+    text("fleet-status", fleet.connected
+      ? `${fleet.id}: ${fleet.replicas_live} replicas live, ${fleet.replicas_open} open, quorum ${fleet.quorum}, ${probe}`
+      : `${fleet.id}: Redis lost, on its own breaker`);
+  }
+}
+
 function setConnection(live, message) {
   document.getElementById("connection").dataset.live = String(live);
   text("connection-text", message);
@@ -84,6 +95,7 @@ function connect() {
     showState(snapshot, timeline);
     showCounts(snapshot);
     showBulkhead(snapshot.bulkhead ?? null);
+    showFleet(snapshot.fleet ?? null);
     chart.add(snapshot.calls);
   });
   events.addEventListener("transition", (event) => {
