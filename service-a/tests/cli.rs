@@ -263,6 +263,20 @@ const NUMERIC_FLAGS: &[(&str, &[&str], &str, Zero, &str)] = &[
         Zero::Refused("from 1 to 10000 "),
         "10001",
     ),
+    (
+        "--fleet-quorum",
+        &[],
+        "from 1 to 1000 ",
+        Zero::Refused("from 1 to 1000 "),
+        "1001",
+    ),
+    (
+        "--fleet-heartbeat",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
 ];
 
 const POSITIVE: &str = "longer than zero and at most 1day";
