@@ -15,6 +15,11 @@ what it measured:
                                      reconnecting each as soon as it closes, for SECONDS. How
                                      many connections it opened. (The newcomer is curl, in a
                                      process of its own, so that this loop cannot delay it.)
+  crowd ADDR FIRST LAST EACH SECONDS
+                                     every address 127.0.0.FIRST to 127.0.0.LAST keeps EACH
+                                     idle connections open (never sending a request),
+                                     reconnecting each as soon as it closes, for SECONDS. How
+                                     many connections they opened.
   fake-b PORTFILE COUNTFILE          an HTTP server on 127.0.0.1:0 answering every request
                                      503 with Retry-After: 3600; writes its port to PORTFILE and
                                      its count of requests to COUNTFILE. Runs until killed.
@@ -161,29 +166,42 @@ async def long_fail(addr, requests):
     }
 
 
+async def keep_open(host, port, local, stop, opened):
+    """One idle connection from LOCAL, opened again each time it closes, until STOP."""
+    while time.monotonic() < stop:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, local_addr=(local, 0)),
+                max(0.01, stop - time.monotonic()),
+            )
+        except (OSError, asyncio.TimeoutError):
+            await asyncio.sleep(0.01)
+            continue
+        opened[0] += 1
+        try:
+            await asyncio.wait_for(reader.read(1), max(0.0, stop - time.monotonic()))
+        except (OSError, asyncio.TimeoutError):
+            pass
+        writer.close()
+
+
 async def hold(addr, sockets, seconds):
     host, port = split(addr)
     stop = time.monotonic() + seconds
     opened = [0]
-
-    async def one():
-        while time.monotonic() < stop:
-            try:
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(ATTACKER, 0)
-                )
-            except OSError:
-                await asyncio.sleep(0.01)
-                continue
-            opened[0] += 1
-            try:
-                await asyncio.wait_for(reader.read(1), max(0.0, stop - time.monotonic()))
-            except (OSError, asyncio.TimeoutError):
-                pass
-            writer.close()
-
-    await asyncio.gather(*(one() for _ in range(sockets)))
+    await asyncio.gather(*(keep_open(host, port, ATTACKER, stop, opened) for _ in range(sockets)))
     return {"attacker_sockets": sockets, "attacker_connections_opened": opened[0]}
+
+
+async def crowd(addr, first, last, each, seconds):
+    host, port = split(addr)
+    stop = time.monotonic() + seconds
+    opened = [0]
+    locals_ = [f"127.0.0.{n}" for n in range(first, last + 1)]
+    await asyncio.gather(*(keep_open(host, port, local, stop, opened)
+                           for local in locals_ for _ in range(each)))
+    return {"addresses": len(locals_), "sockets": len(locals_) * each,
+            "connections_opened": opened[0]}
 
 
 def fake_b(portfile, countfile):
@@ -221,6 +239,8 @@ def main():
         "slow-bodies": lambda: slow_bodies(args[0], int(args[1]), float(args[2])),
         "long-fail": lambda: long_fail(args[0], int(args[1])),
         "hold": lambda: hold(args[0], int(args[1]), float(args[2])),
+        "crowd": lambda: crowd(args[0], int(args[1]), int(args[2]), int(args[3]),
+                               float(args[4])),
     }
     print(json.dumps(asyncio.run(runs[command]())))
 

@@ -17,6 +17,9 @@
 #   adaptive throttle           --profile adaptive --max-concurrent none
 #   adaptive concurrency limit  --profile adaptive --adaptive-throttle none
 #   both                        --profile adaptive
+#   both, beside a fail=true    --profile adaptive, while a second loadgen sends 1 GET
+#     trickle                   /call?fail=true a second throughout (B holds each for its
+#                               500 ms --fail-delay, in a slot, then answers 500)
 #   Envoy's filters             --no-breaker, calling B through Envoy with its admission-control
 #                               and adaptive-concurrency filters (deploy/envoy/overload.yaml)
 # Every row also has --max-connections-per-client 0 (the load comes from one address). A row
@@ -37,7 +40,8 @@
 #
 # Exits 1 if a row produced no figures, the load generator fell behind its schedule, or (not
 # with --short) a row with the adaptive limit that ran kept less than 90 % of B's degraded
-# capacity, or did not beat the article's goodput and the no-protection row's p99, or the
+# capacity (the trickle row: within 10 points of the adaptive profile's goodput without it),
+# or did not beat the article's goodput and the no-protection row's p99, or the
 # throttle alone did not beat the article's goodput and waste less of B than no protection; 2
 # on a bad flag. Installs Envoy under target/mesh/ (as mesh.sh) and Debian's fonts-dejavu-core
 # when missing. Needs bash, cargo, curl, python3, timeout.
@@ -73,15 +77,19 @@ PLOT=$ROOT/target/overload/overload.png
 SHORT=0
 
 # The rows: name, label, and service A's flags ("envoy" puts Envoy between A and B).
-ROWS=(none article production throttle limit both envoy)
+ROWS=(none article production throttle limit both trickle envoy)
 declare -A LABEL FLAGS
 LABEL=([none]='no protection' [article]='article' [production]='production'
   [throttle]='adaptive throttle' [limit]='adaptive concurrency limit' [both]='both (adaptive profile)'
-  [envoy]="Envoy's filters")
+  [trickle]='both, beside a fail=true trickle' [envoy]="Envoy's filters")
 FLAGS=([none]='--no-breaker' [article]='' [production]='--profile production'
   [throttle]='--profile adaptive --max-concurrent none'
   [limit]='--profile adaptive --adaptive-throttle none'
-  [both]='--profile adaptive' [envoy]='--no-breaker')
+  [both]='--profile adaptive' [trickle]='--profile adaptive' [envoy]='--no-breaker')
+# The trickle row's slow failures: how many a second, and B's delay before each one's 500 (it
+# holds one of B's slots meanwhile, so a longer one would take B's capacity, not test A).
+TRICKLE_RATE=1
+TRICKLE_DELAY=500ms
 
 parse_flags() {
   while (($#)); do
@@ -181,7 +189,8 @@ run_row() {
     printf '%s\n' "$REFUSAL" >"$WORK/$name.skipped"
     return
   fi
-  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b"
+  start_service service-b "$WORK/$name.service-b.log" "$BIN_DIR/service-b" \
+    --fail-delay "$TRICKLE_DELAY"
   B_URL=http://$STARTED_ADDR
   wait_healthy service-b "$B_URL/health"
   set_b_mode "$B_URL" "$(capacity_mode "$NORMAL_TIME")"
@@ -206,6 +215,7 @@ run_row() {
   start=${EPOCHREALTIME/./}
   printf "%s\$ loadgen --url '%s' --rate %s --concurrency %s --duration, one run a phase%s\n" \
     "$C_CYAN" "$A_URL/call" "$RATE" "$IN_FLIGHT" "$C_RESET"
+  [[ $name == trickle ]] && start_trickle "$name"
   local phase seconds offset=0
   for phase in warm degraded settle tail; do
     seconds=$(phase_seconds "$phase")
@@ -226,6 +236,10 @@ run_row() {
     offset=$((offset + seconds))
   done
   wait_phases "$name"
+  if [[ $name == trickle ]]; then
+    json_read "$(<"$WORK/$name.fail-trickle.json")" requests statuses
+    say "the trickle: ${JSON_VALUES[0]} fail=true calls, answered ${JSON_VALUES[1]}"
+  fi
 
   local i after=()
   for i in "${!cpu_pids[@]}"; do after+=($(($(cpu_ticks "${cpu_pids[i]}") - before[i]))); done
@@ -258,6 +272,19 @@ load_phase() {
     --duration "${seconds}s" --concurrency "$IN_FLIGHT" --timeout 10s \
     >"$WORK/$name.$phase.json" 2>"$WORK/$name.$phase.log" &
   SERVICE_PIDS+=("$!") SERVICE_NAMES+=("loadgen ($phase)") SERVICE_LOGS+=("$WORK/$name.$phase.log")
+  LOAD_PIDS+=("$!")
+}
+
+# start_trickle NAME: loadgen in the background for the whole row, TRICKLE_RATE GET
+# /call?fail=true a second, its JSON in $WORK/NAME.fail-trickle.json (the report reads only
+# the phases' files).
+start_trickle() {
+  local seconds=$((WARM + DEGRADED + TAIL))
+  say "\$ loadgen --url '$A_URL/call?fail=true' --rate $TRICKLE_RATE --duration ${seconds}s &"
+  timeout $((seconds + 30)) "$BIN_DIR/loadgen" --url "$A_URL/call?fail=true" \
+    --rate "$TRICKLE_RATE" --duration "${seconds}s" --concurrency 100 --timeout 10s \
+    >"$WORK/$1.fail-trickle.json" 2>"$WORK/$1.fail-trickle.log" &
+  SERVICE_PIDS+=("$!") SERVICE_NAMES+=("loadgen (trickle)") SERVICE_LOGS+=("$WORK/$1.fail-trickle.log")
   LOAD_PIDS+=("$!")
 }
 

@@ -9,7 +9,7 @@ use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
 use crate::admin::token::AdminFlags;
-use crate::client_flags::{ClientFlags, FlagError};
+use crate::client_flags::ClientFlags;
 use crate::dashboard::hub::DashboardFlags;
 use crate::fleet::{FleetFlags, FleetSettings};
 use crate::upstream::ClientSettings;
@@ -149,11 +149,15 @@ impl Settings {
     ///
     /// A `ValueValidation` clap error naming the flag, or both flags, at fault.
     pub fn check(config: Config) -> Result<Self, clap::Error> {
-        let client = config.client.resolve().map_err(|err| usage_error(&err))?;
+        let client = config
+            .client
+            .resolve()
+            .map_err(|err| usage_error(err.to_string()))?;
+        config.server.check().map_err(usage_error)?;
         let fleet = config
             .fleet
             .resolve(client.breaker.is_some())
-            .map_err(|err| usage_error(&err))?;
+            .map_err(|err| usage_error(err.to_string()))?;
         Ok(Self {
             config,
             client,
@@ -185,9 +189,9 @@ impl Default for Settings {
     }
 }
 
-/// A refused flag as clap's usage error, which exits with code 2.
-fn usage_error(err: &FlagError) -> clap::Error {
-    Config::command().error(ErrorKind::ValueValidation, err.to_string())
+/// A refused flag ([`FlagError`](crate::client_flags::FlagError)'s words) as clap's usage error, which exits with code 2.
+fn usage_error(message: String) -> clap::Error {
+    Config::command().error(ErrorKind::ValueValidation, message)
 }
 
 fn default_service_b_url() -> Url {

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use service_kit::flag::count_in;
+
 /// A flag value that may also be `none`: `--call-deadline none`, `--max-concurrent none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrNone<T> {
@@ -161,13 +163,20 @@ impl fmt::Display for Decimal {
     }
 }
 
-/// A parser for clap that accepts a decimal number above 0 (`1.5`).
-pub fn positive_decimal(text: &str) -> Result<Decimal, String> {
-    text.parse::<f64>()
-        .ok()
-        .and_then(Decimal::new)
-        .filter(|value| value.0 > 0.0)
-        .ok_or_else(|| format!("must be a number above 0, such as 2 or 1.5 (got {text:?})"))
+/// A parser for clap that accepts a decimal number from `min` to `max` (`1.5`).
+pub fn decimal_in(
+    min: Decimal,
+    max: Decimal,
+) -> impl Fn(&str) -> Result<Decimal, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        text.parse::<f64>()
+            .ok()
+            .and_then(Decimal::new)
+            .filter(|value| (min..=max).contains(value))
+            .ok_or_else(|| {
+                format!("must be a number from {min} to {max}, such as 2 or 1.5 (got {text:?})")
+            })
+    }
 }
 
 /// A parser for clap that accepts a probability from 0 up to, not including, 1 (`0.9`).
@@ -177,22 +186,6 @@ pub fn probability_below_one(text: &str) -> Result<Decimal, String> {
         .and_then(Decimal::new)
         .filter(|value| (0.0..1.0).contains(&value.0))
         .ok_or_else(|| format!("must be a number from 0 up to, not including, 1 (got {text:?})"))
-}
-
-/// A parser for clap that accepts a whole number from `min` to `max`.
-pub fn count_in<T>(
-    min: T,
-    max: T,
-) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
-where
-    T: FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
-{
-    move |text| {
-        text.parse::<T>()
-            .ok()
-            .filter(|value| (min..=max).contains(value))
-            .ok_or_else(|| format!("must be a whole number from {min} to {max} (got {text:?})"))
-    }
 }
 
 #[cfg(test)]
@@ -242,10 +235,22 @@ mod tests {
 
     #[test]
     fn decimals_are_finite_and_bounded_as_their_parser_says() {
-        assert_eq!(positive_decimal("1.5").map(Decimal::get), Ok(1.5));
-        assert_eq!(positive_decimal("2").map(Decimal::get), Ok(2.0));
-        for bad in ["0", "-1", "inf", "NaN", "", "two"] {
-            assert!(positive_decimal(bad).is_err(), "{bad}");
+        let k = decimal_in(
+            Decimal::new(1.0).expect("finite"),
+            Decimal::new(10.0).expect("finite"),
+        );
+        assert_eq!(k("1.5").map(Decimal::get), Ok(1.5));
+        assert_eq!(k("1").map(Decimal::get), Ok(1.0));
+        assert_eq!(k("10").map(Decimal::get), Ok(10.0));
+        for bad in [
+            "0", "0.5", "1e-300", "10.01", "1e308", "-1", "inf", "NaN", "", "two",
+        ] {
+            assert_eq!(
+                k(bad),
+                Err(format!(
+                    "must be a number from 1 to 10, such as 2 or 1.5 (got {bad:?})"
+                )),
+            );
         }
         assert_eq!(probability_below_one("0").map(Decimal::get), Ok(0.0));
         assert_eq!(probability_below_one("0.9").map(Decimal::get), Ok(0.9));

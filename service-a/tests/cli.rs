@@ -53,6 +53,288 @@ fn invalid_flags_exit_2_naming_the_flag() {
     }
 }
 
+/// How a numeric flag takes zero.
+enum Zero {
+    /// Refused, the message holding this (the range, or the rule zero breaks).
+    Refused(&'static str),
+    /// Accepted: it means something (no wait, no limit, no budget).
+    Accepted,
+}
+
+/// Every numeric flag of service A: the flags it needs beside it, the range its refusals
+/// name, how it takes zero, and a value just over its range.
+const NUMERIC_FLAGS: &[(&str, &[&str], &str, Zero, &str)] = &[
+    (
+        "--request-timeout",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--call-deadline",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--retry-attempts",
+        &[],
+        "from 1 to 10 ",
+        Zero::Refused("from 1 to 10 "),
+        "11",
+    ),
+    (
+        "--retry-backoff",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--retry-backoff-max",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    ("--retry-budget", &[], PERCENT, Zero::Accepted, "101%"),
+    (
+        "--failure-threshold",
+        &[],
+        "from 1 to 1000000 ",
+        Zero::Refused("from 1 to 1000000 "),
+        "1000001",
+    ),
+    (
+        "--failure-rate-threshold",
+        &[],
+        PERCENT,
+        Zero::Refused("in (0, 100]"),
+        "101%",
+    ),
+    (
+        "--slow-call-threshold",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--slow-call-rate-threshold",
+        &["--slow-call-threshold", "1s"],
+        PERCENT,
+        Zero::Refused("in (0, 100]"),
+        "101%",
+    ),
+    (
+        "--sliding-window",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--minimum-calls",
+        &[],
+        "from 1 to 1000000 ",
+        Zero::Refused("from 1 to 1000000 "),
+        "1000001",
+    ),
+    (
+        "--recovery-timeout",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--half-open-max-calls",
+        &[],
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    (
+        "--adaptive-throttle",
+        &[],
+        "from 1 to 10,",
+        Zero::Refused("from 1 to 10,"),
+        "1e308",
+    ),
+    (
+        "--throttle-window",
+        THROTTLE,
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--throttle-max-rejection",
+        THROTTLE,
+        "from 0 up to, not including, 1 ",
+        Zero::Accepted,
+        "1",
+    ),
+    (
+        "--throttle-minimum-requests",
+        THROTTLE,
+        "from 0 to 1000000 ",
+        Zero::Accepted,
+        "1000001",
+    ),
+    (
+        "--max-concurrent",
+        &[],
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    (
+        "--adaptive-min-limit",
+        ADAPTIVE,
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    (
+        "--adaptive-initial-limit",
+        ADAPTIVE,
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    (
+        "--adaptive-max-limit",
+        ADAPTIVE,
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    ("--bulkhead-wait", &[], ANY_DURATION, Zero::Accepted, "25h"),
+    (
+        "--max-response-bytes",
+        &[],
+        "from 1 to 1073741824 ",
+        Zero::Refused("from 1 to 1073741824 "),
+        "1073741825",
+    ),
+    (
+        "--header-timeout",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--body-timeout",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+    (
+        "--max-connections",
+        &[],
+        "from 1 to 1000000 ",
+        Zero::Refused("from 1 to 1000000 "),
+        "1000001",
+    ),
+    (
+        "--max-connections-per-client",
+        &[],
+        "from 0 to 1000000 ",
+        Zero::Accepted,
+        "1000001",
+    ),
+    (
+        "--max-connections-per-prefix",
+        &[],
+        "from 0 to 1000000 ",
+        Zero::Accepted,
+        "1000001",
+    ),
+    ("--shutdown-grace", &[], ANY_DURATION, Zero::Accepted, "25h"),
+    (
+        "--max-event-streams",
+        &[],
+        "from 1 to 10000 ",
+        Zero::Refused("from 1 to 10000 "),
+        "10001",
+    ),
+    (
+        "--fleet-quorum",
+        &[],
+        "from 1 to 1000 ",
+        Zero::Refused("from 1 to 1000 "),
+        "1001",
+    ),
+    (
+        "--fleet-heartbeat",
+        &[],
+        POSITIVE,
+        Zero::Refused(POSITIVE),
+        "25h",
+    ),
+];
+
+const POSITIVE: &str = "longer than zero and at most 1day";
+const ANY_DURATION: &str = "from 0s to 1day";
+const PERCENT: &str = "from 0% to 100%";
+const THROTTLE: &[&str] = &["--adaptive-throttle", "2"];
+const ADAPTIVE: &[&str] = &["--max-concurrent", "adaptive"];
+
+/// Runs the binary with `args`, which must be refused: exit 2, with stderr naming `flag` and
+/// holding `message`.
+fn assert_refused(args: &[&str], flag: &str, message: &str) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_remove("SERVICE_A_LISTEN")
+        .env_remove("SERVICE_B_URL")
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(flag),
+        "{args:?} does not name {flag}: {stderr}"
+    );
+    assert!(
+        stderr.contains(message),
+        "{args:?} does not say {message:?}: {stderr}"
+    );
+}
+
+/// Every numeric flag refuses a negative number and a value over its range naming itself and
+/// the range, and zero too unless zero means something; the zeros that do are all accepted
+/// together by a binary that then starts.
+#[test]
+fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
+    let mut accepted_zeros = vec!["--listen", "127.0.0.1:0", "--profile", "adaptive"];
+    for (flag, beside, range, zero, over) in NUMERIC_FLAGS {
+        let with = |value: &'static str| [beside, &[*flag, value][..]].concat();
+        assert_refused(&with("-1"), flag, range);
+        assert_refused(&with("-1"), flag, r#"(got "-1")"#);
+        assert_refused(&with(over), flag, flag);
+        let zero_text = match *range {
+            POSITIVE | ANY_DURATION => "0s",
+            PERCENT => "0%",
+            _ => "0",
+        };
+        match zero {
+            Zero::Refused(message) => assert_refused(&with(zero_text), flag, message),
+            Zero::Accepted => accepted_zeros.extend([*flag, zero_text]),
+        }
+    }
+    let a = Running::start(BINARY, &accepted_zeros, &["SERVICE_B_URL"]);
+    a.until("service A listening", |line| {
+        line.contains("service A listening")
+    });
+    let (exit, _) = a.terminate();
+    assert!(exit.success(), "{accepted_zeros:?}: {exit:?}");
+}
+
 /// A bad admin token, from the flag or the environment, is refused naming the flag, and never
 /// repeated: not in the error, not in `--help`.
 #[test]

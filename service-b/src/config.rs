@@ -3,7 +3,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use service_kit::logging::LogFlags;
 use service_kit::server::ServerLimits;
 
@@ -18,15 +19,28 @@ pub const DEFAULT_FAIL_DELAY: Duration = Duration::from_secs(2);
 ///
 /// `--listen` and `--fail-delay` can also come from the environment, so scripts can start the
 /// binary without building a command line. Durations are human strings (`2s`, `250ms`), at most
-/// one day ([`service_kit::duration`]).
+/// one day ([`service_kit::duration`]). Parse with [`Config::parse_checked`] (or
+/// [`Config::try_parse_checked_from`]) rather than clap's plain `parse`, so that flags that
+/// parse but disagree (`--max-connections 10 --max-connections-per-client 20`) are refused like
+/// any other bad flag.
 ///
 /// ```
-/// use clap::Parser;
 /// use service_b::Config;
 /// use std::time::Duration;
 ///
-/// let config = Config::try_parse_from(["service-b", "--fail-delay", "250ms"])?;
+/// let config = Config::try_parse_checked_from(["service-b", "--fail-delay", "250ms"])?;
 /// assert_eq!(config.fail_delay, Duration::from_millis(250));
+///
+/// let err = Config::try_parse_checked_from([
+///     "service-b",
+///     "--max-connections",
+///     "10",
+///     "--max-connections-per-client",
+///     "20",
+/// ])
+/// .expect_err("a share over the cap");
+/// assert_eq!(err.exit_code(), 2);
+/// assert!(err.to_string().contains("--max-connections-per-client"));
 /// # Ok::<(), clap::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
@@ -47,7 +61,8 @@ pub struct Config {
         long,
         env = "SERVICE_B_FAIL_DELAY",
         default_value = "2s",
-        value_parser = service_kit::duration::parse
+        value_parser = service_kit::duration::parse,
+        allow_hyphen_values = true
     )]
     pub fail_delay: Duration,
 
@@ -70,6 +85,36 @@ impl Default for Config {
             server: ServerLimits::default(),
             log: LogFlags::default(),
         }
+    }
+}
+
+impl Config {
+    /// Parses the process's arguments and checks them; on error prints clap's message and exits
+    /// with code 2.
+    pub fn parse_checked() -> Self {
+        Self::check(Self::parse()).unwrap_or_else(|err| err.exit())
+    }
+
+    /// [`parse_checked`](Self::parse_checked) for given arguments, returning the error instead
+    /// of exiting.
+    ///
+    /// # Errors
+    ///
+    /// Clap's error for an unparsable flag, or a share of connections over the cap.
+    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::check(Self::try_parse_from(args)?)
+    }
+
+    fn check(config: Self) -> Result<Self, clap::Error> {
+        config
+            .server
+            .check()
+            .map_err(|reason| Self::command().error(ErrorKind::ValueValidation, reason))?;
+        Ok(config)
     }
 }
 

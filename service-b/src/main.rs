@@ -10,13 +10,12 @@
 //           request; the default is info.
 
 use anyhow::Context;
-use clap::Parser;
 use service_b::Config;
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
+    let config = Config::parse_checked();
     service_kit::logging::init(config.log.log_format);
     let shutdown =
         service_kit::shutdown::signal_received().context("installing the SIGTERM handler")?;

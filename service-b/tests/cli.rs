@@ -19,6 +19,95 @@ fn an_invalid_flag_exits_2_with_clap_message() {
     assert!(stderr.contains("--fail-delay"), "{stderr}");
 }
 
+/// Every numeric flag of service B: the range its refusals name, whether zero is refused (and
+/// with what), a value just over its range.
+const NUMERIC_FLAGS: &[(&str, &str, Option<&str>, &str)] = &[
+    ("--fail-delay", "from 0s to 1day", None, "25h"),
+    ("--header-timeout", POSITIVE, Some(POSITIVE), "25h"),
+    ("--body-timeout", POSITIVE, Some(POSITIVE), "25h"),
+    (
+        "--max-connections",
+        "from 1 to 1000000 ",
+        Some("from 1 to 1000000 "),
+        "1000001",
+    ),
+    (
+        "--max-connections-per-client",
+        "from 0 to 1000000 ",
+        None,
+        "1000001",
+    ),
+    (
+        "--max-connections-per-prefix",
+        "from 0 to 1000000 ",
+        None,
+        "1000001",
+    ),
+    ("--shutdown-grace", "from 0s to 1day", None, "25h"),
+];
+
+const POSITIVE: &str = "longer than zero and at most 1day";
+
+/// Runs the binary with `args`, which must be refused: exit 2, with stderr naming `flag` and
+/// holding `message`.
+fn assert_refused(args: &[&str], flag: &str, message: &str) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_remove("SERVICE_B_LISTEN")
+        .env_remove("SERVICE_B_FAIL_DELAY")
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(flag),
+        "{args:?} does not name {flag}: {stderr}"
+    );
+    assert!(
+        stderr.contains(message),
+        "{args:?} does not say {message:?}: {stderr}"
+    );
+}
+
+/// Every numeric flag refuses a negative number and a value over its range naming itself and
+/// the range, and zero too unless zero means something (no delay, no limit, no grace); the
+/// zeros that do are all accepted together by a binary that then starts. A share over the cap
+/// is refused naming both flags.
+#[test]
+fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
+    let mut accepted_zeros = vec!["--listen", "127.0.0.1:0"];
+    for (flag, range, zero, over) in NUMERIC_FLAGS {
+        assert_refused(&[flag, "-1"], flag, range);
+        assert_refused(&[flag, "-1"], flag, r#"(got "-1")"#);
+        assert_refused(&[flag, over], flag, flag);
+        let zero_text = if range.contains("1day") { "0s" } else { "0" };
+        match zero {
+            Some(message) => assert_refused(&[flag, zero_text], flag, message),
+            None => accepted_zeros.extend([*flag, zero_text]),
+        }
+    }
+    for share in [
+        "--max-connections-per-client",
+        "--max-connections-per-prefix",
+    ] {
+        assert_refused(
+            &["--max-connections", "10", share, "20"],
+            share,
+            "20 is more than the connections served at once (--max-connections 10)",
+        );
+    }
+    let b = Running::start(
+        BINARY,
+        &accepted_zeros,
+        &["SERVICE_B_LISTEN", "SERVICE_B_FAIL_DELAY"],
+    );
+    b.until("service B listening", |line| {
+        line.contains("service B listening")
+    });
+    let (exit, _) = b.terminate();
+    assert!(exit.success(), "{accepted_zeros:?}: {exit:?}");
+}
+
 #[test]
 fn sigterm_stops_the_binary_cleanly() {
     let b = Running::start(

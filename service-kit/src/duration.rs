@@ -10,8 +10,15 @@
 //!
 //! assert_eq!(parse("1m 30s"), Ok(Duration::from_secs(90)));
 //! assert_eq!(parse("0ms"), Ok(Duration::ZERO));
-//! assert_eq!(parse_positive("0ms"), Err("must be longer than zero".to_owned()));
+//! assert_eq!(
+//!     parse_positive("0ms"),
+//!     Err("must be longer than zero and at most 1day (got 0s)".to_owned())
+//! );
 //! assert!(parse("2 days").unwrap_err().contains("at most 1day"));
+//! assert_eq!(
+//!     parse("-1s"),
+//!     Err(r#"must be a duration from 0s to 1day, such as 250ms or 1m 30s (got "-1s")"#.to_owned())
+//! );
 //! ```
 
 use std::time::Duration;
@@ -23,17 +30,13 @@ pub const MAX: Duration = Duration::from_secs(24 * 60 * 60);
 ///
 /// # Errors
 ///
-/// A message for clap to show beside the flag's name: unparsable, or longer than [`MAX`].
+/// A message for clap to show beside the flag's name, with the range: unparsable (a negative
+/// number included), or longer than [`MAX`].
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text).map_err(|err| err.to_string())?;
-    if duration > MAX {
-        return Err(format!(
-            "must be at most {} (got {})",
-            humantime::format_duration(MAX),
-            humantime::format_duration(duration)
-        ));
-    }
-    Ok(duration)
+    read(
+        text,
+        &format!("from 0s to {}", humantime::format_duration(MAX)),
+    )
 }
 
 /// [`parse`], refusing zero too: for timeouts, where zero would fail every call before it
@@ -43,9 +46,29 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 ///
 /// As [`parse`], or zero.
 pub fn parse_positive(text: &str) -> Result<Duration, String> {
-    let duration = parse(text)?;
+    let range = format!(
+        "longer than zero and at most {}",
+        humantime::format_duration(MAX)
+    );
+    let duration = read(text, &range)?;
     if duration.is_zero() {
-        return Err("must be longer than zero".to_owned());
+        return Err(format!("must be {range} (got 0s)"));
+    }
+    Ok(duration)
+}
+
+/// `text` as a duration at most [`MAX`]; `range` is what the refusal of an unparsable one says
+/// the flag accepts.
+fn read(text: &str, range: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|_| {
+        format!("must be a duration {range}, such as 250ms or 1m 30s (got {text:?})")
+    })?;
+    if duration > MAX {
+        return Err(format!(
+            "must be at most {} (got {})",
+            humantime::format_duration(MAX),
+            humantime::format_duration(duration)
+        ));
     }
     Ok(duration)
 }
@@ -71,6 +94,13 @@ mod tests {
         assert!(parse("soon").is_err());
         assert!(parse("").is_err());
         assert!(parse("-1s").is_err());
+        assert_eq!(
+            parse_positive("-5"),
+            Err(
+                r#"must be a duration longer than zero and at most 1day, such as 250ms or 1m 30s (got "-5")"#
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

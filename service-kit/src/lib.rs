@@ -6,6 +6,8 @@
 //! | [`body_limit`] | a route's cap on request bodies, a declared length over it refused at once |
 //! | [`cut`] | quoting outside text (a URL, a backend's body) in a message or log field, bounded |
 //! | [`log_limit`] | at most a few log lines of one kind a second, and how many were held back |
+//! | [`log_episode`] | one log line when a lasting condition (a cap reached) begins, one with a count when it ends |
+//! | [`flag`] | the whole-number parser of the numeric flags, whose refusals name the range |
 //! | [`shutdown`] | the future that completes on SIGINT or SIGTERM, for graceful shutdown |
 //! | [`duration`] | human durations on the command line, at most one day |
 //! | [`error_body`] | the JSON body of every error answer, `{"status":"error","message":...}` |
@@ -28,6 +30,8 @@ pub mod cut;
 pub mod duration;
 pub mod error_body;
 pub mod fallback;
+pub mod flag;
+pub mod log_episode;
 pub mod log_limit;
 pub mod logging;
 pub mod query;

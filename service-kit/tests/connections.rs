@@ -2,13 +2,12 @@
 
 mod support;
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use service_kit::server::{MAX_HEADER_BYTES, MAX_HEADERS, ServerLimits};
+use service_kit::server::{MAX_HEADER_BYTES, MAX_HEADERS};
 use support::{
-    LONG, Server, assert_408_then_closed, read_answer, read_answer_unbounded, read_until_closed,
-    send, send_get, with_header_timeout,
+    LONG, Server, assert_408_then_closed, read_answer, read_until_closed, send, send_get,
+    with_header_timeout,
 };
 
 /// Short, so the tests that wait it out are quick; the waits themselves are bounded by
@@ -70,50 +69,6 @@ async fn a_request_body_that_pauses_too_long_is_refused_408_after_the_header_tim
         "request body paused longer than 200ms (--header-timeout)",
     )
     .await;
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn the_connection_over_the_cap_is_served_only_once_another_closes() {
-    let limits = ServerLimits {
-        header_timeout: LONG,
-        max_connections: NonZeroU32::new(2).expect("non-zero"),
-        // All from 127.0.0.1: the per-client share is another test's.
-        max_connections_per_client: Some(0),
-        ..ServerLimits::default()
-    };
-    let server = Server::start(limits).await;
-    // Two connections served, and kept open.
-    let mut first = server.connect().await;
-    let mut second = server.connect().await;
-    for connection in [&mut first, &mut second] {
-        send_get(connection, "/health").await;
-        assert_eq!(read_answer(connection).await.body, "ok");
-    }
-
-    // The kernel completes the third connection, but the server does not accept it yet. A
-    // wrongly served request is answered at once, so waiting a little longer than that
-    // shows it is not.
-    let mut third = server.connect().await;
-    send_get(&mut third, "/health").await;
-    assert!(
-        tokio::time::timeout(
-            Duration::from_millis(500),
-            read_answer_unbounded(&mut third)
-        )
-        .await
-        .is_err(),
-        "the third connection was served while two were open"
-    );
-
-    drop(first);
-    assert_eq!(read_answer(&mut third).await.body, "ok");
-    drop(second);
-    drop(third);
-    let answered = reqwest::get(format!("http://{}/health", server.address))
-        .await
-        .expect("a fresh client is served");
-    assert_eq!(answered.text().await.expect("body"), "ok");
     server.stop().await;
 }
 

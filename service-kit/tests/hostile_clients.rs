@@ -4,27 +4,20 @@
 
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use service_kit::server::{MISSING_HOST, ServerLimits};
 use service_kit::test_support;
-use support::{LONG, PATIENCE, Server, assert_408_then_closed, read_answer, send, send_get};
-use tokio::net::{TcpSocket, TcpStream};
+use support::{
+    LONG, PATIENCE, Server, assert_408_then_closed, connect_from, read_answer, send, send_get,
+};
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 /// Short, so the tests that wait it out are quick; every wait is bounded by [`PATIENCE`].
 const BODY_TIMEOUT: Duration = Duration::from_millis(300);
-
-/// A connection to `server` from `client`, a loopback address of the test's choosing.
-async fn connect_from(client: Ipv4Addr, server: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(SocketAddr::new(IpAddr::V4(client), 0))
-        .expect("bind a loopback address");
-    socket.connect(server).await.expect("connect")
-}
 
 /// Sends a request declaring a 1,000-byte body, then a byte every 20 ms (see
 /// [`test_support::trickle_body`]).

@@ -55,6 +55,7 @@ impl ConcurrencyLimiter {
             shared: self.shared.clone(),
             started: shared.clock.now_precise_nanos(),
             in_flight: before + 1,
+            holds_place: true,
             settled: false,
         })
     }
@@ -104,9 +105,12 @@ impl Shared {
         self.vegas.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Frees a place and, with a verdict, learns from the call.
-    fn finish(&self, started: u64, in_flight: u32, verdict: Option<bool>) {
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    /// Frees a place (unless the call freed it already) and, with a verdict, learns from the
+    /// call.
+    fn finish(&self, started: u64, in_flight: u32, holds_place: bool, verdict: Option<bool>) {
+        if holds_place {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
         let Some(dropped) = verdict else { return };
         let now = self.clock.now_precise_nanos();
         let sample = Sample {
@@ -128,7 +132,8 @@ impl Shared {
 /// [`dropped`](LimitPermit::dropped) (the call timed out or the backend refused it for
 /// overload: the limit is cut) or [`ignore`](LimitPermit::ignore) (the call says nothing about
 /// the backend's load, e.g. a client error). Dropping it unsettled (a cancelled call) frees
-/// its place and teaches nothing.
+/// its place and teaches nothing. A call known to be waiting on something other than the
+/// backend's queue may [`free_place`](LimitPermit::free_place) before it is settled.
 #[must_use = "settle the permit with success(), dropped() or ignore(); dropping it teaches nothing"]
 pub struct LimitPermit {
     shared: Arc<Shared>,
@@ -136,6 +141,8 @@ pub struct LimitPermit {
     started: u64,
     /// Calls in flight when it started, itself included.
     in_flight: u32,
+    /// Whether it still counts among the calls in flight.
+    holds_place: bool,
     settled: bool,
 }
 
@@ -156,16 +163,33 @@ impl LimitPermit {
         self.settle(None);
     }
 
+    /// The call goes on, but no longer counts among the calls in flight: its place is free
+    /// for another call, and the calls that start from now on do not count it. Settle the
+    /// permit when the call ends, as any other: its round trip, or its drop, still teaches the
+    /// limit. Freeing a place a second time does nothing.
+    ///
+    /// For a call that waits on something other than the backend's queue, which the limit
+    /// must not read as load: a caller that has seen calls started after it answered while it
+    /// still waits knows the backend is serving, not queueing, and that this call waits for a
+    /// reason of its own (a deliberate delay, a slow resource of its own).
+    pub fn free_place(&mut self) {
+        if std::mem::replace(&mut self.holds_place, false) {
+            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
     fn settle(&mut self, verdict: Option<bool>) {
         self.settled = true;
-        self.shared.finish(self.started, self.in_flight, verdict);
+        self.shared
+            .finish(self.started, self.in_flight, self.holds_place, verdict);
     }
 }
 
 impl Drop for LimitPermit {
     fn drop(&mut self) {
         if !self.settled {
-            self.shared.finish(self.started, self.in_flight, None);
+            self.shared
+                .finish(self.started, self.in_flight, self.holds_place, None);
         }
     }
 }

@@ -234,6 +234,34 @@ fn an_ignored_or_unsettled_call_frees_its_place_and_teaches_nothing() {
 }
 
 #[test]
+fn a_call_that_frees_its_place_lets_another_in_and_still_teaches_when_settled() {
+    let clock = ManualClock::new();
+    let limiter = limit()
+        .initial_limit(2)
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    let mut waiting = limiter.try_acquire().expect("room");
+    let _other = limiter.try_acquire().expect("room");
+    assert!(limiter.try_acquire().is_none(), "the limit is 2");
+    waiting.free_place();
+    waiting.free_place();
+    assert_eq!(limiter.in_flight(), 1, "freed once");
+    let third = limiter.try_acquire().expect("the freed place");
+    assert!(limiter.try_acquire().is_none());
+    clock.advance(SERVICE);
+    waiting.success();
+    assert_eq!(limiter.in_flight(), 2, "settling frees no place twice");
+    assert_eq!(
+        limiter.floor(),
+        Some(SERVICE),
+        "its round trip still teaches"
+    );
+    drop(third);
+    assert_eq!(limiter.in_flight(), 1);
+}
+
+#[test]
 fn every_invalid_setting_names_its_field() {
     let field = |limit: AdaptiveLimit| limit.build().expect_err("invalid").field();
     assert_eq!(field(AdaptiveLimit::vegas().min_limit(0)), "min_limit");

@@ -188,7 +188,8 @@ pub struct DashboardFlags {
     #[arg(
         long,
         default_value_t = DEFAULT_MAX_EVENT_STREAMS,
-        value_parser = count_in(1, MAX_EVENT_STREAMS)
+        value_parser = count_in(1, MAX_EVENT_STREAMS),
+        allow_hyphen_values = true
     )]
     pub max_event_streams: u32,
 }

@@ -91,7 +91,7 @@ pub struct FleetFlags {
 
     /// Distinct replicas whose failures, or whose open circuits, it takes to open the others
     /// (default: 1, the fleet as one breaker); needs --fleet-redis.
-    #[arg(long, value_parser = count_in(1, MAX_REPLICAS))]
+    #[arg(long, value_parser = count_in(1, MAX_REPLICAS), allow_hyphen_values = true)]
     pub fleet_quorum: Option<u32>,
 
     /// This replica's name in the fleet: letters, digits and . _ - : (default: the host name
@@ -101,7 +101,7 @@ pub struct FleetFlags {
 
     /// How often this replica publishes its state and reads the others' (default: 300ms);
     /// needs --fleet-redis.
-    #[arg(long, value_parser = positive_duration)]
+    #[arg(long, value_parser = positive_duration, allow_hyphen_values = true)]
     pub fleet_heartbeat: Option<Duration>,
 }
 

@@ -1,7 +1,8 @@
 //! The bulkhead: at most `max_concurrent` calls to B in flight; the excess is refused at once, or
 //! after waiting at most `wait` for a place. With `--max-concurrent adaptive` the limit is the
 //! breaker crate's [`ConcurrencyLimiter`], learned from each call's round trip, and the excess
-//! is refused at once.
+//! is refused at once; a call overtaken by a later one frees its place in it (see
+//! [`overtaken`](super::overtaken)), and `max_concurrent` still bounds every call in flight.
 //!
 //! One service does both: a place is a permit of a semaphore (or of the limiter), taken in
 //! `call` (where the wait can be bounded, which tower's `ConcurrencyLimit` in `poll_ready`
@@ -21,6 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service, ServiceExt};
 
 use super::counters::ClientCounters;
+use super::overtaken::{InOrder, Overtaking};
 use super::settings::BulkheadSettings;
 
 /// The bulkhead had no place for the call.
@@ -94,17 +96,26 @@ pub(crate) struct BulkheadLayer {
     counters: Arc<ClientCounters>,
 }
 
-/// Where places come from: a fixed number, or an adaptive limit.
+/// Where places come from: a fixed number, or an adaptive limit within it.
 #[derive(Debug, Clone)]
 enum Places {
     Fixed(Arc<Semaphore>),
-    Adaptive(ConcurrencyLimiter),
+    Adaptive {
+        limiter: ConcurrencyLimiter,
+        /// `max_concurrent`, for every call, those that freed their adaptive place included.
+        all: Arc<Semaphore>,
+        order: Arc<Overtaking>,
+    },
 }
 
 /// One call's place, given back when it is dropped.
 enum Place {
     Fixed(#[allow(dead_code, reason = "held for its drop")] OwnedSemaphorePermit),
-    Adaptive(LimitPermit),
+    Adaptive {
+        permit: LimitPermit,
+        _all: OwnedSemaphorePermit,
+        order: InOrder,
+    },
 }
 
 impl BulkheadLayer {
@@ -115,9 +126,14 @@ impl BulkheadLayer {
         limiter: Option<ConcurrencyLimiter>,
         counters: Arc<ClientCounters>,
     ) -> Self {
+        let all = Arc::new(Semaphore::new(settings.max_concurrent));
         let places = match limiter {
-            Some(limiter) => Places::Adaptive(limiter),
-            None => Places::Fixed(Arc::new(Semaphore::new(settings.max_concurrent))),
+            Some(limiter) => Places::Adaptive {
+                limiter,
+                all,
+                order: Arc::default(),
+            },
+            None => Places::Fixed(all),
         };
         Self {
             places,
@@ -126,21 +142,18 @@ impl BulkheadLayer {
         }
     }
 
-    /// Calls in flight through this bulkhead now.
+    /// Calls in flight through this bulkhead now, those that freed their adaptive place
+    /// included.
     pub(crate) fn in_flight(&self) -> usize {
-        match &self.places {
-            Places::Fixed(semaphore) => {
-                self.settings.max_concurrent - semaphore.available_permits()
-            }
-            Places::Adaptive(limiter) => limiter.in_flight() as usize,
-        }
+        let (Places::Fixed(all) | Places::Adaptive { all, .. }) = &self.places;
+        self.settings.max_concurrent - all.available_permits()
     }
 
     /// The limit in force now: `max_concurrent`, or the adaptive limit's current value.
     pub(crate) fn limit(&self) -> usize {
         match &self.places {
             Places::Fixed(_) => self.settings.max_concurrent,
-            Places::Adaptive(limiter) => limiter.limit() as usize,
+            Places::Adaptive { limiter, .. } => limiter.limit() as usize,
         }
     }
 }
@@ -161,11 +174,24 @@ impl BulkheadLayer {
     async fn place(&self) -> Result<Place, BulkheadFull> {
         let semaphore = match &self.places {
             // The flags allow no wait with an adaptive limit: it refuses at once.
-            Places::Adaptive(limiter) => {
-                return limiter
+            Places::Adaptive {
+                limiter,
+                all,
+                order,
+            } => {
+                let permit = limiter
                     .try_acquire()
-                    .map(Place::Adaptive)
-                    .ok_or_else(|| BulkheadFull::adaptive(limiter.limit()));
+                    .ok_or_else(|| BulkheadFull::adaptive(limiter.limit()))?;
+                // Within the limit, but calls that freed their place still fill
+                // `max_concurrent`: the permit, dropped unsettled, teaches nothing.
+                let all = Arc::clone(all)
+                    .try_acquire_owned()
+                    .map_err(|_| BulkheadFull::new(self.settings.max_concurrent, Duration::ZERO))?;
+                return Ok(Place::Adaptive {
+                    permit,
+                    _all: all,
+                    order: order.enter(),
+                });
             }
             Places::Fixed(semaphore) => semaphore.clone(),
         };
@@ -188,17 +214,35 @@ impl BulkheadLayer {
 }
 
 impl Place {
-    /// Tells an adaptive limit how the call ended: a good answer's round trip teaches it, an
-    /// overload cuts it, any other failure says nothing about B's load.
-    fn settle<T, E: Overload>(self, result: &Result<T, E>) {
-        let Place::Adaptive(permit) = self else {
-            return;
+    /// Makes `call` in this place. With an adaptive limit, the call frees its place in it once
+    /// a later call has overtaken it, and tells the limit how it ended: a good answer's round
+    /// trip teaches it, an overload cuts it, any other failure says nothing about B's load.
+    async fn call<T, E: Overload>(self, call: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+        let Place::Adaptive {
+            mut permit,
+            _all,
+            mut order,
+        } = self
+        else {
+            return call.await;
         };
-        match result {
-            Ok(_) => permit.success(),
+        let mut call = std::pin::pin!(call);
+        let result = tokio::select! {
+            result = &mut call => result,
+            () = order.overtaken() => {
+                permit.free_place();
+                call.await
+            }
+        };
+        match &result {
+            Ok(_) => {
+                order.ended_well();
+                permit.success();
+            }
             Err(err) if err.is_overload() => permit.dropped(),
             Err(_) => permit.ignore(),
         }
+        result
     }
 }
 
@@ -213,6 +257,7 @@ impl<S, Request> Service<Request> for Bulkhead<S>
 where
     S: Service<Request> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Response: Send,
     S::Error: From<BulkheadFull> + Overload + Send,
     Request: Send + 'static,
 {
@@ -236,218 +281,11 @@ where
                     return Err(full.into());
                 }
             };
-            let result = inner.oneshot(request).await;
-            place.settle(&result);
-            result
+            place.call(inner.oneshot(request)).await
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::sync::watch;
-    use tower::{BoxError, service_fn};
-
-    /// A service whose calls last until `true` is sent on the gate.
-    fn held(
-        gate: watch::Receiver<bool>,
-    ) -> impl Service<(), Response = (), Error = BoxError, Future: Send> + Clone + Send + 'static
-    {
-        service_fn(move |()| {
-            let mut gate = gate.clone();
-            async move {
-                gate.wait_for(|open| *open).await?;
-                Ok::<_, BoxError>(())
-            }
-        })
-    }
-
-    impl Overload for BoxError {
-        fn is_overload(&self) -> bool {
-            false
-        }
-    }
-
-    fn layer(max_concurrent: usize, wait: Duration) -> (BulkheadLayer, Arc<ClientCounters>) {
-        let counters = Arc::new(ClientCounters::default());
-        let settings = BulkheadSettings {
-            max_concurrent,
-            wait,
-            adaptive: None,
-        };
-        (
-            BulkheadLayer::new(settings, None, counters.clone()),
-            counters,
-        )
-    }
-
-    /// An adaptive bulkhead from `initial_limit` within `[min_limit, max_concurrent]`.
-    fn adaptive_layer(
-        min_limit: u32,
-        initial_limit: u32,
-        max_concurrent: usize,
-    ) -> (BulkheadLayer, Arc<ClientCounters>) {
-        let counters = Arc::new(ClientCounters::default());
-        let settings = BulkheadSettings {
-            max_concurrent,
-            wait: Duration::ZERO,
-            adaptive: Some(crate::upstream::AdaptiveLimitSettings {
-                min_limit,
-                initial_limit,
-            }),
-        };
-        let limiter = settings
-            .adaptive_limiter()
-            .expect("adaptive")
-            .expect("valid");
-        (
-            BulkheadLayer::new(settings, Some(limiter), counters.clone()),
-            counters,
-        )
-    }
-
-    /// Calls held in flight through a bulkhead until [`Holding::release`], and the bulkhead's
-    /// service for more.
-    struct Holding<S> {
-        service: S,
-        open: watch::Sender<bool>,
-        calls: Vec<tokio::task::JoinHandle<Result<(), BoxError>>>,
-    }
-
-    /// `layer` around a service whose calls last until released, with `calls` of them in
-    /// flight through it.
-    async fn holding(
-        layer: &BulkheadLayer,
-        calls: usize,
-    ) -> Holding<
-        impl Service<(), Response = (), Error = BoxError, Future: Send> + Clone + Send + 'static,
-    > {
-        let (open, gate) = watch::channel(false);
-        let service = layer.layer(held(gate));
-        let calls: Vec<_> = (0..calls)
-            .map(|_| tokio::spawn(service.clone().oneshot(())))
-            .collect();
-        for _ in 0..1_000 {
-            if layer.in_flight() >= calls.len() {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert_eq!(
-            layer.in_flight(),
-            calls.len(),
-            "every held call has its place"
-        );
-        Holding {
-            service,
-            open,
-            calls,
-        }
-    }
-
-    impl<S> Holding<S>
-    where
-        S: Service<(), Response = (), Error = BoxError, Future: Send> + Clone,
-    {
-        /// What one more call is refused with.
-        async fn refusal(&self) -> String {
-            self.service
-                .clone()
-                .oneshot(())
-                .await
-                .expect_err("full")
-                .to_string()
-        }
-
-        /// Lets the held calls end, each served; the service, for more calls.
-        async fn release(self) -> S {
-            self.open.send_replace(true);
-            for call in self.calls {
-                call.await.expect("task").expect("served");
-            }
-            self.service
-        }
-    }
-
-    #[tokio::test]
-    async fn the_call_beyond_the_limit_is_refused_at_once_and_counted() {
-        let (layer, counters) = layer(2, Duration::ZERO);
-        let full = holding(&layer, 2).await;
-        assert_eq!(
-            full.refusal().await,
-            "bulkhead full: 2 calls to service B already in flight"
-        );
-        assert_eq!(counters.snapshot().bulkhead_rejected, 1);
-
-        let service = full.release().await;
-        assert_eq!(layer.in_flight(), 0);
-        service.oneshot(()).await.expect("a place again");
-        assert_eq!(counters.snapshot().bulkhead_rejected, 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn with_a_wait_the_excess_waits_for_a_place_then_gives_up() {
-        let (layer, counters) = layer(1, Duration::from_millis(100));
-        let full = holding(&layer, 1).await;
-        assert_eq!(
-            full.refusal().await,
-            "bulkhead full: 1 call to service B already in flight, and none ended within 100ms"
-        );
-        assert_eq!(counters.snapshot().bulkhead_rejected, 1);
-
-        // A place that frees up within the wait is taken.
-        let waiting = tokio::spawn(full.service.clone().oneshot(()));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        full.release().await;
-        waiting.await.expect("task").expect("served after waiting");
-        assert_eq!(counters.snapshot().bulkhead_rejected, 1);
-    }
-
-    #[tokio::test]
-    async fn the_call_beyond_an_adaptive_limit_is_refused_at_once_naming_it() {
-        let (layer, counters) = adaptive_layer(1, 1, 1);
-        let full = holding(&layer, 1).await;
-        assert_eq!(
-            full.refusal().await,
-            "bulkhead full: 1 call to service B already in flight (the adaptive limit now)"
-        );
-        assert_eq!(
-            (counters.snapshot().bulkhead_rejected, layer.limit()),
-            (1, 1)
-        );
-        full.release().await;
-        assert_eq!(layer.in_flight(), 0);
-    }
-
-    /// A call's error as the stack's would be: an overload, or the bulkhead's refusal.
-    #[derive(Debug)]
-    enum Failed {
-        Overloaded,
-        Full,
-    }
-
-    impl From<BulkheadFull> for Failed {
-        fn from(_: BulkheadFull) -> Self {
-            Failed::Full
-        }
-    }
-
-    impl Overload for Failed {
-        fn is_overload(&self) -> bool {
-            matches!(self, Failed::Overloaded)
-        }
-    }
-
-    #[tokio::test]
-    async fn an_overloaded_b_cuts_the_adaptive_limit() {
-        let (layer, _counters) = adaptive_layer(1, 2, 10);
-        let service = layer.layer(service_fn(|()| async { Err::<(), _>(Failed::Overloaded) }));
-        // The limit steps once per window of as many calls as the limit: two here.
-        for _ in 0..2 {
-            let err = service.clone().oneshot(()).await.expect_err("overloaded");
-            assert!(matches!(err, Failed::Overloaded), "{err:?}");
-        }
-        assert_eq!((layer.limit(), layer.in_flight()), (1, 0));
-    }
-}
+#[path = "bulkhead_tests.rs"]
+mod tests;

@@ -166,13 +166,16 @@ pub fn classify(result: &Result<String, CallError>) -> Outcome {
     }
 }
 
-/// For an adaptive limit, B was too loaded when an attempt timed out, or B answered 503 or 429
-/// (overloaded, too many requests), as Netflix's limiters count a timeout or an UNAVAILABLE
-/// as a drop. Any other failure says nothing about B's load.
+/// For an adaptive limit, B was too loaded when an attempt timed out, B refused the
+/// connection, or B answered 503 or 429 (overloaded, too many requests), as Netflix's limiters
+/// count a timeout or an UNAVAILABLE as a drop. Any other failure (a 500 after B's delay, a
+/// 4xx) is the call's own and says nothing about B's load.
 impl Overload for CallError {
     fn is_overload(&self) -> bool {
         match self {
-            CallError::Timeout { .. } | CallError::Throttled { .. } => true,
+            CallError::Timeout { .. } | CallError::Throttled { .. } | CallError::Connect { .. } => {
+                true
+            }
             CallError::Status { status, .. } => matches!(
                 *status,
                 StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
@@ -271,6 +274,42 @@ mod tests {
         CallError::Status {
             status: StatusCode::from_u16(code).expect("valid status"),
             url: api(),
+        }
+    }
+
+    #[test]
+    fn only_timeouts_refused_connections_and_overload_statuses_are_drops() {
+        let drops = [
+            CallError::Timeout {
+                after: Duration::from_secs(3),
+                url: api(),
+            },
+            CallError::Connect {
+                url: api(),
+                reason: "Connection refused (os error 111)".into(),
+            },
+            status(503),
+            status(429),
+            CallError::Throttled {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                url: api(),
+                retry_after: Duration::from_secs(1),
+            },
+        ];
+        for err in &drops {
+            assert!(err.is_overload(), "{err}");
+        }
+        let own = [
+            status(500),
+            status(404),
+            status(400),
+            CallError::TooLarge {
+                limit: 1,
+                url: api(),
+            },
+        ];
+        for err in &own {
+            assert!(!err.is_overload(), "{err}");
         }
     }
 

@@ -12,6 +12,7 @@
 //! | `retry`, `backoff` | the retry policy and budget; full-jitter exponential backoff |
 //! | `retry_after` | B's `Retry-After` on a 503 or 429, read as a wait |
 //! | `bulkhead` | calls in flight to B bounded, the excess refused |
+//! | `overtaken` | the calls a later call overtook, which free their place in the adaptive limit |
 //! | `counters` | what the layers count: retries, budget refusals, bulkhead refusals |
 //! | `settings` | every layer's settings, resolved from the flags |
 
@@ -23,6 +24,7 @@ mod counters;
 mod error;
 mod guard;
 mod http;
+mod overtaken;
 mod retry;
 mod retry_after;
 mod settings;

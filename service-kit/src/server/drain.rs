@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_http::metrics::in_flight_requests::InFlightRequestsCounter;
 use tracing::{info, warn};
@@ -20,8 +20,9 @@ pub struct Stopped {
 /// What a server tracks of its connections, for the drain.
 #[derive(Debug)]
 pub(super) struct Connections {
-    /// Tells every connection to finish its request and close (hyper's graceful shutdown).
-    pub(super) graceful: GracefulShutdown,
+    /// Tells every connection to finish its request and close (hyper's graceful shutdown,
+    /// which each connection's task starts when this turns `true`).
+    pub(super) stopping: watch::Sender<bool>,
     /// Every connection's task, so the ones still open after the grace can be aborted.
     pub(super) tasks: JoinSet<()>,
     /// Requests between their head being read and their answer being written.
@@ -36,7 +37,7 @@ pub(super) struct Connections {
 /// Returns once every connection's task has ended, so no request outlives the server.
 pub(super) async fn drain(connections: Connections, grace: Duration) -> Stopped {
     let Connections {
-        graceful,
+        stopping,
         mut tasks,
         in_flight,
         slots,
@@ -47,7 +48,9 @@ pub(super) async fn drain(connections: Connections, grace: Duration) -> Stopped 
         "no longer accepting; letting requests in flight finish within {}",
         humantime::format_duration(grace)
     );
-    let requests_cut = match tokio::time::timeout(grace, graceful.shutdown()).await {
+    stopping.send_replace(true);
+    let finished = async { while tasks.join_next().await.is_some() {} };
+    let requests_cut = match tokio::time::timeout(grace, finished).await {
         Ok(()) => 0,
         Err(_) => {
             let requests_cut = in_flight.get();

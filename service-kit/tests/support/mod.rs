@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use service_kit::fallback::{method_not_allowed, not_found};
 use service_kit::server::{ServerLimits, Stopped, serve};
 use service_kit::strict_query::StrictQuery;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
@@ -143,6 +143,15 @@ pub fn with_header_timeout(header_timeout: Duration) -> ServerLimits {
         header_timeout,
         ..ServerLimits::default()
     }
+}
+
+/// A connection to `server` from `client`, a loopback address of the test's choosing.
+pub async fn connect_from(client: Ipv4Addr, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(IpAddr::V4(client), 0))
+        .expect("bind a loopback address");
+    socket.connect(server).await.expect("connect")
 }
 
 /// `GET path` on `stream`, kept alive.
