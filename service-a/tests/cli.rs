@@ -3,9 +3,12 @@
 
 use std::process::Command;
 
-use service_kit::test_support::Running;
+use service_kit::test_support::{Running, assert_refused};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_service-a");
+
+/// What a developer's shell may set for service A, which the flag tests must not inherit.
+const ENV: &[&str] = &["SERVICE_A_LISTEN", "SERVICE_B_URL"];
 
 #[test]
 fn invalid_flags_exit_2_naming_the_flag() {
@@ -39,17 +42,7 @@ fn invalid_flags_exit_2_naming_the_flag() {
             &["--call-deadline", "--request-timeout"],
         ),
     ] {
-        let output = Command::new(BINARY)
-            .args(args)
-            .env_remove("SERVICE_A_LISTEN")
-            .env_remove("SERVICE_B_URL")
-            .output()
-            .expect("binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        for flag in flags {
-            assert!(stderr.contains(flag), "{args:?}: {stderr}");
-        }
+        assert_refused(BINARY, ENV, args, flags);
     }
 }
 
@@ -285,27 +278,6 @@ const PERCENT: &str = "from 0% to 100%";
 const THROTTLE: &[&str] = &["--adaptive-throttle", "2"];
 const ADAPTIVE: &[&str] = &["--max-concurrent", "adaptive"];
 
-/// Runs the binary with `args`, which must be refused: exit 2, with stderr naming `flag` and
-/// holding `message`.
-fn assert_refused(args: &[&str], flag: &str, message: &str) {
-    let output = Command::new(BINARY)
-        .args(args)
-        .env_remove("SERVICE_A_LISTEN")
-        .env_remove("SERVICE_B_URL")
-        .output()
-        .expect("binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(flag),
-        "{args:?} does not name {flag}: {stderr}"
-    );
-    assert!(
-        stderr.contains(message),
-        "{args:?} does not say {message:?}: {stderr}"
-    );
-}
-
 /// Every numeric flag refuses a negative number and a value over its range naming itself and
 /// the range, and zero too unless zero means something; the zeros that do are all accepted
 /// together by a binary that then starts.
@@ -314,16 +286,17 @@ fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
     let mut accepted_zeros = vec!["--listen", "127.0.0.1:0", "--profile", "adaptive"];
     for (flag, beside, range, zero, over) in NUMERIC_FLAGS {
         let with = |value: &'static str| [beside, &[*flag, value][..]].concat();
-        assert_refused(&with("-1"), flag, range);
-        assert_refused(&with("-1"), flag, r#"(got "-1")"#);
-        assert_refused(&with(over), flag, flag);
+        assert_refused(BINARY, ENV, &with("-1"), &[flag, range, r#"(got "-1")"#]);
+        assert_refused(BINARY, ENV, &with(over), &[flag]);
         let zero_text = match *range {
             POSITIVE | ANY_DURATION => "0s",
             PERCENT => "0%",
             _ => "0",
         };
         match zero {
-            Zero::Refused(message) => assert_refused(&with(zero_text), flag, message),
+            Zero::Refused(message) => {
+                assert_refused(BINARY, ENV, &with(zero_text), &[flag, message]);
+            }
             Zero::Accepted => accepted_zeros.extend([*flag, zero_text]),
         }
     }

@@ -1,22 +1,15 @@
 //! The `service-b` binary: flag errors, and SIGTERM ending it cleanly.
 
-use std::process::Command;
-
-use service_kit::test_support::Running;
+use service_kit::test_support::{Running, assert_refused};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_service-b");
 
+/// What a developer's shell may set for service B, which the tests must not inherit.
+const ENV: &[&str] = &["SERVICE_B_LISTEN", "SERVICE_B_FAIL_DELAY"];
+
 #[test]
 fn an_invalid_flag_exits_2_with_clap_message() {
-    let output = Command::new(BINARY)
-        .args(["--fail-delay", "soon"])
-        .env_remove("SERVICE_B_LISTEN")
-        .env_remove("SERVICE_B_FAIL_DELAY")
-        .output()
-        .expect("binary runs");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--fail-delay"), "{stderr}");
+    assert_refused(BINARY, ENV, &["--fail-delay", "soon"], &["--fail-delay"]);
 }
 
 /// Every numeric flag of service B: the range its refusals name, whether zero is refused (and
@@ -48,27 +41,6 @@ const NUMERIC_FLAGS: &[(&str, &str, Option<&str>, &str)] = &[
 
 const POSITIVE: &str = "longer than zero and at most 1day";
 
-/// Runs the binary with `args`, which must be refused: exit 2, with stderr naming `flag` and
-/// holding `message`.
-fn assert_refused(args: &[&str], flag: &str, message: &str) {
-    let output = Command::new(BINARY)
-        .args(args)
-        .env_remove("SERVICE_B_LISTEN")
-        .env_remove("SERVICE_B_FAIL_DELAY")
-        .output()
-        .expect("binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(flag),
-        "{args:?} does not name {flag}: {stderr}"
-    );
-    assert!(
-        stderr.contains(message),
-        "{args:?} does not say {message:?}: {stderr}"
-    );
-}
-
 /// Every numeric flag refuses a negative number and a value over its range naming itself and
 /// the range, and zero too unless zero means something (no delay, no limit, no grace); the
 /// zeros that do are all accepted together by a binary that then starts. A share over the cap
@@ -77,12 +49,11 @@ fn assert_refused(args: &[&str], flag: &str, message: &str) {
 fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
     let mut accepted_zeros = vec!["--listen", "127.0.0.1:0"];
     for (flag, range, zero, over) in NUMERIC_FLAGS {
-        assert_refused(&[flag, "-1"], flag, range);
-        assert_refused(&[flag, "-1"], flag, r#"(got "-1")"#);
-        assert_refused(&[flag, over], flag, flag);
+        assert_refused(BINARY, ENV, &[flag, "-1"], &[flag, range, r#"(got "-1")"#]);
+        assert_refused(BINARY, ENV, &[flag, over], &[flag]);
         let zero_text = if range.contains("1day") { "0s" } else { "0" };
         match zero {
-            Some(message) => assert_refused(&[flag, zero_text], flag, message),
+            Some(message) => assert_refused(BINARY, ENV, &[flag, zero_text], &[flag, message]),
             None => accepted_zeros.extend([*flag, zero_text]),
         }
     }
@@ -91,16 +62,16 @@ fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
         "--max-connections-per-prefix",
     ] {
         assert_refused(
+            BINARY,
+            ENV,
             &["--max-connections", "10", share, "20"],
-            share,
-            "20 is more than the connections served at once (--max-connections 10)",
+            &[
+                share,
+                "20 is more than the connections served at once (--max-connections 10)",
+            ],
         );
     }
-    let b = Running::start(
-        BINARY,
-        &accepted_zeros,
-        &["SERVICE_B_LISTEN", "SERVICE_B_FAIL_DELAY"],
-    );
+    let b = Running::start(BINARY, &accepted_zeros, ENV);
     b.until("service B listening", |line| {
         line.contains("service B listening")
     });
@@ -113,7 +84,7 @@ fn sigterm_stops_the_binary_cleanly() {
     let b = Running::start(
         BINARY,
         &["--listen", "127.0.0.1:0", "--fail-delay", "100ms"],
-        &["SERVICE_B_LISTEN", "SERVICE_B_FAIL_DELAY"],
+        ENV,
     );
     let listening = b
         .until("service B listening", |line| {

@@ -14,7 +14,7 @@
 //! | [`fallback`] | the 404 and 405 answers, echoing a bounded path and method |
 //! | [`strict_query`] | [`StrictQuery`](strict_query::StrictQuery), the query extractor both use |
 //! | [`query`] | the percent-escape check it makes before reading a query string |
-//! | `test_support` | (feature `test-support`) what the services' tests check alike: a binary read line by line and stopped with SIGTERM, the help listing the connection flags |
+//! | `test_support` | (feature `test-support`) what the services' tests check alike: a binary that refuses its flags, a binary read line by line and stopped with SIGTERM, the help listing the connection flags |
 //! | [`logging`] | the `tracing` set-up and `--log-format` (`text` or `json`): `RUST_LOG` or `info`, colour only when a person watches |
 //!
 //! Floors, bottom up, every import pointing down (`cargo modules dependencies --lib --acyclic -p

@@ -1,8 +1,8 @@
 //! What the services' own tests check alike (feature `test-support`, for their
-//! dev-dependencies only): a binary run with its stdout read line by line, stopped with SIGTERM,
-//! the connection flags its `--help` lists, raw requests on a socket (a head alone, a body
-//! that trickles in), an in-process answer read as text, and a log writer that keeps what a
-//! test's subscriber wrote.
+//! dev-dependencies only): a binary that refuses its flags, a binary run with its stdout read
+//! line by line, stopped with SIGTERM, the connection flags its `--help` lists, raw requests on
+//! a socket (a head alone, a body that trickles in), an in-process answer read as text, and a
+//! log writer that keeps what a test's subscriber wrote.
 //!
 //! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
 
@@ -40,6 +40,26 @@ pub fn assert_help_lists_the_connection_flags(binary: &str) {
         "[default: 5s]",
     ] {
         assert!(help.contains(expected), "{expected:?} missing from\n{help}");
+    }
+}
+
+/// Runs `binary` with `args`, without the environment variables named in `env_remove`, and
+/// asserts that it refuses them as a usage error (exit code 2) with a message on stderr that
+/// holds every one of `expected` (the flag, its range, the value given...).
+pub fn assert_refused(binary: &str, env_remove: &[&str], args: &[&str], expected: &[&str]) {
+    let mut command = Command::new(binary);
+    command.args(args);
+    for name in env_remove {
+        command.env_remove(name);
+    }
+    let output = command.output().expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    for part in expected {
+        assert!(
+            stderr.contains(part),
+            "{args:?} does not say {part:?}: {stderr}"
+        );
     }
 }
 
