@@ -6,7 +6,7 @@
 //!
 //! Every wait is bounded by [`PATIENCE`], so a bug fails the test instead of hanging it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -48,13 +48,29 @@ pub fn assert_help_lists_the_connection_flags(binary: &str) {
 /// holds every one of `expected` (the flag, its range, the value given...).
 pub fn assert_refused(binary: &str, env_remove: &[&str], args: &[&str], expected: &[&str]) {
     let mut command = Command::new(binary);
-    command.args(args);
+    command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for name in env_remove {
         command.env_remove(name);
     }
-    let output = command.output().expect("binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    let mut child = command.spawn().expect("binary starts");
+    // A binary that takes the flags starts serving: it is stopped rather than waited for.
+    let Some(exit) = exit_within_patience(&mut child) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{args:?} was not refused: still running after {PATIENCE:?}");
+    };
+    // A refusal is a few lines, well within the pipe's buffer: the binary never waits on us.
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr is UTF-8");
+    assert_eq!(exit.code(), Some(2), "{args:?}: {stderr}");
     for part in expected {
         assert!(
             stderr.contains(part),
@@ -135,17 +151,8 @@ impl Running {
             .status()
             .expect("kill runs");
         assert!(status.success());
-        let deadline = Instant::now() + PATIENCE;
-        let exit = loop {
-            if let Some(exit) = self.child.try_wait().expect("wait") {
-                break exit;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running {PATIENCE:?} after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let exit = exit_within_patience(&mut self.child)
+            .unwrap_or_else(|| panic!("still running {PATIENCE:?} after SIGTERM"));
         // The process has exited, so its stdout closes and the reader thread ends the channel;
         // the wait is bounded all the same.
         let mut rest = Vec::new();
@@ -161,6 +168,20 @@ impl Drop for Running {
         // Both fail harmlessly once the child has exited and been waited for.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// How `child` exited, or `None` when it is still running after [`PATIENCE`].
+fn exit_within_patience(child: &mut Child) -> Option<ExitStatus> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            return Some(exit);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
