@@ -48,235 +48,144 @@ fn invalid_flags_exit_2_naming_the_flag() {
 
 /// How a numeric flag takes zero.
 enum Zero {
-    /// Refused, the message holding this (the range, or the rule zero breaks).
-    Refused(&'static str),
+    /// Refused, the message naming the flag's range.
+    Refused,
+    /// Refused, the message holding this (the rule zero breaks).
+    RefusedSaying(&'static str),
     /// Accepted: it means something (no wait, no limit, no budget).
     Accepted,
 }
 
-/// Every numeric flag of service A: the flags it needs beside it, the range its refusals
-/// name, how it takes zero, and a value just over its range.
-const NUMERIC_FLAGS: &[(&str, &[&str], &str, Zero, &str)] = &[
-    (
-        "--request-timeout",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--call-deadline",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--retry-attempts",
-        &[],
-        "from 1 to 10 ",
-        Zero::Refused("from 1 to 10 "),
-        "11",
-    ),
-    (
-        "--retry-backoff",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--retry-backoff-max",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    ("--retry-budget", &[], PERCENT, Zero::Accepted, "101%"),
-    (
-        "--failure-threshold",
-        &[],
-        "from 1 to 1000000 ",
-        Zero::Refused("from 1 to 1000000 "),
-        "1000001",
-    ),
-    (
-        "--failure-rate-threshold",
-        &[],
-        PERCENT,
-        Zero::Refused("in (0, 100]"),
-        "101%",
-    ),
-    (
-        "--slow-call-threshold",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--slow-call-rate-threshold",
-        &["--slow-call-threshold", "1s"],
-        PERCENT,
-        Zero::Refused("in (0, 100]"),
-        "101%",
-    ),
-    (
-        "--sliding-window",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--minimum-calls",
-        &[],
-        "from 1 to 1000000 ",
-        Zero::Refused("from 1 to 1000000 "),
-        "1000001",
-    ),
-    (
-        "--recovery-timeout",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--half-open-max-calls",
-        &[],
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    (
-        "--adaptive-throttle",
-        &[],
-        "from 1 to 10,",
-        Zero::Refused("from 1 to 10,"),
-        "1e308",
-    ),
-    (
-        "--throttle-window",
-        THROTTLE,
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--throttle-max-rejection",
-        THROTTLE,
-        "from 0 up to, not including, 1 ",
-        Zero::Accepted,
-        "1",
-    ),
-    (
-        "--throttle-minimum-requests",
-        THROTTLE,
-        "from 0 to 1000000 ",
-        Zero::Accepted,
-        "1000001",
-    ),
-    (
-        "--max-concurrent",
-        &[],
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    (
-        "--adaptive-min-limit",
-        ADAPTIVE,
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    (
-        "--adaptive-initial-limit",
-        ADAPTIVE,
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    (
-        "--adaptive-max-limit",
-        ADAPTIVE,
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    ("--bulkhead-wait", &[], ANY_DURATION, Zero::Accepted, "25h"),
-    (
-        "--max-response-bytes",
-        &[],
-        "from 1 to 1073741824 ",
-        Zero::Refused("from 1 to 1073741824 "),
-        "1073741825",
-    ),
-    (
-        "--header-timeout",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--body-timeout",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-    (
-        "--max-connections",
-        &[],
-        "from 1 to 1000000 ",
-        Zero::Refused("from 1 to 1000000 "),
-        "1000001",
-    ),
-    (
-        "--max-connections-per-client",
-        &[],
-        "from 0 to 1000000 ",
-        Zero::Accepted,
-        "1000001",
-    ),
-    (
-        "--max-connections-per-prefix",
-        &[],
-        "from 0 to 1000000 ",
-        Zero::Accepted,
-        "1000001",
-    ),
-    ("--shutdown-grace", &[], ANY_DURATION, Zero::Accepted, "25h"),
-    (
-        "--max-event-streams",
-        &[],
-        "from 1 to 10000 ",
-        Zero::Refused("from 1 to 10000 "),
-        "10001",
-    ),
-    (
-        "--fleet-quorum",
-        &[],
-        "from 1 to 1000 ",
-        Zero::Refused("from 1 to 1000 "),
-        "1001",
-    ),
-    (
-        "--fleet-heartbeat",
-        &[],
-        POSITIVE,
-        Zero::Refused(POSITIVE),
-        "25h",
-    ),
-];
+/// A numeric flag of service A and the values that test it.
+struct NumericFlag {
+    name: &'static str,
+    /// The flags it needs beside it.
+    beside: &'static [&'static str],
+    /// The range its refusals name.
+    range: String,
+    /// Zero, written as the flag's values are (`0`, `0s`, `0%`).
+    zero: &'static str,
+    /// How it takes that zero.
+    takes_zero: Zero,
+    /// A value just over its range.
+    over: String,
+}
 
-const POSITIVE: &str = "longer than zero and at most 1day";
-const ANY_DURATION: &str = "from 0s to 1day";
-const PERCENT: &str = "from 0% to 100%";
-const THROTTLE: &[&str] = &["--adaptive-throttle", "2"];
-const ADAPTIVE: &[&str] = &["--max-concurrent", "adaptive"];
+impl NumericFlag {
+    /// The arguments that give it `value`, after the flags it needs beside it.
+    fn args<'a>(&'a self, value: &'a str) -> Vec<&'a str> {
+        [self.beside, &[self.name, value]].concat()
+    }
+
+    fn beside(self, beside: &'static [&'static str]) -> Self {
+        Self { beside, ..self }
+    }
+}
+
+/// A flag whose values are numbers in `range`, zero written `0`.
+fn number(name: &'static str, range: &str, takes_zero: Zero, over: &str) -> NumericFlag {
+    NumericFlag {
+        name,
+        beside: &[],
+        range: range.to_owned(),
+        zero: "0",
+        takes_zero,
+        over: over.to_owned(),
+    }
+}
+
+/// A whole number from `min` to `max`: zero is refused when under `min`.
+fn count(name: &'static str, min: u32, max: u32) -> NumericFlag {
+    let takes_zero = if min == 0 {
+        Zero::Accepted
+    } else {
+        Zero::Refused
+    };
+    let over = (max + 1).to_string();
+    number(name, &format!("from {min} to {max} "), takes_zero, &over)
+}
+
+/// A percentage from 0% to 100%.
+fn percent(name: &'static str, takes_zero: Zero) -> NumericFlag {
+    NumericFlag {
+        zero: "0%",
+        ..number(name, "from 0% to 100%", takes_zero, "101%")
+    }
+}
+
+/// A duration longer than zero and at most a day.
+fn positive_duration(name: &'static str) -> NumericFlag {
+    NumericFlag {
+        zero: "0s",
+        ..number(
+            name,
+            "longer than zero and at most 1day",
+            Zero::Refused,
+            "25h",
+        )
+    }
+}
+
+/// A duration from zero, which means no wait, to a day.
+fn any_duration(name: &'static str) -> NumericFlag {
+    NumericFlag {
+        zero: "0s",
+        ..number(name, "from 0s to 1day", Zero::Accepted, "25h")
+    }
+}
+
+/// Every numeric flag of service A.
+fn numeric_flags() -> Vec<NumericFlag> {
+    const THROTTLE: &[&str] = &["--adaptive-throttle", "2"];
+    const ADAPTIVE: &[&str] = &["--max-concurrent", "adaptive"];
+    const IN_0_100: Zero = Zero::RefusedSaying("in (0, 100]");
+    vec![
+        positive_duration("--request-timeout"),
+        positive_duration("--call-deadline"),
+        count("--retry-attempts", 1, 10),
+        positive_duration("--retry-backoff"),
+        positive_duration("--retry-backoff-max"),
+        percent("--retry-budget", Zero::Accepted),
+        count("--failure-threshold", 1, 1_000_000),
+        percent("--failure-rate-threshold", IN_0_100),
+        positive_duration("--slow-call-threshold"),
+        percent("--slow-call-rate-threshold", IN_0_100).beside(&["--slow-call-threshold", "1s"]),
+        positive_duration("--sliding-window"),
+        count("--minimum-calls", 1, 1_000_000),
+        positive_duration("--recovery-timeout"),
+        count("--half-open-max-calls", 1, 10_000),
+        number(
+            "--adaptive-throttle",
+            "from 1 to 10,",
+            Zero::Refused,
+            "1e308",
+        ),
+        positive_duration("--throttle-window").beside(THROTTLE),
+        number(
+            "--throttle-max-rejection",
+            "from 0 up to, not including, 1 ",
+            Zero::Accepted,
+            "1",
+        )
+        .beside(THROTTLE),
+        count("--throttle-minimum-requests", 0, 1_000_000).beside(THROTTLE),
+        count("--max-concurrent", 1, 10_000),
+        count("--adaptive-min-limit", 1, 10_000).beside(ADAPTIVE),
+        count("--adaptive-initial-limit", 1, 10_000).beside(ADAPTIVE),
+        count("--adaptive-max-limit", 1, 10_000).beside(ADAPTIVE),
+        any_duration("--bulkhead-wait"),
+        count("--max-response-bytes", 1, 1_073_741_824),
+        positive_duration("--header-timeout"),
+        positive_duration("--body-timeout"),
+        count("--max-connections", 1, 1_000_000),
+        count("--max-connections-per-client", 0, 1_000_000),
+        count("--max-connections-per-prefix", 0, 1_000_000),
+        any_duration("--shutdown-grace"),
+        count("--max-event-streams", 1, 10_000),
+        count("--fleet-quorum", 1, 1_000),
+        positive_duration("--fleet-heartbeat"),
+    ]
+}
 
 /// Every numeric flag refuses a negative number and a value over its range naming itself and
 /// the range, and zero too unless zero means something; the zeros that do are all accepted
@@ -284,21 +193,25 @@ const ADAPTIVE: &[&str] = &["--max-concurrent", "adaptive"];
 #[test]
 fn every_numeric_flag_refuses_negatives_zeros_and_values_over_its_range() {
     let mut accepted_zeros = vec!["--listen", "127.0.0.1:0", "--profile", "adaptive"];
-    for (flag, beside, range, zero, over) in NUMERIC_FLAGS {
-        let with = |value: &'static str| [beside, &[*flag, value][..]].concat();
-        assert_refused(BINARY, ENV, &with("-1"), &[flag, range, r#"(got "-1")"#]);
-        assert_refused(BINARY, ENV, &with(over), &[flag]);
-        let zero_text = match *range {
-            POSITIVE | ANY_DURATION => "0s",
-            PERCENT => "0%",
-            _ => "0",
-        };
-        match zero {
-            Zero::Refused(message) => {
-                assert_refused(BINARY, ENV, &with(zero_text), &[flag, message]);
+    let flags = numeric_flags();
+    for flag in &flags {
+        let (name, range) = (flag.name, flag.range.as_str());
+        assert_refused(
+            BINARY,
+            ENV,
+            &flag.args("-1"),
+            &[name, range, r#"(got "-1")"#],
+        );
+        assert_refused(BINARY, ENV, &flag.args(&flag.over), &[name]);
+        let refused_saying = match flag.takes_zero {
+            Zero::Refused => range,
+            Zero::RefusedSaying(message) => message,
+            Zero::Accepted => {
+                accepted_zeros.extend([name, flag.zero]);
+                continue;
             }
-            Zero::Accepted => accepted_zeros.extend([*flag, zero_text]),
-        }
+        };
+        assert_refused(BINARY, ENV, &flag.args(flag.zero), &[name, refused_saying]);
     }
     let a = Running::start(BINARY, &accepted_zeros, &["SERVICE_B_URL"]);
     a.until("service A listening", |line| {
