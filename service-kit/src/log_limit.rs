@@ -130,6 +130,7 @@ impl Window {
 mod tests {
     use super::*;
     use crate::test_support::Captured;
+    use tracing::Level;
 
     #[tokio::test(start_paused = true)]
     async fn a_window_lets_its_share_through_then_holds_back() {
@@ -178,12 +179,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_next_line_written_is_preceded_by_how_many_were_held_back() {
-        let captured = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(captured.clone())
-            .finish();
-        let _default = tracing::subscriber::set_default(subscriber);
+        let (captured, _default) = Captured::on_this_thread(Level::INFO);
         let limiter = LogLimiter::new("call failed", 1);
         let admitted = (0..4).filter(|_| limiter.admit()).count();
         assert_eq!(admitted, 1);

@@ -17,6 +17,8 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing::Level;
+use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Upper bound on anything a test waits for.
@@ -235,11 +237,25 @@ pub async fn status_and_text(response: Response) -> (StatusCode, String) {
 }
 
 /// A log writer that keeps everything written, for a test that reads what a service logged:
-/// give it to `tracing_subscriber::fmt().with_writer(..)`. Clones share what was written.
+/// [`Captured::on_this_thread`], or give it to `tracing_subscriber::fmt().with_writer(..)`.
+/// Clones share what was written.
 #[derive(Debug, Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// A new capture, written by a plain-text subscriber (no colours) of events at `max_level`
+    /// and more severe, that is this thread's default subscriber until the returned guard is
+    /// dropped. A test on tokio's current-thread runtime logs there from every task it spawns.
+    pub fn on_this_thread(max_level: Level) -> (Self, DefaultGuard) {
+        let captured = Self::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(max_level)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
     /// Everything logged so far, as text.
     pub fn text(&self) -> String {
         let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);

@@ -19,6 +19,7 @@ use support::{
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Level;
 
 fn cap(max_connections: u32, per_client: u32) -> ServerLimits {
     ServerLimits {
@@ -184,12 +185,7 @@ async fn a_crowd_of_addresses_each_within_its_share_leaves_a_newcomer_served() {
 
 #[tokio::test]
 async fn the_cap_is_logged_once_when_reached_whatever_the_crowd() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = Captured::on_this_thread(Level::INFO);
     let server = Server::start(cap(4, 0)).await;
     let (stop, stopped) = watch::channel(false);
     let mut holders = crowd(

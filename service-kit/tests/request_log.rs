@@ -14,13 +14,7 @@ use tracing::Level;
 
 #[tokio::test]
 async fn a_5xx_is_logged_at_debug_and_never_as_an_error() {
-    let log = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(log.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (log, _default) = Captured::on_this_thread(Level::DEBUG);
     let server = Server::start(ServerLimits::default()).await;
     for path in ["/fail", "/health"] {
         let response = reqwest::get(format!("http://{}{path}", server.address))
