@@ -2,6 +2,7 @@
 //! backend that serves `concurrency` calls at once, each taking `service`, and queues the rest
 //! in order, in front of a caller that always has more calls to make than the limit allows.
 
+use crate::support::limiter_on_manual_clock;
 use std::collections::VecDeque;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -38,8 +39,7 @@ struct Run {
 
 impl Run {
     fn new(limit: AdaptiveLimit, concurrency: usize) -> Self {
-        let clock = ManualClock::new();
-        let limiter = limit.clock(clock.clone()).build().expect("valid");
+        let (limiter, clock) = limiter_on_manual_clock(limit);
         Self {
             limiter,
             clock,
@@ -166,12 +166,7 @@ fn shared_backend(limiter: &ConcurrencyLimiter, clock: &ManualClock, ticks: u32)
 
 #[test]
 fn a_floor_first_seen_under_load_is_measured_again_at_the_minimum_limit() {
-    let clock = ManualClock::new();
-    let limiter = limit()
-        .floor_interval(Duration::from_secs(5))
-        .clock(clock.clone())
-        .build()
-        .expect("valid");
+    let (limiter, clock) = limiter_on_manual_clock(limit().floor_interval(Duration::from_secs(5)));
     // The first 20 calls share 8 servers: each takes 50 ms, and that is the floor at first.
     shared_backend(&limiter, &clock, 4_000);
     assert_eq!(limiter.floor(), Some(Duration::from_millis(50)));
@@ -218,12 +213,7 @@ fn a_window_of_calls_with_a_drop_cuts_the_limit_down_to_the_minimum_and_no_furth
 
 #[test]
 fn an_ignored_or_unsettled_call_frees_its_place_and_teaches_nothing() {
-    let clock = ManualClock::new();
-    let limiter = limit()
-        .initial_limit(2)
-        .clock(clock.clone())
-        .build()
-        .expect("valid");
+    let (limiter, clock) = limiter_on_manual_clock(limit().initial_limit(2));
     let (first, second) = (limiter.try_acquire(), limiter.try_acquire());
     assert!(limiter.try_acquire().is_none(), "the limit is 2");
     clock.advance(SERVICE);
@@ -235,12 +225,7 @@ fn an_ignored_or_unsettled_call_frees_its_place_and_teaches_nothing() {
 
 #[test]
 fn a_call_that_frees_its_place_lets_another_in_and_still_teaches_when_settled() {
-    let clock = ManualClock::new();
-    let limiter = limit()
-        .initial_limit(2)
-        .clock(clock.clone())
-        .build()
-        .expect("valid");
+    let (limiter, clock) = limiter_on_manual_clock(limit().initial_limit(2));
     let mut waiting = limiter.try_acquire().expect("room");
     let _other = limiter.try_acquire().expect("room");
     assert!(limiter.try_acquire().is_none(), "the limit is 2");
@@ -345,8 +330,7 @@ fn threads_never_hold_more_places_than_the_limit() {
 #[test]
 fn threads_calling_at_once_leave_the_limit_in_bounds_and_no_place_held() {
     const THREADS: usize = 4;
-    let clock = ManualClock::new();
-    let limiter = limit().clock(clock.clone()).build().expect("valid");
+    let (limiter, clock) = limiter_on_manual_clock(limit());
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
             let (limiter, clock) = (limiter.clone(), clock.clone());

@@ -1,7 +1,8 @@
-//! What the behaviour tests share: a breaker on a manual clock, and one-line calls.
+//! What the behaviour tests share: a breaker or an adaptive limiter on a manual clock, and
+//! one-line calls.
 
 use std::time::Duration;
-use trip_breaker::{Builder, CircuitBreaker, ManualClock};
+use trip_breaker::{AdaptiveLimit, Builder, CircuitBreaker, ConcurrencyLimiter, ManualClock};
 
 /// `builder` built on a fresh [`ManualClock`], returned with the clock.
 pub(crate) fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock) {
@@ -11,6 +12,16 @@ pub(crate) fn on_manual_clock(builder: Builder) -> (CircuitBreaker, ManualClock)
         .build()
         .expect("valid test config");
     (cb, clock)
+}
+
+/// `limit` built on a fresh [`ManualClock`], returned with the clock.
+pub(crate) fn limiter_on_manual_clock(limit: AdaptiveLimit) -> (ConcurrencyLimiter, ManualClock) {
+    let clock = ManualClock::new();
+    let limiter = limit
+        .clock(clock.clone())
+        .build()
+        .expect("valid test config");
+    (limiter, clock)
 }
 
 /// A call that succeeds at once.
