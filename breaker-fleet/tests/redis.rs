@@ -22,6 +22,18 @@ fn fail(replica: &Replica) {
     }
 }
 
+/// A call tried on every replica: each admitted is a probe, and fails. Returns how many were.
+fn probes_failing(replicas: &[Replica]) -> usize {
+    let mut probes = 0;
+    for r in replicas {
+        if let Ok(permit) = r.breaker.try_acquire() {
+            permit.failure("HTTP 500");
+            probes += 1;
+        }
+    }
+    probes
+}
+
 fn fleet_of(redis: &RedisServer, n: usize, quorum: u32, prefix: &str) -> Vec<Replica> {
     (0..n)
         .map(|i| replica(&redis.url(), &format!("r{i}"), quorum, RECOVERY, prefix))
@@ -136,6 +148,61 @@ async fn one_probe_per_recovery_period_and_its_success_closes_everyone() {
         .filter(|r| r.breaker.snapshot().transitions >= 2)
         .count();
     assert_eq!(closed_by_fleet, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_probe_frees_the_lease_for_the_next_one_at_once() {
+    // A lease far longer than any wait here: the next probe can only come from its release.
+    const LEASE: Duration = Duration::from_secs(600);
+    let redis = RedisServer::start();
+    let replicas: Vec<Replica> = (0..2)
+        .map(|i| {
+            let settings =
+                support::settings(&redis.url(), &format!("r{i}"), 1, "release").probe_lease(LEASE);
+            support::replica_of(settings, RECOVERY, "release")
+        })
+        .collect();
+    all_live(&replicas).await;
+    for _ in 0..3 {
+        fail(&replicas[0]);
+    }
+    eventually("both open", || {
+        replicas.iter().all(|r| r.breaker.state() == State::Open)
+    })
+    .await;
+    let mut probes = 0;
+    eventually("a first probe, which fails", || {
+        probes += probes_failing(&replicas);
+        probes >= 1
+    })
+    .await;
+    eventually("a second probe, a recovery period later", || {
+        probes += probes_failing(&replicas);
+        probes >= 2
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_older_than_the_failure_window_no_longer_count() {
+    const WINDOW: Duration = Duration::from_millis(400);
+    let redis = RedisServer::start();
+    let replicas: Vec<Replica> = (0..2)
+        .map(|i| {
+            let settings = support::settings(&redis.url(), &format!("r{i}"), 1, "window")
+                .failure_window(WINDOW);
+            support::replica_of(settings, RECOVERY, "window")
+        })
+        .collect();
+    all_live(&replicas).await;
+    fail(&replicas[0]);
+    fail(&replicas[0]);
+    // Long past the window, with many heartbeats between: the two failures have aged out.
+    tokio::time::sleep(WINDOW * 5).await;
+    fail(&replicas[1]);
+    // Three failures in all, but not within the window: several heartbeats later, no trip.
+    tokio::time::sleep(support::HEARTBEAT * 6).await;
+    assert!(replicas.iter().all(|r| r.breaker.state() == State::Closed));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
