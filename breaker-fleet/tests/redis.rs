@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use breaker::{CircuitBreaker, FleetReason, Reason, State};
-use breaker_fleet::Fleet;
+use breaker_fleet::{Fleet, FleetBuilder};
 use support::{RedisServer, Replica, eventually, replica};
 
 const RECOVERY: Duration = Duration::from_secs(2);
@@ -37,6 +37,21 @@ fn probes_failing(replicas: &[Replica]) -> usize {
 fn fleet_of(redis: &RedisServer, n: usize, quorum: u32, prefix: &str) -> Vec<Replica> {
     (0..n)
         .map(|i| replica(&redis.url(), &format!("r{i}"), quorum, RECOVERY, prefix))
+        .collect()
+}
+
+/// `n` replicas at quorum 1, each with the tests' settings changed by `change`.
+fn fleet_with(
+    redis: &RedisServer,
+    n: usize,
+    prefix: &str,
+    change: impl Fn(FleetBuilder) -> FleetBuilder,
+) -> Vec<Replica> {
+    (0..n)
+        .map(|i| {
+            let settings = support::settings(&redis.url(), &format!("r{i}"), 1, prefix);
+            support::replica_of(change(settings), RECOVERY, prefix)
+        })
         .collect()
 }
 
@@ -155,13 +170,7 @@ async fn a_failed_probe_frees_the_lease_for_the_next_one_at_once() {
     // A lease far longer than any wait here: the next probe can only come from its release.
     const LEASE: Duration = Duration::from_secs(600);
     let redis = RedisServer::start();
-    let replicas: Vec<Replica> = (0..2)
-        .map(|i| {
-            let settings =
-                support::settings(&redis.url(), &format!("r{i}"), 1, "release").probe_lease(LEASE);
-            support::replica_of(settings, RECOVERY, "release")
-        })
-        .collect();
+    let replicas = fleet_with(&redis, 2, "release", |settings| settings.probe_lease(LEASE));
     all_live(&replicas).await;
     for _ in 0..3 {
         fail(&replicas[0]);
@@ -187,13 +196,9 @@ async fn a_failed_probe_frees_the_lease_for_the_next_one_at_once() {
 async fn failures_older_than_the_failure_window_no_longer_count() {
     const WINDOW: Duration = Duration::from_millis(400);
     let redis = RedisServer::start();
-    let replicas: Vec<Replica> = (0..2)
-        .map(|i| {
-            let settings = support::settings(&redis.url(), &format!("r{i}"), 1, "window")
-                .failure_window(WINDOW);
-            support::replica_of(settings, RECOVERY, "window")
-        })
-        .collect();
+    let replicas = fleet_with(&redis, 2, "window", |settings| {
+        settings.failure_window(WINDOW)
+    });
     all_live(&replicas).await;
     fail(&replicas[0]);
     fail(&replicas[0]);
