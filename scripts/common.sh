@@ -5,7 +5,8 @@
 #   * messages (say, heading, pass, die) with colour only when stdout is a terminal;
 #   * a work directory for logs and bodies, and an EXIT trap that stops every service started
 #     here (by pid, SIGTERM then SIGKILL after a bounded wait), Ctrl-C and SIGTERM included;
-#   * tools installed when missing: apt_install (Debian's), cargo_tool, require_oha;
+#   * tools installed when missing: apt_install (Debian's), cargo_tool, require_oha,
+#     require_redis;
 #   * build_binaries, target_dir, start_service (on 127.0.0.1:0, reading the bound address from
 #     the log), stop_services, wait_healthy;
 #   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read, json_count (json_path.py);
@@ -109,6 +110,15 @@ require_oha() {
     OHA_JSON=(-j)
   fi
   say "$(oha --version)"
+}
+
+# require_redis: Debian's redis-server and redis-cli, installed when missing.
+require_redis() {
+  heading "redis-server"
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    apt_install redis-server
+  fi
+  say "$(redis-server --version)"
 }
 
 require_tools() {

@@ -70,14 +70,6 @@ parse_flags() {
 
 # ---- Redis -------------------------------------------------------------------------------------
 
-require_redis() {
-  heading "redis-server"
-  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-    apt_install redis-server
-  fi
-  say "$(redis-server --version)"
-}
-
 # start_redis [PORT]: a fresh redis-server on PORT (default: a free one), nothing saved to disk.
 # Sets REDIS_PORT, REDIS_URL and REDIS_PID.
 start_redis() {

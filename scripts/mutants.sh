@@ -8,6 +8,10 @@
 #   scripts/mutants.sh --shard K/N       the K-th of N shares of them (0-based: 0/3, 1/3, 2/3),
 #                                        each reported in mutants.out/trip-breaker-K-of-N/
 #   scripts/mutants.sh --services        every mutant of service-kit and service-b, then service-a
+#   scripts/mutants.sh --fleet           every mutant of breaker-fleet, its tests against a real
+#                                        Redis on (feature redis-tests; Debian's redis-server,
+#                                        installed when missing, which the tests start themselves
+#                                        on free loopback ports, as in redis-tests.sh)
 #   scripts/mutants.sh --in-diff REF     only the breaker mutants on lines changed since REF (CI
 #                                        runs it with HEAD~1: the latest commit)
 #
@@ -18,21 +22,17 @@
 # Reports go to mutants.out/ (one folder per crate).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
-# shellcheck source=scripts/cargo-install.sh
-source scripts/cargo-install.sh
+# What die() names as the step that failed.
+CONTEXT="cargo mutants"
 
 # The version these scripts and .cargo/mutants.toml are written for.
 MUTANTS_VERSION=27.1.0
 # A run in CI must stay well inside CI's budget; a diff with more mutants than this many minutes
 # allow is refused with a message rather than left to time out.
 IN_DIFF_MINUTES=12
-
-die() {
-  printf 'mutants.sh: %s\n' "$*" >&2
-  exit 1
-}
 
 ensure_cargo_mutants() {
   if cargo mutants --version 2>/dev/null | grep -q "$MUTANTS_VERSION"; then
@@ -49,6 +49,12 @@ score() {
 
 # The breaker's features, all turned on when it is mutated.
 BREAKER_FEATURES=(--all-features)
+# The fleet's Redis tests, and a test timeout above the time they take to fail: a test that a
+# mutant breaks often fails only when a bounded wait gives up (20 s, PATIENCE in
+# breaker-fleet/tests/support), two tests at a time on a 2-core machine, so a mutant that breaks
+# every one of the eleven fails after about two minutes. cargo-mutants' own timeout (20 s at
+# least) would report it as a timeout rather than a catch.
+FLEET_ARGS=(--features redis-tests --minimum-test-timeout 180)
 
 # mutate PACKAGE OUT [ARGS...]: runs cargo-mutants on PACKAGE with its report in OUT, prints its
 # score, and returns cargo-mutants' exit status (0: every mutant caught or unviable). A report
@@ -110,12 +116,12 @@ main() {
       mutate_breaker mutants.out/trip-breaker
       ;;
     --shard)
-      [[ $# -eq 2 && $2 =~ ^[0-9]+/[0-9]+$ ]] || die "usage: $0 --shard K/N"
+      [[ $# -eq 2 && $2 =~ ^[0-9]+/[0-9]+$ ]] || usage_error "--shard takes K/N"
       ensure_cargo_mutants
       mutate_breaker "mutants.out/trip-breaker-${2%/*}-of-${2#*/}" --shard "$2"
       ;;
     --in-diff)
-      [[ $# -eq 2 ]] || die "usage: $0 --in-diff REF"
+      [[ $# -eq 2 ]] || usage_error "--in-diff takes a commit"
       in_diff "$2"
       ;;
     --services)
@@ -126,10 +132,15 @@ main() {
       mutate service-a mutants.out/service-a || status=$?
       return "$status"
       ;;
-    *)
-      sed -n '2,16p' "$0" >&2
-      exit 2
+    --fleet)
+      [[ $# -eq 1 ]] || usage_error "--fleet takes no value"
+      ensure_cargo_mutants
+      setup_workdir
+      require_redis
+      mutate breaker-fleet mutants.out/breaker-fleet "${FLEET_ARGS[@]}"
       ;;
+    -h | --help) usage ;;
+    *) usage_error "unknown argument: $1" ;;
   esac
 }
 

@@ -17,11 +17,7 @@ main() {
   no_arguments "$@"
   require_tools cargo
   setup_workdir
-  heading "redis-server"
-  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-    apt_install redis-server
-  fi
-  say "$(redis-server --version)"
+  require_redis
   heading "cargo test -p breaker-fleet --features redis-tests"
   local log=$WORK/cargo-test.log
   (cd "$ROOT" && cargo test -p breaker-fleet --features redis-tests 2>&1) | tee "$log" ||

@@ -326,6 +326,10 @@ mod tests {
     use super::*;
     use crate::Fleet;
 
+    /// The longest lease and failure window, written out rather than read from `DAY`, so that
+    /// the bound is checked against the number it promises.
+    const A_DAY: Duration = Duration::from_secs(86_400);
+
     fn build(builder: FleetBuilder) -> Result<crate::Fleet, ConfigError> {
         builder.build()
     }
@@ -361,11 +365,11 @@ mod tests {
             (base().key_prefix("a b"), "key_prefix"),
             (base().key_prefix("p".repeat(65)), "key_prefix"),
             (
-                base().probe_lease(DAY + Duration::from_millis(1)),
+                base().probe_lease(A_DAY + Duration::from_millis(1)),
                 "probe_lease",
             ),
             (
-                base().failure_window(DAY + Duration::from_millis(1)),
+                base().failure_window(A_DAY + Duration::from_millis(1)),
                 "failure_window",
             ),
         ] {
@@ -381,8 +385,8 @@ mod tests {
             .max_replicas(1_000)
             .heartbeat(Duration::from_secs(60))
             .redis_timeout(Duration::from_secs(59))
-            .probe_lease(DAY)
-            .failure_window(DAY)
+            .probe_lease(A_DAY)
+            .failure_window(A_DAY)
             .key_prefix("p".repeat(64))
             .build()
             .expect("every bound is allowed");

@@ -356,6 +356,7 @@ mod tests {
         ]);
         let board = parse_board(answer).expect("a board");
         assert_eq!((board.redis_ms, board.live), (5_000, 4));
+        assert!(!board.replaced_live_key);
         assert_eq!(board.lease.as_deref(), Some("17:b"));
         assert_eq!(
             board.reads,
@@ -373,6 +374,20 @@ mod tests {
         assert_eq!(garbage[0], "c: not a string");
         assert!(garbage[1].starts_with("d: not a view"));
         assert_eq!(garbage[2], "e: a view under another's id");
+    }
+
+    #[test]
+    fn a_heartbeat_that_replaced_the_live_set_says_so() {
+        let answer = Value::Array(vec![
+            Value::Int(5_000),
+            Value::Int(1),
+            Value::Int(1),
+            Value::Nil,
+        ]);
+        let board = parse_board(answer).expect("a board");
+        assert!(board.replaced_live_key);
+        assert_eq!(board.lease, None);
+        assert!(board.reads.is_empty() && board.garbage.is_empty());
     }
 
     #[test]

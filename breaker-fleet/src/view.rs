@@ -132,10 +132,11 @@ impl View {
 
     /// `reason` cut to the length a view keeps, on a character boundary.
     pub fn cut_reason(reason: &str) -> String {
-        let mut end = reason.len().min(MAX_REASON_BYTES);
-        while !reason.is_char_boundary(end) {
-            end -= 1;
-        }
+        // The last boundary at or before the limit; 0 always is one.
+        let end = (0..=reason.len().min(MAX_REASON_BYTES))
+            .rev()
+            .find(|&end| reason.is_char_boundary(end))
+            .unwrap_or(0);
         reason[..end].to_owned()
     }
 }
@@ -163,6 +164,20 @@ mod tests {
             ..closed("a-1:5000", 42)
         };
         assert_eq!(View::decode(view.encode().as_bytes()), Ok(view));
+    }
+
+    #[test]
+    fn a_value_of_the_longest_size_is_read_and_one_byte_more_is_not() {
+        let view = closed("a", 1);
+        // JSON allows white space after the value: padded to the bound exactly, then past it.
+        let longest = format!("{:<width$}", view.encode(), width = MAX_VIEW_BYTES);
+        assert_eq!(longest.len(), MAX_VIEW_BYTES);
+        assert_eq!(View::decode(longest.as_bytes()), Ok(view));
+        let longer = format!("{longest} ");
+        assert!(matches!(
+            View::decode(longer.as_bytes()),
+            Err(Garbage::Unreadable(_))
+        ));
     }
 
     #[test]

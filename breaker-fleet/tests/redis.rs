@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use breaker::{CircuitBreaker, FleetReason, Reason, State};
-use breaker_fleet::Fleet;
+use breaker_fleet::{Fleet, FleetBuilder};
 use support::{RedisServer, Replica, eventually, replica};
 
 const RECOVERY: Duration = Duration::from_secs(2);
@@ -22,9 +22,36 @@ fn fail(replica: &Replica) {
     }
 }
 
+/// A call tried on every replica: each admitted is a probe, and fails. Returns how many were.
+fn probes_failing(replicas: &[Replica]) -> usize {
+    let mut probes = 0;
+    for r in replicas {
+        if let Ok(permit) = r.breaker.try_acquire() {
+            permit.failure("HTTP 500");
+            probes += 1;
+        }
+    }
+    probes
+}
+
 fn fleet_of(redis: &RedisServer, n: usize, quorum: u32, prefix: &str) -> Vec<Replica> {
     (0..n)
         .map(|i| replica(&redis.url(), &format!("r{i}"), quorum, RECOVERY, prefix))
+        .collect()
+}
+
+/// `n` replicas at quorum 1, each with the tests' settings changed by `change`.
+fn fleet_with(
+    redis: &RedisServer,
+    n: usize,
+    prefix: &str,
+    change: impl Fn(FleetBuilder) -> FleetBuilder,
+) -> Vec<Replica> {
+    (0..n)
+        .map(|i| {
+            let settings = support::settings(&redis.url(), &format!("r{i}"), 1, prefix);
+            support::replica_of(change(settings), RECOVERY, prefix)
+        })
         .collect()
 }
 
@@ -139,6 +166,51 @@ async fn one_probe_per_recovery_period_and_its_success_closes_everyone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_probe_frees_the_lease_for_the_next_one_at_once() {
+    // A lease far longer than any wait here: the next probe can only come from its release.
+    const LEASE: Duration = Duration::from_secs(600);
+    let redis = RedisServer::start();
+    let replicas = fleet_with(&redis, 2, "release", |settings| settings.probe_lease(LEASE));
+    all_live(&replicas).await;
+    for _ in 0..3 {
+        fail(&replicas[0]);
+    }
+    eventually("both open", || {
+        replicas.iter().all(|r| r.breaker.state() == State::Open)
+    })
+    .await;
+    let mut probes = 0;
+    eventually("a first probe, which fails", || {
+        probes += probes_failing(&replicas);
+        probes >= 1
+    })
+    .await;
+    eventually("a second probe, a recovery period later", || {
+        probes += probes_failing(&replicas);
+        probes >= 2
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_older_than_the_failure_window_no_longer_count() {
+    const WINDOW: Duration = Duration::from_millis(400);
+    let redis = RedisServer::start();
+    let replicas = fleet_with(&redis, 2, "window", |settings| {
+        settings.failure_window(WINDOW)
+    });
+    all_live(&replicas).await;
+    fail(&replicas[0]);
+    fail(&replicas[0]);
+    // Long past the window, with many heartbeats between: the two failures have aged out.
+    tokio::time::sleep(WINDOW * 5).await;
+    fail(&replicas[1]);
+    // Three failures in all, but not within the window: several heartbeats later, no trip.
+    tokio::time::sleep(support::HEARTBEAT * 6).await;
+    assert!(replicas.iter().all(|r| r.breaker.state() == State::Closed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_redis_leaves_each_replica_on_its_own_breaker_and_sharing_resumes() {
     let redis = RedisServer::start();
     let replicas = fleet_of(&redis, 2, 1, "paused");
@@ -229,8 +301,13 @@ async fn the_password_is_never_shown() {
         .with_writer(captured.clone())
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
-    // The right password: it works. A wrong one: every line says so without either.
-    let good = replica(&redis.url(), "good", 1, RECOVERY, "secret");
+    // The right password: it works. A wrong one: every line says so without either. The good
+    // replica waits longer for Redis, so that a busy machine gives it no episode of its own.
+    const GOOD_HEARTBEAT: Duration = Duration::from_millis(200);
+    let patient = support::settings(&redis.url(), "good", 1, "secret")
+        .heartbeat(GOOD_HEARTBEAT)
+        .redis_timeout(Duration::from_millis(150));
+    let good = support::replica_of(patient, RECOVERY, "secret");
     eventually("connected with the password", || {
         good.fleet.status().connected
     })
@@ -245,7 +322,7 @@ async fn the_password_is_never_shown() {
         "intruder",
     ]);
     redis.command(&["SET", "secret:call_secret:view:intruder", "{not json"]);
-    tokio::time::sleep(support::HEARTBEAT * 6).await;
+    tokio::time::sleep(GOOD_HEARTBEAT * 4).await;
     assert!(!wrong.fleet.status().connected);
     let log = captured.text();
     assert_eq!(

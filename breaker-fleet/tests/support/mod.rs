@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use breaker::CircuitBreaker;
-use breaker_fleet::{Fleet, FleetHandle};
+use breaker_fleet::{Fleet, FleetBuilder, FleetHandle};
 
 /// The longest any wait in these tests may last before it fails.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
@@ -155,6 +155,17 @@ pub(crate) struct Replica {
 /// Heartbeat of the tests' fleets: short, so the tests are quick.
 pub(crate) const HEARTBEAT: Duration = Duration::from_millis(50);
 
+/// The tests' fleet settings for replica `id` on `url`: `quorum`, a short heartbeat and Redis
+/// timeout, a lease of 2 s, keys under `prefix`.
+pub(crate) fn settings(url: &str, id: &str, quorum: u32, prefix: &str) -> FleetBuilder {
+    Fleet::builder(url, id)
+        .quorum(quorum)
+        .heartbeat(HEARTBEAT)
+        .redis_timeout(Duration::from_millis(40))
+        .probe_lease(Duration::from_secs(2))
+        .key_prefix(prefix)
+}
+
 /// Replica `id` on `url`, with `quorum`, a failure threshold of 3 and `recovery`.
 pub(crate) fn replica(
     url: &str,
@@ -163,14 +174,12 @@ pub(crate) fn replica(
     recovery: Duration,
     prefix: &str,
 ) -> Replica {
-    let fleet = Fleet::builder(url, id)
-        .quorum(quorum)
-        .heartbeat(HEARTBEAT)
-        .redis_timeout(Duration::from_millis(40))
-        .probe_lease(Duration::from_secs(2))
-        .key_prefix(prefix)
-        .build()
-        .expect("valid fleet settings");
+    replica_of(settings(url, id, quorum, prefix), recovery, prefix)
+}
+
+/// A replica of `settings` (keys under `prefix`), with a failure threshold of 3 and `recovery`.
+pub(crate) fn replica_of(settings: FleetBuilder, recovery: Duration, prefix: &str) -> Replica {
+    let fleet = settings.build().expect("valid fleet settings");
     let breaker = CircuitBreaker::builder(format!("call_{prefix}"))
         .failure_threshold(3)
         .recovery_timeout(recovery)
