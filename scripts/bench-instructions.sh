@@ -41,14 +41,6 @@ ensure_valgrind() {
     die "apt-get could not install valgrind"
 }
 
-ensure_runner() {
-  local version=$1
-  if gungraun-runner --version 2>/dev/null | grep -qF "$version"; then
-    return
-  fi
-  cargo_install gungraun-runner "$version"
-}
-
 main() {
   local update=''
   case ${1:-} in
@@ -63,7 +55,7 @@ main() {
   version=$(gungraun_version)
   [[ -n $version ]] || die "no exact gungraun version (gungraun = \"=X.Y.Z\") in breaker/Cargo.toml"
   ensure_valgrind
-  ensure_runner "$version"
+  ensure_cargo_tool gungraun-runner "$version" gungraun-runner
   SUMMARY=$(mktemp)
   trap 'rm -f "$SUMMARY"' EXIT
   cargo bench -p trip-breaker --bench instructions -- --output-format=json >"$SUMMARY" ||

@@ -10,6 +10,17 @@
 # build in one target directory, target/tools, so that a dependency two tools lock at the same
 # version and features is compiled once.
 
+# ensure_cargo_tool CRATE VERSION COMMAND...: installs CRATE at VERSION unless
+# `COMMAND... --version` says that version is there (`cargo deny`, say, or `gungraun-runner`).
+ensure_cargo_tool() {
+  local crate=$1 version=$2
+  shift 2
+  if "$@" --version 2>/dev/null | grep -qF "$version"; then
+    return
+  fi
+  cargo_install "$crate" "$version"
+}
+
 # cargo_install CRATE VERSION: installs CRATE at VERSION into cargo's bin directory.
 cargo_install() {
   local root

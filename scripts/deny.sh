@@ -17,16 +17,9 @@ source scripts/cargo-install.sh
 # of today's cargo, so it is built from crates.io.)
 DENY_VERSION=0.20.2
 
-ensure_cargo_deny() {
-  if cargo deny --version 2>/dev/null | grep -qF "$DENY_VERSION"; then
-    return
-  fi
-  cargo_install cargo-deny "$DENY_VERSION"
-}
-
 main() {
   [[ $# -eq 0 ]] || { sed -n '2,8p' "$0" >&2; exit 2; }
-  ensure_cargo_deny
+  ensure_cargo_tool cargo-deny "$DENY_VERSION" cargo deny
   cargo deny check licenses bans sources
 }
 

@@ -35,10 +35,7 @@ MUTANTS_VERSION=27.1.0
 IN_DIFF_MINUTES=12
 
 ensure_cargo_mutants() {
-  if cargo mutants --version 2>/dev/null | grep -q "$MUTANTS_VERSION"; then
-    return
-  fi
-  cargo_install cargo-mutants "$MUTANTS_VERSION"
+  ensure_cargo_tool cargo-mutants "$MUTANTS_VERSION" cargo mutants
 }
 
 # score DIR: prints the counts cargo-mutants wrote to DIR/mutants.out/outcomes.json and the

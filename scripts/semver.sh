@@ -22,13 +22,6 @@ die() {
 # The version these checks are written for.
 SEMVER_CHECKS_VERSION=0.51.0
 
-ensure_cargo_semver_checks() {
-  if cargo semver-checks --version 2>/dev/null | grep -qF "$SEMVER_CHECKS_VERSION"; then
-    return
-  fi
-  cargo_install cargo-semver-checks "$SEMVER_CHECKS_VERSION"
-}
-
 # The breaker's package name; the folder is breaker/ whatever it is.
 PACKAGE=trip-breaker
 
@@ -50,7 +43,7 @@ main() {
   local baseline=${1:-HEAD~1}
   git rev-parse --verify --quiet "$baseline^{commit}" >/dev/null ||
     die "no such git revision: $baseline"
-  ensure_cargo_semver_checks
+  ensure_cargo_tool cargo-semver-checks "$SEMVER_CHECKS_VERSION" cargo semver-checks
   if [[ $(package_name "$baseline") == "$PACKAGE" ]]; then
     cargo semver-checks check-release --package "$PACKAGE" --baseline-rev "$baseline" \
       --release-type minor
