@@ -9,7 +9,8 @@
 #     require_redis;
 #   * build_binaries, target_dir, start_service (on 127.0.0.1:0, reading the bound address from
 #     the log), stop_services, wait_healthy;
-#   * fetch (one curl call: STATUS, MILLIS, BODY) and json_read, json_count (json_path.py);
+#   * fetch (one curl call: STATUS, MILLIS, BODY), fetch_ok (a 200 or die) and json_read,
+#     json_count (json_path.py);
 #   * cpu_ticks, the CPU time processes used so far, from /proc;
 #   * usage, which prints the sourcing script's header comment, usage_error and no_arguments;
 #   * for the experiments: experiment_start (options, tools, work directory, binaries),
@@ -279,10 +280,16 @@ fetch() {
   BODY=$(<"$WORK/body")
 }
 
+# fetch_ok WHO URL: fetch GET URL, dying with what WHO (e.g. "A's /breaker") answered unless it
+# is a 200.
+fetch_ok() {
+  fetch GET "$2"
+  [[ $STATUS == 200 ]] || die "$1 answered HTTP $STATUS: $BODY"
+}
+
 # b_api_calls B_URL: how many /api calls have reached Service B so far, into API_CALLS.
 b_api_calls() {
-  fetch GET "$1/stats"
-  [[ $STATUS == 200 ]] || die "B's /stats answered HTTP $STATUS: $BODY"
+  fetch_ok "B's /stats" "$1/stats"
   json_read "$BODY" api_calls
   API_CALLS=${JSON_VALUES[0]}
 }
@@ -376,8 +383,7 @@ set_b_mode() {
 
 # b_stats B_URL: Service B's /stats, into B_STATS.
 b_stats() {
-  fetch GET "$1/stats"
-  [[ $STATUS == 200 ]] || die "B's /stats answered HTTP $STATUS: $BODY"
+  fetch_ok "B's /stats" "$1/stats"
   B_STATS=$BODY
 }
 

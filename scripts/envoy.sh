@@ -84,8 +84,7 @@ start_envoy() {
 envoy_stat() {
   local cluster=$1 stat
   shift
-  fetch GET "$ENVOY_ADMIN/stats?filter=cluster.$cluster."
-  [[ $STATUS == 200 ]] || die "Envoy's /stats answered HTTP $STATUS"
+  fetch_ok "Envoy's /stats" "$ENVOY_ADMIN/stats?filter=cluster.$cluster."
   STATS=()
   for stat in "$@"; do
     STATS+=("$(awk -F': ' -v name="cluster.$cluster.$stat" '$1 == name { print $2; found = 1 }

@@ -125,15 +125,13 @@ await_fleet() {
 
 # fleet_of URL: "fleet.connected" and "fleet.replicas_live" of A's /breaker, into JSON_VALUES.
 fleet_of() {
-  fetch GET "$1/breaker"
-  [[ $STATUS == 200 ]] || die "A's /breaker answered HTTP $STATUS: $BODY"
+  fetch_ok "A's /breaker" "$1/breaker"
   json_read "$BODY" fleet.connected fleet.replicas_live
 }
 
 # state_of URL: A's breaker state, into STATE.
 state_of() {
-  fetch GET "$1/breaker"
-  [[ $STATUS == 200 ]] || die "A's /breaker answered HTTP $STATUS: $BODY"
+  fetch_ok "A's /breaker" "$1/breaker"
   json_read "$BODY" state
   STATE=${JSON_VALUES[0]}
 }

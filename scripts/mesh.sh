@@ -129,8 +129,7 @@ start_a() {
 
 # breaker_of A_URL FIELD...: fields of A's GET /breaker, into JSON_VALUES.
 breaker_of() {
-  fetch GET "$1/breaker"
-  [[ $STATUS == 200 ]] || die "A's /breaker answered HTTP $STATUS: $BODY"
+  fetch_ok "A's /breaker" "$1/breaker"
   shift
   json_read "$BODY" "$@"
 }
