@@ -15,6 +15,26 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::FleetMember;
 
+/// The gauges read from the fleet's status, with their help, in the order `encode` reads them.
+const GAUGES: [(&str, &str); 4] = [
+    (
+        "fleet_connected",
+        "Whether Redis answered the last operation (1); while 0 the replica runs on its own breaker",
+    ),
+    (
+        "fleet_replicas_live",
+        "Live replicas of the fleet, this one included",
+    ),
+    (
+        "fleet_replicas_open",
+        "Live replicas whose circuit is open, this one included",
+    ),
+    (
+        "fleet_quorum",
+        "Distinct replicas whose failures or open circuits it takes to open the others",
+    ),
+];
+
 /// Reports the fleet's status on each scrape.
 #[derive(Debug)]
 pub struct FleetCollector {
@@ -36,28 +56,13 @@ impl Collector for FleetCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let status = self.fleet.status();
         let labels = [("name", &*self.name), ("id", status.id.as_str())];
-        for (metric, help, value) in [
-            (
-                "fleet_connected",
-                "Whether Redis answered the last operation (1); while 0 the replica runs on its own breaker",
-                i64::from(status.connected),
-            ),
-            (
-                "fleet_replicas_live",
-                "Live replicas of the fleet, this one included",
-                i64::from(status.replicas_live),
-            ),
-            (
-                "fleet_replicas_open",
-                "Live replicas whose circuit is open, this one included",
-                i64::from(status.replicas_open),
-            ),
-            (
-                "fleet_quorum",
-                "Distinct replicas whose failures or open circuits it takes to open the others",
-                i64::from(status.quorum),
-            ),
-        ] {
+        let values = [
+            i64::from(status.connected),
+            i64::from(status.replicas_live),
+            i64::from(status.replicas_open),
+            i64::from(status.quorum),
+        ];
+        for ((metric, help), value) in GAUGES.into_iter().zip(values) {
             let mut family = encoder.encode_descriptor(metric, help, None, MetricType::Gauge)?;
             ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
         }
