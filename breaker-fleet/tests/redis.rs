@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use breaker::{CircuitBreaker, FleetReason, Reason, State};
 use breaker_fleet::{Fleet, FleetBuilder};
-use support::{RedisServer, Replica, eventually, replica};
+use support::{RedisServer, Replica, all_in, eventually, eventually_in, replica};
 
 const RECOVERY: Duration = Duration::from_secs(2);
 
@@ -55,6 +55,15 @@ fn fleet_with(
         .collect()
 }
 
+/// A Redis of its own and `n` replicas at `quorum` sharing through it, once every one sees every
+/// other.
+async fn live_fleet(n: usize, quorum: u32, prefix: &str) -> (RedisServer, Vec<Replica>) {
+    let redis = RedisServer::start();
+    let replicas = fleet_of(&redis, n, quorum, prefix);
+    all_live(&replicas).await;
+    (redis, replicas)
+}
+
 async fn all_live(replicas: &[Replica]) {
     let n = replicas.len() as u32;
     eventually("every replica sees every other", || {
@@ -67,16 +76,11 @@ async fn all_live(replicas: &[Replica]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_on_three_replicas_open_all_five_at_quorum_1() {
-    let redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 5, 1, "evidence");
-    all_live(&replicas).await;
+    let (_redis, replicas) = live_fleet(5, 1, "evidence").await;
     for r in &replicas[..3] {
         fail(r);
     }
-    eventually("every replica opens", || {
-        replicas.iter().all(|r| r.breaker.state() == State::Open)
-    })
-    .await;
+    eventually("every replica opens", || all_in(&replicas, State::Open)).await;
     let rejected = replicas[4].breaker.try_acquire().expect_err("open");
     assert!(
         rejected
@@ -93,9 +97,7 @@ async fn failures_on_three_replicas_open_all_five_at_quorum_1() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_quorum_2_one_replicas_failures_open_only_itself() {
-    let redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 3, 2, "quorum");
-    all_live(&replicas).await;
+    let (_redis, replicas) = live_fleet(3, 2, "quorum").await;
     for _ in 0..3 {
         fail(&replicas[0]);
     }
@@ -110,24 +112,21 @@ async fn at_quorum_2_one_replicas_failures_open_only_itself() {
     assert_eq!(replicas[2].breaker.state(), State::Closed);
     // A second replica failing makes the quorum.
     fail(&replicas[1]);
-    eventually("the third opens once two replicas failed", || {
-        replicas[2].breaker.state() == State::Open
-    })
+    eventually_in(
+        &replicas[2],
+        State::Open,
+        "the third opens once two replicas failed",
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_probe_per_recovery_period_and_its_success_closes_everyone() {
-    let redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 3, 1, "probe");
-    all_live(&replicas).await;
+    let (_redis, replicas) = live_fleet(3, 1, "probe").await;
     for r in &replicas {
         fail(r);
     }
-    eventually("all open", || {
-        replicas.iter().all(|r| r.breaker.state() == State::Open)
-    })
-    .await;
+    eventually("all open", || all_in(&replicas, State::Open)).await;
     // Each replica keeps trying; count the probes admitted until one of them is.
     let admitted = Arc::new(Mutex::new(Vec::new()));
     eventually("one replica is admitted a probe", || {
@@ -175,10 +174,7 @@ async fn a_failed_probe_frees_the_lease_for_the_next_one_at_once() {
     for _ in 0..3 {
         fail(&replicas[0]);
     }
-    eventually("both open", || {
-        replicas.iter().all(|r| r.breaker.state() == State::Open)
-    })
-    .await;
+    eventually("both open", || all_in(&replicas, State::Open)).await;
     let mut probes = 0;
     eventually("a first probe, which fails", || {
         probes += probes_failing(&replicas);
@@ -212,9 +208,7 @@ async fn failures_older_than_the_failure_window_no_longer_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_redis_leaves_each_replica_on_its_own_breaker_and_sharing_resumes() {
-    let redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 2, 1, "paused");
-    all_live(&replicas).await;
+    let (redis, replicas) = live_fleet(2, 1, "paused").await;
     redis.pause();
     eventually("both see Redis lost", || {
         replicas.iter().all(|r| !r.fleet.status().connected)
@@ -229,17 +223,12 @@ async fn paused_redis_leaves_each_replica_on_its_own_breaker_and_sharing_resumes
     fail(&replicas[0]);
     fail(&replicas[0]);
     fail(&replicas[1]);
-    eventually("sharing works again", || {
-        replicas.iter().all(|r| r.breaker.state() == State::Open)
-    })
-    .await;
+    eventually("sharing works again", || all_in(&replicas, State::Open)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_started_again_is_found_again() {
-    let mut redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 2, 1, "killed");
-    all_live(&replicas).await;
+    let (mut redis, replicas) = live_fleet(2, 1, "killed").await;
     redis.kill();
     eventually("Redis lost", || !replicas[0].fleet.status().connected).await;
     // Alone: its own three failures open it, as without a fleet.
@@ -250,17 +239,12 @@ async fn redis_killed_and_started_again_is_found_again() {
     assert_eq!(replicas[0].breaker.state(), State::Closed);
     redis.restart();
     all_live(&replicas).await;
-    eventually("the other learns it is open", || {
-        replicas[0].breaker.state() == State::Open
-    })
-    .await;
+    eventually_in(&replicas[0], State::Open, "the other learns it is open").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_under_the_fleets_keys_is_ignored() {
-    let redis = RedisServer::start();
-    let replicas = fleet_of(&redis, 2, 1, "garbage");
-    all_live(&replicas).await;
+    let (redis, replicas) = live_fleet(2, 1, "garbage").await;
     let live = "garbage:call_garbage:live";
     redis.command(&["ZADD", live, "99999999999999", "intruder"]);
     redis.command(&["SET", "garbage:call_garbage:view:intruder", "{not json"]);
@@ -277,10 +261,7 @@ async fn garbage_under_the_fleets_keys_is_ignored() {
     for _ in 0..3 {
         fail(&replicas[0]);
     }
-    eventually("sharing still works", || {
-        replicas[1].breaker.state() == State::Open
-    })
-    .await;
+    eventually_in(&replicas[1], State::Open, "sharing still works").await;
     let rejected = replicas[1].breaker.try_acquire().expect_err("open");
     assert!(matches!(
         rejected.reason(),
@@ -290,17 +271,22 @@ async fn garbage_under_the_fleets_keys_is_ignored() {
     ));
 }
 
-// One thread: the fleet's task then runs where the test's log subscriber is set.
-#[tokio::test(flavor = "current_thread")]
-async fn the_password_is_never_shown() {
-    const SECRET: &str = "fleet-s3cret-passw0rd";
-    let redis = RedisServer::with_password(SECRET);
+/// This thread's log lines, captured as plain text until the guard is dropped.
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
         .with_writer(captured.clone())
         .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+// One thread: the fleet's task then runs where the test's log subscriber is set.
+#[tokio::test(flavor = "current_thread")]
+async fn the_password_is_never_shown() {
+    const SECRET: &str = "fleet-s3cret-passw0rd";
+    let redis = RedisServer::with_password(SECRET);
+    let (captured, _default) = capture_logs();
     // The right password: it works. A wrong one: every line says so without either. The good
     // replica waits longer for Redis, so that a busy machine gives it no episode of its own.
     const GOOD_HEARTBEAT: Duration = Duration::from_millis(200);
@@ -357,12 +343,7 @@ async fn the_password_is_never_shown() {
 async fn more_live_replicas_than_max_replicas_is_said_once() {
     const CAPPED: &str = "fleet: more live replicas than max_replicas";
     let redis = RedisServer::start();
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture_logs();
     let fleet = Fleet::builder(&redis.url(), "only")
         .heartbeat(support::HEARTBEAT)
         .redis_timeout(Duration::from_millis(40))

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use breaker::CircuitBreaker;
+use breaker::{CircuitBreaker, State};
 use breaker_fleet::{Fleet, FleetBuilder, FleetHandle};
 
 /// The longest any wait in these tests may last before it fails.
@@ -188,6 +188,16 @@ pub(crate) fn replica_of(settings: FleetBuilder, recovery: Duration, prefix: &st
         .expect("valid breaker settings");
     let fleet = fleet.start(breaker.clone());
     Replica { breaker, fleet }
+}
+
+/// Waits, at most `PATIENCE`, until `replica`'s breaker is in `state`; `what` names the wait.
+pub(crate) async fn eventually_in(replica: &Replica, state: State, what: &str) {
+    eventually(what, || replica.breaker.state() == state).await;
+}
+
+/// Whether every replica's breaker is in `state`.
+pub(crate) fn all_in(replicas: &[Replica], state: State) -> bool {
+    replicas.iter().all(|r| r.breaker.state() == state)
 }
 
 /// Waits, a few milliseconds at a time and at most [`PATIENCE`], until `condition` holds;
