@@ -89,13 +89,13 @@ apt_install() {
   } || die "apt-get could not install $* (see $WORK/apt.log)"
 }
 
-# cargo_tool COMMAND CRATE VERSION: installs CRATE at VERSION (cargo-install.sh) when COMMAND
-# is missing, and puts cargo's bin directory on the PATH.
+# cargo_tool COMMAND CRATE VERSION [--release]: installs CRATE at VERSION (cargo-install.sh)
+# when COMMAND is missing, and puts cargo's bin directory on the PATH.
 cargo_tool() {
   command -v "$1" >/dev/null && return
   local bin=${CARGO_HOME:-$HOME/.cargo}/bin
   if [[ ! -x $bin/$1 ]]; then
-    cargo_install "$2" "$3" || die "cargo install $2 $3 failed"
+    cargo_install "$2" "$3" "${4:-}" || die "cargo install $2 $3 failed"
   fi
   PATH=$bin:$PATH
 }
@@ -103,7 +103,7 @@ cargo_tool() {
 # require_oha: oha, installed when missing; sets OHA_JSON to the flags that make it print JSON.
 require_oha() {
   heading "oha"
-  cargo_tool oha oha 1.16.0
+  cargo_tool oha oha 1.16.0 --release
   # oha 1.x prints JSON with -j; newer releases replaced it with --output-format json.
   if oha --help | grep -q -- '--output-format'; then
     OHA_JSON=(--output-format json)
