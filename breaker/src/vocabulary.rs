@@ -457,10 +457,12 @@ impl Write for Writer {
                     text.push_str(piece);
                     return Ok(());
                 }
-                let mut room = MAX_TEXT - text.len();
-                while !piece.is_char_boundary(room) {
-                    room -= 1;
-                }
+                // The longest head of `piece` that fits and ends on a character's boundary
+                // (0 always does).
+                let room = (0..=MAX_TEXT - text.len())
+                    .rev()
+                    .find(|&end| piece.is_char_boundary(end))
+                    .unwrap_or(0);
                 text.push_str(&piece[..room]);
                 *self = Writer::Cut(std::mem::take(text));
                 Err(fmt::Error)
