@@ -7,8 +7,8 @@
 //! says what each peer can and cannot express. After criterion's groups the bench prints each
 //! row's median against the fastest peer's of the same entry point, then runs the
 //! `closed_success` and `open_rejection` calls again in a plain loop that interleaves the rows
-//! in rounds, and prints the same ratios. Both measure the same function, `Subject::call`,
-//! which hands the whole answer to `black_box`.
+//! in rounds, and prints the same ratios. Both run the same compiled loop, [`calls`], of
+//! `Subject::call`, which hands the whole answer to `black_box`.
 //!
 //! The groups:
 //!
@@ -41,7 +41,7 @@ mod report;
 mod subjects;
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
-use report::{Kind, Loop, Row, timed};
+use report::{Kind, Loop, Row};
 use subjects::ours::{Call, CallWith, Permit, Tower};
 use subjects::peers::{failsafe_peer, recloser_peer, tower_resilience_peer, wyatt_peer};
 use subjects::{Subject, TimeWindow, WINDOW};
@@ -77,8 +77,9 @@ struct CriterionGroup<'a, 'b> {
 impl EachEntryPoint for CriterionGroup<'_, '_> {
     fn visit<S: Subject + Send + 'static>(&mut self, row: Row) {
         let (mut subject, expected) = setup::<S>(self.open);
-        self.group
-            .bench_function(row.name, |b| b.iter(|| subject.call(true)));
+        self.group.bench_function(row.name, |b| {
+            b.iter_custom(|iters| calls(&mut subject, iters))
+        });
         assert_eq!(subject.call(true), expected, "{} left its state", row.name);
     }
 }
@@ -92,8 +93,21 @@ struct PlainLoops {
 impl EachEntryPoint for PlainLoops {
     fn visit<S: Subject + Send + 'static>(&mut self, row: Row) {
         let (mut subject, _) = setup::<S>(self.open);
-        self.loops.push((row, timed(move || subject.call(true))));
+        self.loops
+            .push((row, Box::new(move |n| calls(&mut subject, n))));
     }
+}
+
+/// `n` calls of `subject`, each answer through `black_box`, timed. Criterion's functions and
+/// the interleaved rounds both run this one compiled loop (one copy per subject, never inlined
+/// into either), so the two time the same machine code and differ only in how they sample it.
+#[inline(never)]
+fn calls<S: Subject>(subject: &mut S, n: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(subject.call(true));
+    }
+    start.elapsed()
 }
 
 /// A Closed breaker that admits the call, or an Open one that rejects it, and what the call

@@ -2,9 +2,8 @@
 //! entry point, and a plain loop that interleaves the rows in rounds, so that a machine that
 //! slows down midway slows every row alike.
 
-use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// Runs `n` calls and returns how long they took.
 pub(crate) type Loop = Box<dyn FnMut(u64) -> Duration>;
@@ -50,17 +49,6 @@ impl Row {
 
 /// Collects the rows of the entry points, for the criterion report.
 pub(crate) struct Rows<'a>(pub(crate) &'a mut Vec<Row>);
-
-/// `call` made `n` times in a tight loop, its answer kept from being optimised away.
-pub(crate) fn timed(mut call: impl FnMut() -> bool + 'static) -> Loop {
-    Box::new(move |n| {
-        let start = Instant::now();
-        for _ in 0..n {
-            black_box(call());
-        }
-        start.elapsed()
-    })
-}
 
 /// Rounds of the interleaved loop; the median over rounds is reported.
 const ROUNDS: usize = 31;
