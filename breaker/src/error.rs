@@ -280,10 +280,12 @@ impl fmt::Display for Rejected {
                 self.failure_count(),
                 self.last_failure_text(),
             ),
-            (State::Closed, _) if matches!(self.reason(), Some(Reason::Throttled { .. })) => {
-                let reason = self.reason().expect("matched");
-                write!(f, "Circuit \"{name}\" CLOSED: throttled, {reason}")
-            }
+            (State::Closed, _) => match self.reason() {
+                Some(reason @ Reason::Throttled { .. }) => {
+                    write!(f, "Circuit \"{name}\" CLOSED: throttled, {reason}")
+                }
+                _ => write!(f, "Circuit \"{name}\" CLOSED: call rejected"),
+            },
             (State::ForcedOpen, _) => write!(
                 f,
                 "Circuit \"{name}\" FORCED_OPEN: every call is rejected until the breaker is reset"
@@ -399,6 +401,22 @@ mod tests {
             rejected(throttled, Duration::ZERO).to_string(),
             "Circuit \"call_service_b\" CLOSED: throttled, rejection probability 0.62 \
              (40 requests, 12 accepted within 10s)"
+        );
+    }
+
+    #[test]
+    fn a_closed_rejection_names_the_throttle_only_when_the_throttle_made_it() {
+        let closed = Refusal {
+            state: State::Closed,
+            wall_until: None,
+            failures: 0,
+            opened_by: None,
+            last_failure: None,
+            ..open()
+        };
+        assert_eq!(
+            rejected(closed, Duration::ZERO).to_string(),
+            "Circuit \"call_service_b\" CLOSED: call rejected"
         );
     }
 
