@@ -81,6 +81,26 @@ fn a_backend_that_accepts_a_calls_a_second_is_sent_about_k_times_a() {
 }
 
 #[test]
+fn a_seeded_throttle_rejects_the_same_calls_on_every_run() {
+    // Every admitted call fails, so the probability climbs to 0.9 and the draws decide.
+    let decisions = || {
+        let throttle = Throttle::new(settings().minimum_requests(0));
+        (0..200)
+            .map(|call| {
+                let admitted = throttle.admit(call).is_ok();
+                if admitted {
+                    throttle.record(&Outcome::failure("HTTP 503"), call);
+                }
+                admitted
+            })
+            .collect::<Vec<bool>>()
+    };
+    let first = decisions();
+    assert!(first.contains(&true) && first.contains(&false), "{first:?}");
+    assert_eq!(first, decisions());
+}
+
+#[test]
 fn a_backend_that_accepts_every_call_is_never_throttled() {
     let throttle = Throttle::new(settings());
     let admitted = run(&throttle, &mut Backend::serving(f64::INFINITY), 30, 200);
@@ -273,6 +293,7 @@ fn invalid_settings_name_their_field() {
             Err("adaptive_throttle.window")
         );
     }
+    assert_eq!(field(AdaptiveThrottle::new().window(MIN_WINDOW)), Ok(()));
     assert_eq!(field(AdaptiveThrottle::new().max_rejection(0.0)), Ok(()));
     assert_eq!(field(AdaptiveThrottle::new().minimum_requests(0)), Ok(()));
 }

@@ -49,6 +49,7 @@ fn a_throttle_without_any_trip_policy_is_valid_and_never_opens_the_circuit() {
     assert_eq!(snapshot.calls.rejected, u64::from(throttled));
     assert_eq!(snapshot.calls.failed, 1_000 - u64::from(throttled));
     assert_eq!(snapshot.rejection_probability, Some(0.9));
+    assert_eq!(cb.config().adaptive_throttle(), Some(eager()));
 }
 
 #[test]
