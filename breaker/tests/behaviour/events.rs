@@ -29,7 +29,10 @@ fn listeners_hear_outcomes_rejections_and_transitions_in_order() {
 
     cb.try_acquire().expect("closed").ignore();
     cb.try_acquire().expect("closed").failure("down");
-    let _ = cb.try_acquire();
+    // However a rejection is decided, the machine's lock taken or not, it is heard.
+    for _ in 0..3 {
+        cb.try_acquire().expect_err("open");
+    }
     clock.advance(Duration::from_secs(1));
     cb.try_acquire().expect("probe").success();
 
@@ -39,6 +42,8 @@ fn listeners_hear_outcomes_rejections_and_transitions_in_order() {
             "ignored",
             "failure: down",
             "CLOSED -> OPEN (1 consecutive failures)",
+            "rejected while OPEN",
+            "rejected while OPEN",
             "rejected while OPEN",
             "OPEN -> HALF_OPEN (recovery timeout elapsed)",
             "success",
