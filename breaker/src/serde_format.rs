@@ -317,4 +317,34 @@ mod tests {
         assert_eq!(config["sliding_window_ms"], json!(null));
         assert_eq!(config["minimum_calls"], json!(null));
     }
+
+    #[test]
+    fn the_failure_rate_is_the_failed_share_of_the_counted_calls_and_none_before_the_first() {
+        let calls = |successful, failed| crate::CallCounts {
+            successful,
+            failed,
+            ..crate::CallCounts::default()
+        };
+        assert_eq!(super::failure_rate(calls(1, 3)), Some(75.0));
+        // Not NaN, which serde_json would write as null too, but another format might not.
+        assert_eq!(super::failure_rate(calls(0, 0)), None);
+    }
+
+    #[test]
+    fn either_rate_alone_shows_the_window_and_the_minimum_calls_it_reads() {
+        let failure_rate = CircuitBreaker::builder("b").failure_rate_threshold(50.0);
+        let slow_call_rate = CircuitBreaker::builder("b")
+            .slow_call_duration(Duration::from_secs(1))
+            .slow_call_rate_threshold(50.0);
+        for builder in [failure_rate, slow_call_rate] {
+            let cb = builder
+                .sliding_window(SlidingWindow::time(Duration::from_secs(30), 30))
+                .minimum_calls(20)
+                .build()
+                .expect("valid");
+            let config = serde_json::to_value(cb.config()).expect("serializes");
+            assert_eq!(config["sliding_window_ms"], 30000, "{config}");
+            assert_eq!(config["minimum_calls"], 20, "{config}");
+        }
+    }
 }
