@@ -104,3 +104,59 @@ impl TimeJudge {
             .filter(|_| generation == self.generation && self.read.calls >= minimum_calls)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::trip_policy::TripPolicies;
+
+    const SECOND: u64 = 1_000_000_000;
+
+    /// A failure rate of 50 % or more opens the circuit, judged from 4 calls on.
+    fn thresholds() -> Thresholds {
+        let config = Config {
+            failure_threshold: None,
+            failure_rate_threshold: Some(50.0),
+            minimum_calls: 4,
+            ..Config::default()
+        };
+        TripPolicies::new(&config)
+            .rate_thresholds()
+            .expect("a rate policy")
+    }
+
+    #[test]
+    fn a_generation_read_once_is_not_read_again_within_the_epoch_while_no_verdict_can_change() {
+        let mut judge = TimeJudge::new(SECOND);
+        let success = Tally::one(false, false);
+        let full = Tally {
+            calls: 10,
+            failures: 0,
+            slow: 0,
+        };
+        assert_eq!(
+            judge.reading(7, success, 0, thresholds(), || full),
+            Some(full)
+        );
+        assert_eq!(judge.quiet_until_epoch(7, 4), Some(0), "successes quiet");
+        let again = judge.reading(7, success, SECOND / 2, thresholds(), || {
+            panic!("read again within the epoch")
+        });
+        assert_eq!(
+            again, None,
+            "ten calls and no failure: no rate can reach 50 %"
+        );
+        assert_eq!(
+            judge.quiet_until_epoch(8, 4),
+            None,
+            "another generation's successes are not quiet"
+        );
+        let next = judge.reading(8, success, SECOND / 2, thresholds(), || Tally::default());
+        assert_eq!(
+            next,
+            Some(Tally::default()),
+            "a new generation starts from nothing"
+        );
+    }
+}

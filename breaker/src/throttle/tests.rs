@@ -223,6 +223,19 @@ fn the_working_run_counts_buckets_of_successes_since_the_last_failure() {
     assert_eq!(window.working, 0, "the working buckets aged out");
 }
 
+#[test]
+fn a_bucket_works_once_however_many_successes_and_not_at_all_after_a_failure() {
+    let mut window = Window::new(Duration::from_secs(10));
+    window.advance(0);
+    window.accept();
+    window.accept();
+    assert_eq!(window.working, 1, "two successes in one bucket");
+    window.advance(SECOND);
+    window.fail();
+    window.accept();
+    assert_eq!(window.working, 0, "a success after a failure in its bucket");
+}
+
 /// Drives a window the way a throttle does, admitting with `probability`: the backend fails
 /// every call for a window and a half (200 offered a second), so calls are rejected at
 /// `max_rejection`, then answers every call. Returns the seconds from then until the
