@@ -5,7 +5,6 @@
 use crate::support::limiter_on_manual_clock;
 use std::collections::VecDeque;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use trip_breaker::{AdaptiveLimit, ConcurrencyLimiter, LimitPermit, ManualClock};
 
@@ -53,9 +52,7 @@ impl Run {
     fn run(&mut self, ticks: u32) -> (u32, u32) {
         let (mut lowest, mut highest) = (u32::MAX, 0);
         for _ in 0..ticks {
-            while let Some(permit) = self.limiter.try_acquire() {
-                self.backend.queue.push_back(permit);
-            }
+            self.backend.queue.extend(take_free_places(&self.limiter));
             while self.backend.serving.len() < self.backend.concurrency {
                 let Some(permit) = self.backend.queue.pop_front() else {
                     break;
@@ -78,6 +75,18 @@ impl Run {
         }
         (lowest, highest)
     }
+}
+
+/// Every place the limit leaves free, taken: permits until the limiter refuses one. A limiter
+/// grants at most `max_limit` places, so the tries stop at one more than that whatever it does.
+fn take_free_places(limiter: &ConcurrencyLimiter) -> Vec<LimitPermit> {
+    let most = limiter.max_limit();
+    let permits: Vec<_> = (0..=most).map_while(|_| limiter.try_acquire()).collect();
+    assert!(
+        permits.len() <= most as usize,
+        "granted more places than max_limit {most}"
+    );
+    permits
 }
 
 fn limit() -> AdaptiveLimit {
@@ -148,9 +157,11 @@ fn shared_backend(limiter: &ConcurrencyLimiter, clock: &ManualClock, ticks: u32)
     // Each call with the work it has left, in milliseconds of one server.
     let mut calls: Vec<(f64, LimitPermit)> = Vec::new();
     for _ in 0..ticks {
-        while let Some(permit) = limiter.try_acquire() {
-            calls.push((service, permit));
-        }
+        calls.extend(
+            take_free_places(limiter)
+                .into_iter()
+                .map(|permit| (service, permit)),
+        );
         clock.advance(TICK);
         let share = (CONCURRENCY / calls.len().max(1) as f64).min(1.0);
         let (done, busy) = std::mem::take(&mut calls)
@@ -209,6 +220,29 @@ fn a_window_of_calls_with_a_drop_cuts_the_limit_down_to_the_minimum_and_no_furth
     }
     assert_eq!(limiter.limit(), 1);
     assert_eq!(limiter.floor(), None, "a drop is no round trip");
+}
+
+#[test]
+fn a_full_limit_refuses_the_next_call_and_counts_every_place_taken() {
+    let limiter = limit().initial_limit(4).build().expect("valid");
+    let permits = take_free_places(&limiter);
+    assert_eq!((permits.len(), limiter.in_flight()), (4, 4));
+    assert!(limiter.try_acquire().is_none());
+    drop(permits);
+    assert_eq!(limiter.in_flight(), 0);
+}
+
+#[test]
+fn a_call_counts_itself_among_the_calls_in_flight_it_started_with() {
+    // Calls one at a time: each started with 1 in flight, half a limit of 2, close enough to
+    // the limit for their window to be judged.
+    let (limiter, clock) = limiter_on_manual_clock(limit().initial_limit(2));
+    for _ in 0..2 {
+        let permit = limiter.try_acquire().expect("room");
+        clock.advance(SERVICE);
+        permit.success();
+    }
+    assert_eq!(limiter.limit(), 8, "no queue: + 6");
 }
 
 #[test]
@@ -293,6 +327,42 @@ fn the_defaults_are_netflixs_and_valid() {
 }
 
 #[test]
+fn the_limiter_reports_the_bounds_it_was_built_with() {
+    let limiter = limit()
+        .min_limit(3)
+        .max_limit(9)
+        .initial_limit(5)
+        .build()
+        .expect("valid");
+    assert_eq!(
+        (limiter.min_limit(), limiter.limit(), limiter.max_limit()),
+        (3, 5, 9)
+    );
+}
+
+#[test]
+fn debug_output_shows_the_limit_the_places_taken_and_the_bounds() {
+    let limiter = limit()
+        .min_limit(2)
+        .max_limit(9)
+        .initial_limit(5)
+        .build()
+        .expect("valid");
+    let first = limiter.try_acquire().expect("room");
+    let second = limiter.try_acquire().expect("room");
+    assert_eq!(
+        format!("{limiter:?}"),
+        "ConcurrencyLimiter { limit: 5, in_flight: 2, min_limit: 2, max_limit: 9 }"
+    );
+    assert_eq!(
+        format!("{second:?}"),
+        "LimitPermit { in_flight_at_start: 2 }"
+    );
+    first.ignore();
+    second.ignore();
+}
+
+#[test]
 fn threads_never_hold_more_places_than_the_limit() {
     const THREADS: usize = 8;
     const LIMIT: u32 = 3;
@@ -304,25 +374,28 @@ fn threads_never_hold_more_places_than_the_limit() {
         .build()
         .expect("valid");
     let barrier = Barrier::new(THREADS);
-    let granted = AtomicU32::new(0);
     for _ in 0..200 {
-        std::thread::scope(|scope| {
-            for _ in 0..THREADS {
-                scope.spawn(|| {
-                    barrier.wait();
-                    let permit = limiter.try_acquire();
-                    if permit.is_some() {
-                        granted.fetch_add(1, Ordering::Relaxed);
-                    }
-                    // Everyone has tried before anyone lets go.
-                    barrier.wait();
-                    if let Some(permit) = permit {
-                        permit.success();
-                    }
-                });
-            }
+        // Each thread hands its permit back unsettled, so everyone has tried before anyone lets
+        // go; a thread whose try panics just ends, and leaves no other waiting for it.
+        let tries: Vec<Option<LimitPermit>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        limiter.try_acquire()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("a try does not panic"))
+                .collect()
         });
-        assert_eq!(granted.swap(0, Ordering::Relaxed), LIMIT);
+        let granted: Vec<LimitPermit> = tries.into_iter().flatten().collect();
+        assert_eq!(granted.len(), LIMIT as usize);
+        for permit in granted {
+            permit.success();
+        }
         assert_eq!(limiter.in_flight(), 0);
     }
 }
