@@ -4,8 +4,12 @@
 //! out. A connection with a request in flight is never chosen.
 //!
 //! A client that holds an idle connection gives up its own first: its new connection takes the
-//! place of its own longest-idle one. A crowd reconnecting as fast as it can then churns against
-//! itself, and cannot push out a newcomer between its connection and its first request.
+//! place of its own longest-idle one. A crowd reconnecting as fast as it can then churns mostly
+//! against itself. A newcomer whose first request is there when its connection is first read
+//! (below) is never pushed out; one whose request comes after that read is idle until it is
+//! read, and in a crowd's churn may be closed and have to connect again (about once in 80
+//! requests in `tests/connection_cap.rs`, with two CPU-bound processes beside it on a 2-core
+//! machine).
 //!
 //! Each connection is registered when it is accepted ([`IdleConnections::enter`]) and leaves
 //! when its task ends; its requests mark it busy while they run ([`Requests::start`]). It
