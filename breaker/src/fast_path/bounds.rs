@@ -152,7 +152,7 @@ mod tests {
             None,
             "another generation's successes are not quiet"
         );
-        let next = judge.reading(8, success, SECOND / 2, thresholds(), || Tally::default());
+        let next = judge.reading(8, success, SECOND / 2, thresholds(), Tally::default);
         assert_eq!(
             next,
             Some(Tally::default()),
