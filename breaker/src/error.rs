@@ -1,11 +1,11 @@
 //! The errors a caller sees: a bad setting at build time, a call the breaker refused
 //! ([`Rejected`]), or a call that ran and failed.
 
+use crate::counted::Counted;
 use crate::vocabulary::{Name, Reason, State, Text};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::num::NonZeroU64;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A setting that cannot work, found by [`Builder::build`](crate::Builder::build).
@@ -129,7 +129,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Rejected {
-    refusal: Arc<Refusal>,
+    refusal: Counted<Refusal>,
     /// How long from the rejection to the deadline, in nanoseconds (0 without a deadline).
     remaining: u64,
 }
@@ -180,7 +180,7 @@ fn wall_time(nanos: NonZeroU64) -> SystemTime {
 impl Rejected {
     /// A rejection saying `refusal`, `remaining` nanoseconds before its deadline.
     #[inline]
-    pub(crate) fn new(refusal: Arc<Refusal>, remaining: u64) -> Self {
+    pub(crate) fn new(refusal: Counted<Refusal>, remaining: u64) -> Self {
         Self { refusal, remaining }
     }
 
@@ -339,7 +339,7 @@ mod tests {
 
     fn rejected(refusal: Refusal, remaining: Duration) -> Rejected {
         let remaining = u64::try_from(remaining.as_nanos()).expect("small");
-        Rejected::new(Arc::new(refusal), remaining)
+        Rejected::new(Counted::new(refusal), remaining)
     }
 
     #[test]
@@ -430,8 +430,8 @@ mod tests {
 
     #[test]
     fn rejections_of_one_trip_differ_only_in_the_time_remaining() {
-        let refusal = Arc::new(open());
-        let early = Rejected::new(Arc::clone(&refusal), 9_000_000_000);
+        let refusal = Counted::new(open());
+        let early = Rejected::new(refusal.clone(), 9_000_000_000);
         let late = Rejected::new(refusal, 1_000_000_000);
         assert_eq!(early.retry_at(), late.retry_at());
         assert_eq!(early.remaining(), Some(Duration::from_secs(9)));

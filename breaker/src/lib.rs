@@ -137,9 +137,9 @@
 //! [`CircuitBreaker::call_with`], the tower middleware): no lock, no locked instruction, no
 //! allocation. (A breaker with an [`AdaptiveThrottle`] also takes the throttle's lock, once to
 //! admit and once to settle; one without pays nothing for it.) While Open, a rejection adds one
-//! read of the coarse monotonic clock and one reference-count increment (and its decrement
-//! when the rejection is dropped) on a record of the trip that only the calling thread's
-//! rejections share: no lock, no allocation. `BENCHMARKS.md`
+//! read of the coarse monotonic clock and a handle to a record of the trip that only the calling
+//! thread's rejections share, paid for in advance in batches (`counted.rs`): no lock, no
+//! allocation, and one locked instruction, when the rejection is dropped. `BENCHMARKS.md`
 //! compares it with `failsafe`, `recloser`, WyattAu's `breaker` and `tower-resilience`, in
 //! instructions and in time, on the same machine and in the same run.
 
@@ -149,6 +149,8 @@
 // floors" above); `scripts/check-layers.sh` checks that no import goes round.
 // 1. The vocabulary: states, reasons, outcomes, texts and names.
 mod vocabulary;
+// (a shared value whose owner hands out handles paid for in advance: what a rejection carries)
+mod counted;
 // 2. Time, with its reader of the operating system's clock.
 mod clock;
 // 3. Errors, settings, and what a breaker tells the world.

@@ -8,6 +8,7 @@
 
 use crate::clock::{ClockSource, nanos};
 use crate::config::Config;
+use crate::counted::{Counted, Reserve};
 use crate::error::{Deadline, Refusal, Rejected};
 use crate::fast_path::sync::{Mutex, MutexGuard};
 use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
@@ -17,7 +18,6 @@ use crate::throttle::Throttle;
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Name, Outcome, Reason, State, Transition};
 use std::num::NonZeroU64;
-use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// One breaker's state, shared by all its clones. (`CircuitBreaker` and the permits print
@@ -197,7 +197,7 @@ impl Shared {
             opened_by: Some(reason),
             last_failure: None,
         };
-        Rejected::new(Arc::new(refusal), 0)
+        Rejected::new(Counted::new(refusal), 0)
     }
 
     /// A rejection while Open or ForcedOpen (as `word` says), without the lock, from this
@@ -245,8 +245,9 @@ impl Shared {
             Admission::Probe => Ok(Word(self.publish(&locked).0 | Word::PROBE)),
             Admission::Rejected => {
                 self.publish(&locked);
-                let refusal = Arc::new(self.refusal(&locked.machine));
-                self.fast.remember_trip(&locked.machine, &refusal);
+                let mut record = Reserve::new(self.refusal(&locked.machine));
+                let refusal = record.handle();
+                self.fast.remember_trip(&locked.machine, record);
                 let until = locked.machine.open_until();
                 Err(Rejected::new(
                     refusal,

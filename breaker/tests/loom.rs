@@ -248,3 +248,32 @@ fn a_time_window_split_across_threads_opens_on_whichever_call_completes_it() {
         );
     });
 }
+
+/// Rejections handed out from one thread's record of the trip, paid for in advance, read and
+/// dropped on two other threads while the breaker (and the record's reserve with it) is dropped
+/// on a fourth: in every interleaving each reads the whole record. (Loom does not track the
+/// record's memory, so a free too early shows here only as a wrong read; `counted.rs`'s own
+/// tests count the frees.)
+#[test]
+fn rejections_outlive_their_breaker_on_other_threads() {
+    model(|| {
+        let cb = breaker(&ManualClock::new(), 1);
+        cb.try_acquire().expect("closed").failure("down");
+        // The first rejection builds the record; the next two are handed out from it.
+        drop(cb.try_acquire().expect_err("open"));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let rejected = cb.try_acquire().expect_err("open");
+                thread::spawn(move || {
+                    assert_eq!(rejected.last_failure(), Some("down"));
+                    assert_eq!(rejected.name(), "loom");
+                })
+            })
+            .collect();
+        let dropping = thread::spawn(move || drop(cb));
+        for reader in readers {
+            reader.join().expect("no panic");
+        }
+        dropping.join().expect("no panic");
+    });
+}

@@ -1,5 +1,5 @@
 //! Names are not leaked: a breaker's name lives as long as the breakers and rejections that carry
-//! it, and no longer. A service may make a breaker per tenant, per host or per route from data;
+//! it, and no longer, and so does each trip's record, which its rejections share. A service may make a breaker per tenant, per host or per route from data;
 //! building and dropping a million breakers with distinct names, or adding and removing 100,000
 //! in a registry, leaves the process's resident memory where it was.
 //!
@@ -46,13 +46,21 @@ fn tenant(i: u32) -> String {
     format!("tenant-{i:08}-eu-west-1-checkout-service")
 }
 
-/// Builds a breaker named after tenant `i`, makes one call through it, drops it.
+/// Builds a breaker named after tenant `i`, makes a call through it that succeeds and one that
+/// fails and opens it, is rejected twice (the second time from this thread's record of the
+/// trip, without the lock), drops the breaker, then the last rejection, which outlives it.
 fn one_breaker(i: u32) {
     let cb = CircuitBreaker::builder(tenant(i))
+        .failure_threshold(1)
         .build()
         .expect("valid config");
     cb.try_acquire().expect("Closed admits").success();
-    assert_eq!(cb.name().len(), tenant(i).len());
+    cb.try_acquire().expect("Closed admits").failure("refused");
+    drop(cb.try_acquire().expect_err("Open rejects"));
+    let last = cb.try_acquire().expect_err("Open rejects");
+    drop(cb);
+    assert_eq!(last.name(), tenant(i));
+    assert_eq!(last.last_failure(), Some("refused"));
 }
 
 /// Adds `REGISTRY_ROUND` breakers named from `first` on, then removes every one of them.

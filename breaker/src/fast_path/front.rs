@@ -1,6 +1,6 @@
 //! Each thread's front cache: for the last breakers it used, where its slot is and what its
 //! rejections of the current trip say, found in a few instructions. The one module of the crate
-//! with `unsafe` code, fenced here.
+//! with `unsafe` code but `counted.rs`, fenced here.
 //!
 //! A breaker keeps each thread's slot and trip record in a `thread_local::ThreadLocal`, whose
 //! lookup (the thread's id, then its bucket, then the entry) costs about twenty instructions,
@@ -12,7 +12,8 @@
 //!
 //! An entry holds plain pointers to what the breaker's own per-thread storage owns: its slot
 //! (an `Arc<Slot>` in the breaker's `ThreadLocal`) and its record of the trip (the
-//! `Arc<Refusal>` in its trip cache). Plain pointers, not reference-counted handles, because a
+//! [`Reserve`](crate::counted::Reserve) in its trip cache, which hands out the rejections'
+//! handles). Plain pointers, not reference-counted handles, because a
 //! table with handles needs dropping, and a `thread_local!` that needs dropping checks on every
 //! access whether it has been initialised or destroyed; with the borrow check of a `RefCell`
 //! around it, a lookup cost 27 instructions, more than the lookup it fronts (measured with
@@ -41,9 +42,10 @@
 #![allow(unsafe_code)]
 
 use super::slot::Slot;
+use crate::counted::{Counted, ReservePtr};
 use crate::error::Refusal;
 use std::cell::Cell;
-use std::ptr::{self, NonNull};
+use std::ptr;
 use std::sync::Arc;
 
 /// Entries per thread. A thread that keeps more breakers than this busy in turn misses now and
@@ -60,8 +62,8 @@ struct Front {
     slots: [Cell<*const Slot>; WAYS],
     /// The generation of the trip each record belongs to.
     generations: [Cell<u64>; WAYS],
-    /// Their records of a trip, owned by their trip caches; `None` without one.
-    refusals: [Cell<Option<NonNull<Refusal>>>; WAYS],
+    /// Their records of a trip, the reserves their trip caches hold; `None` without one.
+    refusals: [Cell<Option<ReservePtr<Refusal>>>; WAYS],
 }
 
 #[cfg(not(loom))]
@@ -108,7 +110,7 @@ pub(super) fn with_slot<R>(breaker: u64, hit: impl FnOnce(&Slot) -> R) -> Option
 /// Counts a rejection in this thread's slot of `breaker` and returns its record of trip
 /// `generation`, when the cache holds both; `None`, counting nothing, otherwise.
 #[inline]
-pub(super) fn reject(breaker: u64, generation: u64) -> Option<Arc<Refusal>> {
+pub(super) fn reject(breaker: u64, generation: u64) -> Option<Counted<Refusal>> {
     entry(breaker, |front, i| {
         if front.breakers[i].get() != breaker || front.generations[i].get() != generation {
             return None;
@@ -116,20 +118,16 @@ pub(super) fn reject(breaker: u64, generation: u64) -> Option<Arc<Refusal>> {
         let refusal = front.refusals[i].get()?;
         // SAFETY: as in `with_slot`.
         unsafe { &*front.slots[i].get() }.rejected();
-        // SAFETY: the record is the one `breaker`'s trip cache holds for this thread (4), an
-        // `Arc` it keeps alive while the breaker lives (3); the count goes up before a second
-        // handle to it is made, so the two handles hold one count each.
-        Some(unsafe {
-            Arc::increment_strong_count(refusal.as_ptr());
-            Arc::from_raw(refusal.as_ptr())
-        })
+        // SAFETY: the reserve is the one `breaker`'s trip cache holds for this thread (4),
+        // alive while the breaker lives (3), and this is its thread, in no other use of it.
+        Some(unsafe { refusal.handle() })
     })
 }
 
 /// Makes `breaker`'s entry name `slot` (this thread's, in the breaker's `ThreadLocal`) and,
 /// when given, its record of a trip (the one its trip cache holds), taking the entry over from
 /// whichever breaker held it.
-pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, &Arc<Refusal>)>) {
+pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, ReservePtr<Refusal>)>) {
     entry(breaker, |front, i| {
         if front.breakers[i].get() != breaker {
             front.breakers[i].set(breaker);
@@ -138,7 +136,7 @@ pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, &Arc<Refus
         }
         if let Some((generation, refusal)) = trip {
             front.generations[i].set(generation);
-            front.refusals[i].set(NonNull::new(Arc::as_ptr(refusal).cast_mut()));
+            front.refusals[i].set(Some(refusal));
         }
     });
 }

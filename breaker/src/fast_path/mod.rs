@@ -13,8 +13,9 @@
 //!   written, no allocation.
 //! * **Open, a rejection**: the same load, a read of the coarse clock (four times cheaper than
 //!   the precise one) and a rejection that shares this thread's record of the trip (built by
-//!   its first rejection, which the machine decides): two words and one reference-count
-//!   increment on a cache line no other thread writes; no lock, no allocation.
+//!   its first rejection, which the machine decides): two words, and a handle to the record
+//!   that the thread paid for in advance ([`counted`](crate::counted)); no lock, no
+//!   allocation, no locked instruction until the rejection is dropped.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
 //!   a policy could fire ([`TimeJudge`]).
 //!
@@ -41,13 +42,13 @@ mod threads;
 pub(crate) use bounds::TimeJudge;
 
 use crate::config::Config;
+use crate::counted::{Counted, Reserve};
 use crate::error::Refusal;
 use crate::metrics::CallCounts;
 use crate::state_machine::Machine;
 use crate::trip_policy::Tally;
 use crate::vocabulary::{Outcome, State};
 use slot::TimeGeometry;
-use std::sync::Arc;
 use sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use threads::Threads;
 
@@ -216,14 +217,14 @@ impl FastPath {
     /// generation (the shell then asks the machine, which refills it): a rejection must not
     /// pair one trip's state with another's reason or failure.
     #[inline]
-    pub(crate) fn reject(&self, word: Word) -> Option<Arc<Refusal>> {
+    pub(crate) fn reject(&self, word: Word) -> Option<Counted<Refusal>> {
         self.threads.reject(word.generation())
     }
 
     /// Keeps `refusal`, what the machine's rejections say, as this thread's record of the trip,
     /// while Open or ForcedOpen: while such a generation lasts, nothing changes the failure
     /// count, the reason, the deadline or the last failure.
-    pub(crate) fn remember_trip(&self, machine: &Machine, refusal: &Arc<Refusal>) {
+    pub(crate) fn remember_trip(&self, machine: &Machine, refusal: Reserve<Refusal>) {
         if !matches!(machine.state(), State::Open | State::ForcedOpen) {
             return;
         }

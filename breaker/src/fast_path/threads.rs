@@ -9,6 +9,7 @@
 
 use super::front;
 use super::slot::{Slot, TimeGeometry};
+use crate::counted::{Counted, Reserve};
 use crate::error::Refusal;
 use crate::metrics::CallCounts;
 use crate::trip_policy::Tally;
@@ -83,7 +84,7 @@ impl Threads {
     /// Counts a rejection of trip `generation` and returns what it says, from this thread's
     /// record of that trip; `None`, counting nothing, when this thread has no record of it.
     #[inline]
-    pub(crate) fn reject(&self, generation: u64) -> Option<Arc<Refusal>> {
+    pub(crate) fn reject(&self, generation: u64) -> Option<Counted<Refusal>> {
         match front::reject(self.id, generation) {
             Some(refusal) => Some(refusal),
             None => self.reject_uncached(generation),
@@ -93,23 +94,23 @@ impl Threads {
     /// [`reject`](Self::reject) when the front cache does not hold the record: from the
     /// breaker's own per-thread record, which then goes into the front cache.
     #[cold]
-    fn reject_uncached(&self, generation: u64) -> Option<Arc<Refusal>> {
-        let cache = self.trip();
-        let refusal = cache
-            .refusal
-            .as_ref()
-            .filter(|_| cache.generation == generation)?;
+    fn reject_uncached(&self, generation: u64) -> Option<Counted<Refusal>> {
+        let mut cache = self.trip();
+        if cache.generation != generation {
+            return None;
+        }
+        let refusal = cache.refusal.as_mut()?;
         let slot = self.slot();
-        front::fill(self.id, slot, Some((generation, refusal)));
+        front::fill(self.id, slot, Some((generation, refusal.as_ptr())));
         slot.rejected();
-        Some(Arc::clone(refusal))
+        Some(refusal.handle())
     }
 
     /// Keeps `refusal` as this thread's record of trip `generation`.
-    pub(crate) fn remember_trip(&self, generation: u64, refusal: &Arc<Refusal>) {
+    pub(crate) fn remember_trip(&self, generation: u64, refusal: Reserve<Refusal>) {
         let mut cache = self.trip();
         cache.generation = generation;
-        cache.refusal = Some(Arc::clone(refusal));
+        let refusal = cache.refusal.insert(refusal).as_ptr();
         front::fill(self.id, self.slot(), Some((generation, refusal)));
     }
 
@@ -222,11 +223,12 @@ mod loom_threads {
 /// while Open take no lock. It cannot go stale: while a generation lasts, nothing changes the
 /// failure count, the reason the circuit opened, the deadline or the last failure.
 ///
-/// Each thread keeps a record of its own, built by its first rejection of the trip, so that the
-/// reference count every rejection increments sits on a cache line no other thread writes.
+/// Each thread keeps a record of its own, built by its first rejection of the trip, as a
+/// [`Reserve`] that hands out the rejections' handles paid for in advance; only this thread's
+/// rejections (and whoever they are sent to) share it.
 #[derive(Debug)]
 pub(crate) struct TripCache {
     /// The generation `refusal` belongs to.
     generation: u64,
-    refusal: Option<Arc<Refusal>>,
+    refusal: Option<Reserve<Refusal>>,
 }
