@@ -9,9 +9,11 @@
 //! instructions: the increment that makes its handle and the decrement that drops it. The
 //! thread that keeps the record holds it as a [`Reserve`], which pays for [`BATCH`] handles with
 //! one locked instruction and then hands them out one at a time with a plain load and store;
-//! a rejection then costs the one locked instruction of its drop. (A locked instruction is 2.7
-//! ns on an idle AMD EPYC Zen 3 and 9.6 ns on an Intel Xeon Emerald Rapids, both KVM guests;
-//! `breaker/BENCHMARKS.md`, the building blocks.)
+//! a rejection then costs the one locked instruction of its drop. On this project's 2-core Intel
+//! Xeon (Emerald Rapids, a KVM guest), where a locked instruction costs 10 ns (`BENCHMARKS.md`,
+//! the building blocks), criterion put a rejection through `try_acquire` at 23.0 to 26.5 ns
+//! with `Arc` and 14.9 to 15.4 ns with a reserve, through `call` at 21.6 to 22.5 ns and 15.6
+//! to 19.2 ns; the instruction counts did not move (131 and 143).
 //!
 //! The count is always: the handles alive, plus one for the reserve while it lives, plus the
 //! reserve's spare handles, paid for and not handed out. The reserve gives its one and its

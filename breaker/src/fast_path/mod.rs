@@ -11,8 +11,8 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (four times cheaper than
-//!   the precise one) and a rejection that shares this thread's record of the trip (built by
+//! * **Open, a rejection**: the same load, a read of the coarse clock (three and a half times
+//!   cheaper than the precise one) and a rejection that shares this thread's record of the trip (built by
 //!   its first rejection, which the machine decides): two words, and a handle to the record
 //!   that the thread paid for in advance ([`counted`](crate::counted)); no lock, no
 //!   allocation, no locked instruction until the rejection is dropped.
