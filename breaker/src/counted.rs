@@ -9,11 +9,12 @@
 //! instructions: the increment that makes its handle and the decrement that drops it. The
 //! thread that keeps the record holds it as a [`Reserve`], which pays for [`BATCH`] handles with
 //! one locked instruction and then hands them out one at a time with a plain load and store;
-//! a rejection then costs the one locked instruction of its drop. On this project's 2-core Intel
-//! Xeon (Emerald Rapids, a KVM guest), where a locked instruction costs 10 ns (`BENCHMARKS.md`,
-//! the building blocks), criterion put a rejection through `try_acquire` at 23.0 to 26.5 ns
-//! with `Arc` and 14.9 to 15.4 ns with a reserve, through `call` at 21.6 to 22.5 ns and 15.6
-//! to 19.2 ns; the instruction counts did not move (131 and 143).
+//! a rejection then costs the one locked instruction of its drop, and one rejection in 1,024
+//! another that pays for the next batch. What that buys on this project's 2-core Intel Xeon (Emerald Rapids, a KVM guest), where a
+//! locked instruction costs 10 ns (`BENCHMARKS.md`, the building blocks): criterion timed a
+//! rejection through `try_acquire` at 23.0 to 26.5 ns with an `Arc` in the reserve's place and
+//! 14.9 to 15.4 ns with the reserve, through `call` at 21.6 to 22.5 ns and 15.6 to 19.2 ns, in
+//! the same instruction count (131 and 143).
 //!
 //! The count is always: the handles alive, plus one for the reserve while it lives, plus the
 //! reserve's spare handles, paid for and not handed out. The reserve gives its one and its
@@ -22,15 +23,22 @@
 //! can still reach the value, and on only the reserve's own thread touching its spare count.
 #![allow(unsafe_code)]
 
-use std::cell::Cell;
 use std::fmt;
 use std::ops::Deref;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::ptr::NonNull;
 
+// Loom's, under `--cfg loom`, so that its model checker also sees the spare count's accesses.
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicUsize, Ordering, fence};
+use loom::{
+    cell::Cell,
+    sync::atomic::{AtomicUsize, Ordering, fence},
+};
 #[cfg(not(loom))]
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::{
+    cell::Cell,
+    sync::atomic::{AtomicUsize, Ordering, fence},
+};
 
 /// Handles a reserve pays for at once: one locked instruction per this many rejections.
 pub(crate) const BATCH: usize = 1024;
@@ -39,12 +47,16 @@ pub(crate) const BATCH: usize = 1024;
 /// than wrap and free a value still in use.
 const MAX_COUNT: usize = isize::MAX as usize;
 
+/// What the handles and the reserve point to, on the heap.
 struct Inner<T> {
     /// Handles alive, plus one for the reserve while it lives, plus its spare handles.
     count: AtomicUsize,
-    /// Handles the reserve has paid for and not handed out. Only the reserve's thread reads or
-    /// writes it (the reserve is not `Sync`), so it is a plain cell.
+    /// Handles the reserve has paid for and not handed out. Only the thread that holds the
+    /// reserve reads or writes it (the reserve is not `Sync`, and the front cache hands out
+    /// through it only on that thread, `fast_path/front.rs`), and whoever drops the reserve,
+    /// after every other use of it; so it is a plain cell.
     spare: Cell<usize>,
+    /// The shared value, never changed.
     value: T,
 }
 
@@ -69,6 +81,7 @@ impl<T> Clone for ReservePtr<T> {
 
 impl<T> Copy for ReservePtr<T> {}
 
+/// `value` on the heap with a count of one.
 fn allocate<T>(value: T) -> NonNull<Inner<T>> {
     NonNull::from(Box::leak(Box::new(Inner {
         count: AtomicUsize::new(1),
@@ -173,6 +186,11 @@ unsafe impl<T: Send + Sync> Send for Counted<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Sync for Counted<T> {}
 
+// As `Arc<T>`: a handle never touches the reserve's spare count (the `Cell` that would deny
+// these), only the value and the atomic count, so a panic cannot leave what it sees half-changed.
+impl<T: RefUnwindSafe> UnwindSafe for Counted<T> {}
+impl<T: RefUnwindSafe> RefUnwindSafe for Counted<T> {}
+
 impl<T> Reserve<T> {
     /// A value held by the calling thread's reserve, with no handle yet.
     pub(crate) fn new(value: T) -> Self {
@@ -196,8 +214,8 @@ impl<T> ReservePtr<T> {
     /// [`Reserve::handle`] through the pointer.
     ///
     /// # Safety
-    /// The reserve is alive, and the caller runs on the thread that holds it, with no
-    /// `&mut Reserve` to it in use.
+    /// The reserve is alive, the caller runs on the thread that holds it, and no other hand-out
+    /// or drop of it is in progress.
     #[inline]
     pub(crate) unsafe fn handle(self) -> Counted<T> {
         // SAFETY: the reserve is alive (the caller's word) and holds a count; only its own
@@ -227,8 +245,10 @@ impl<T> ReservePtr<T> {
 
 impl<T> Drop for Reserve<T> {
     fn drop(&mut self) {
-        // SAFETY: the reserve holds its own count and its spares, given up here; it is being
-        // dropped, so no other use of it is in progress.
+        // SAFETY: the reserve holds its own count and its spares, given up here. It is being
+        // dropped, so every hand-out through it, on its own thread, happened before (its owner
+        // dropped it there, or dropped the breaker that kept it, which orders every use before
+        // the last drop).
         unsafe {
             let spare = (*self.0.as_ptr()).spare.get();
             release(self.0, 1 + spare);
@@ -236,23 +256,17 @@ impl<T> Drop for Reserve<T> {
     }
 }
 
-impl<T> Deref for Reserve<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the reserve holds a count.
-        unsafe { &(*self.0.as_ptr()).value }
-    }
-}
-
 impl<T: fmt::Debug> fmt::Debug for Reserve<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
+        // SAFETY: the reserve holds a count.
+        unsafe { &(*self.0.as_ptr()).value }.fmt(f)
     }
 }
 
-// SAFETY: a reserve may move to another thread with its value, as an `Arc<T>` may; it is not
-// `Sync`, so its spare count is only ever touched by the one thread that holds it.
+// SAFETY: a reserve may move to another thread with its value, as an `Arc<T>` may. It is not
+// `Sync`, and the front cache's plain pointers to it are used only on its thread (their own
+// invariants, `fast_path/front.rs`), so its spare count is only ever touched by the one thread
+// that holds it.
 unsafe impl<T: Send + Sync> Send for Reserve<T> {}
 
 #[cfg(all(test, not(loom)))]
@@ -276,6 +290,7 @@ mod tests {
         (Tracked(Arc::clone(&drops)), drops)
     }
 
+    /// The count of the value `handle` points to.
     fn count<T>(handle: &Counted<T>) -> usize {
         // SAFETY: the handle holds a count.
         unsafe { &(*handle.0.as_ptr()).count }.load(Ordering::SeqCst)
@@ -323,9 +338,10 @@ mod tests {
         let next = reserve.handle();
         assert_eq!(count(&first), 1 + 2 * BATCH);
         drop((rest, next));
+        // The reserve's one, `first`, the second batch's spares.
         assert_eq!(
             count(&first),
-            1 + 2 * BATCH - BATCH,
+            1 + 1 + (BATCH - 1),
             "a drop gives its count back"
         );
         assert_eq!(*first, 7);

@@ -94,7 +94,7 @@
 //!
 //! | floor | files | what they hold |
 //! |---|---|---|
-//! | 1. vocabulary | `vocabulary.rs` | [`State`], [`Reason`] (with [`FleetReason`]), [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names |
+//! | 1. vocabulary | `vocabulary.rs`, `counted.rs` | [`State`], [`Reason`] (with [`FleetReason`]), [`Transition`], [`Outcome`] and the names they print; failure texts and breaker names; the shared record a rejection carries, its handles paid for in advance |
 //! | 2. time | `clock.rs` | [`Clock`], [`MonotonicClock`] (with its reader of the OS clock), [`ManualClock`] |
 //! | 3. settings, errors, events | `error.rs`, `throttle.rs`, `config.rs`, `metrics.rs` | [`ConfigError`], [`Rejected`]; [`AdaptiveThrottle`] and its window; [`Config`] and its validation; [`CallCounts`], [`Snapshot`], [`Event`] and the transition log |
 //! | 4. the rules | `trip_policy.rs`, `state_machine.rs` | when a Closed circuit opens; every rule of the diagram above, pure: **start reading here** |
@@ -102,8 +102,8 @@
 //! | 5. the shell | `fast_path/`, `shell.rs` | what exists only for speed; the lock, the commands, the snapshot, the announcements |
 //! | 6. handles | `permit.rs`, `breaker.rs`, `registry.rs`, `middleware.rs`, `serde_format.rs` | [`Permit`], [`OwnedPermit`]; [`CircuitBreaker`] and its [`Builder`]; [`Registry`]; the tower `Layer`; the JSON of a [`Snapshot`] and a [`Config`] (feature `serde`) |
 //!
-//! `fast_path/` changes how fast the breaker decides, never what it decides: a reader
-//! learning the pattern can skip it. `state_machine/tests.rs` has a test for each rule.
+//! `fast_path/` and `counted.rs` change how fast the breaker decides, never what it decides: a
+//! reader learning the pattern can skip them. `state_machine/tests.rs` has a test for each rule.
 //!
 //! # Following one call
 //!

@@ -357,7 +357,7 @@ pub(crate) const MAX_TEXT: usize = 256;
 
 /// A failure's text: held inline when short, shared when long, cheap to copy either way.
 ///
-/// Every rejection copies the last failure's text into the error it returns. The usual
+/// Every record of a trip copies the last failure's text, once per trip and thread. The usual
 /// small-string layout (`smol_str`'s) packs the length into a one-byte tag in front of the
 /// buffer; a copy of it mixes byte and word stores, which wide loads of the copy then cannot
 /// forward. The inline buffer below is three whole words, so a copy moves whole words.

@@ -1,7 +1,8 @@
 //! Names are not leaked: a breaker's name lives as long as the breakers and rejections that carry
-//! it, and no longer, and so does each trip's record, which its rejections share. A service may make a breaker per tenant, per host or per route from data;
-//! building and dropping a million breakers with distinct names, or adding and removing 100,000
-//! in a registry, leaves the process's resident memory where it was.
+//! it, and no longer, and so does each trip's record, which its rejections share. A service may
+//! make a breaker per tenant, per host or per route from data; building and dropping a million
+//! breakers with distinct names (each tripped and rejecting), or adding and removing 100,000 in
+//! a registry, leaves the process's resident memory where it was.
 //!
 //! What is measured is resident memory (`VmRSS` in `/proc/self/status`), what the operating
 //! system charges the process. The allocator keeps the blocks a program frees to reuse them, so

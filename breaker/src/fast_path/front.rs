@@ -1,6 +1,6 @@
 //! Each thread's front cache: for the last breakers it used, where its slot is and what its
-//! rejections of the current trip say, found in a few instructions. The one module of the crate
-//! with `unsafe` code but `counted.rs`, fenced here.
+//! rejections of the current trip say, found in a few instructions. One of the crate's two
+//! modules with `unsafe` code (the other is `counted.rs`), fenced here.
 //!
 //! A breaker keeps each thread's slot and trip record in a `thread_local::ThreadLocal`, whose
 //! lookup (the thread's id, then its bucket, then the entry) costs about twenty instructions,
@@ -13,9 +13,9 @@
 //! An entry holds plain pointers to what the breaker's own per-thread storage owns: its slot
 //! (an `Arc<Slot>` in the breaker's `ThreadLocal`) and its record of the trip (the
 //! [`Reserve`](crate::counted::Reserve) in its trip cache, which hands out the rejections'
-//! handles). Plain pointers, not reference-counted handles, because a
-//! table with handles needs dropping, and a `thread_local!` that needs dropping checks on every
-//! access whether it has been initialised or destroyed; with the borrow check of a `RefCell`
+//! handles). Plain pointers, not reference-counted handles, because a table with handles needs
+//! dropping, and a `thread_local!` that needs dropping checks on every access whether it has
+//! been initialised or destroyed; with the borrow check of a `RefCell`
 //! around it, a lookup cost 27 instructions, more than the lookup it fronts (measured with
 //! callgrind on the closed-success benchmark). Plain pointers cost 8, and the entries own
 //! nothing, so a breaker's name and memory go with the breaker.
@@ -34,7 +34,16 @@
 //! 4. the trip record a pointer names is replaced only by this thread, in
 //!    [`Threads::remember_trip`](super::threads::Threads::remember_trip), which writes the entry
 //!    in the same call, before anything can read it; so a matching entry's record is the one
-//!    the trip cache holds.
+//!    the trip cache holds;
+//! 5. the breaker's share named by an entry is this thread's alone: `ThreadLocal` hands a
+//!    thread's id, and its entries, to another thread once the exiting thread's id guard (a
+//!    thread-local of the `thread_local` crate) is destroyed, and a thread-local destructor that
+//!    runs after that one may still call a breaker. So the table is emptied by a destructor of
+//!    its own, [`EmptiedOnExit`], which runs before the id guard's (destructors run in the
+//!    reverse order of their first use, and an entry is filled only after the thread's share
+//!    was found, which takes the id), and nothing is filled once it has run. (A destructor
+//!    that calls a breaker after the id guard's then finds no entry and asks `ThreadLocal`,
+//!    which panics there, as any thread-local read after its destruction does.)
 //!
 //! `tests/loom.rs` runs the breaker's concurrent scenarios through this cache (under loom, with
 //! loom's per-thread storage); `tests/behaviour/many_breakers.rs` has breakers that share an
@@ -89,6 +98,36 @@ loom::thread_local! {
     };
 }
 
+/// Empties this thread's table when the thread exits, before `thread_local` can give the
+/// thread's id to another thread (invariant 5).
+struct EmptiedOnExit;
+
+impl Drop for EmptiedOnExit {
+    fn drop(&mut self) {
+        // The table itself has no destructor, so it is there until the thread is gone.
+        let _ = FRONT.try_with(|front| {
+            for breaker in &front.breakers {
+                breaker.set(0);
+            }
+        });
+    }
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static ON_EXIT: EmptiedOnExit = const { EmptiedOnExit };
+}
+
+/// Whether this thread's table may take entries: its [`EmptiedOnExit`] is registered, and has
+/// not run. (Loom's model threads keep their tables in loom's own thread-locals, which go with
+/// the model thread.)
+fn armed() -> bool {
+    #[cfg(not(loom))]
+    return ON_EXIT.try_with(|_| ()).is_ok();
+    #[cfg(loom)]
+    return true;
+}
+
 /// Runs `with` on this thread's table and the entry `breaker` picks.
 #[inline]
 fn entry<R>(breaker: u64, with: impl FnOnce(&Front, usize) -> R) -> R {
@@ -126,8 +165,11 @@ pub(super) fn reject(breaker: u64, generation: u64) -> Option<Counted<Refusal>> 
 
 /// Makes `breaker`'s entry name `slot` (this thread's, in the breaker's `ThreadLocal`) and,
 /// when given, its record of a trip (the one its trip cache holds), taking the entry over from
-/// whichever breaker held it.
+/// whichever breaker held it; nothing once the thread is exiting (invariant 5).
 pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, ReservePtr<Refusal>)>) {
+    if !armed() {
+        return;
+    }
     entry(breaker, |front, i| {
         if front.breakers[i].get() != breaker {
             front.breakers[i].set(breaker);

@@ -12,10 +12,11 @@
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
 //! * **Open, a rejection**: the same load, a read of the coarse clock (three and a half times
-//!   cheaper than the precise one) and a rejection that shares this thread's record of the trip (built by
-//!   its first rejection, which the machine decides): two words, and a handle to the record
-//!   that the thread paid for in advance ([`counted`](crate::counted)); no lock, no
-//!   allocation, no locked instruction until the rejection is dropped.
+//!   cheaper than the precise one) and a rejection that shares this thread's record of the
+//!   trip (built by its first rejection, which the machine decides): two words, and a handle
+//!   to the record that the thread paid for in advance, 1,024 at a time
+//!   ([`counted`](crate::counted)); no lock, no allocation, and no locked instruction until the
+//!   rejection is dropped but one in 1,024 rejections' to pay for the next batch.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
 //!   a policy could fire ([`TimeJudge`]).
 //!
@@ -212,7 +213,7 @@ impl FastPath {
     }
 
     /// Rejects a call of the trip `word` belongs to without the lock, counting it: what this
-    /// thread's rejections of that trip say, one reference-count increment on a record only
+    /// thread's rejections of that trip say, as a handle paid for in advance to a record only
     /// this thread's rejections share. `None`, counting nothing, when this thread knows another
     /// generation (the shell then asks the machine, which refills it): a rejection must not
     /// pair one trip's state with another's reason or failure.

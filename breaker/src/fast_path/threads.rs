@@ -5,8 +5,7 @@
 //! its own slot, with a plain load and store and no locked instruction: the slot's lookup, load
 //! and store cost a sixth of one locked instruction on this project's Intel Xeon (1.6 against
 //! 10.0 ns), and no cache line moves between threads (`breaker/BENCHMARKS.md`, the building
-//! blocks). Readers (snapshots, the
-//! time window's readings) add every thread's slot up.
+//! blocks). Readers (snapshots, the time window's readings) add every thread's slot up.
 
 use super::front;
 use super::slot::{Slot, TimeGeometry};
@@ -231,5 +230,6 @@ mod loom_threads {
 pub(crate) struct TripCache {
     /// The generation `refusal` belongs to.
     generation: u64,
+    /// What this thread's rejections of that generation say, and the handles it hands them.
     refusal: Option<Reserve<Refusal>>,
 }

@@ -8,6 +8,7 @@ use trip_breaker::{
 fn assert_clone_send_sync<T: Clone + Send + Sync + 'static>() {}
 fn assert_send<T: Send>() {}
 fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+fn assert_unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
 
 #[test]
 fn the_handle_permits_and_errors_have_the_promised_traits() {
@@ -17,6 +18,9 @@ fn the_handle_permits_and_errors_have_the_promised_traits() {
     assert_error::<Rejected>();
     assert_error::<ConfigError>();
     assert_error::<Error<std::io::Error>>();
+    // A rejection may be held across `catch_unwind`, as its `Arc` fields allow.
+    assert_unwind_safe::<Rejected>();
+    assert_unwind_safe::<ConfigError>();
 }
 
 #[tokio::test]
