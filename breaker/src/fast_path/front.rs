@@ -182,3 +182,54 @@ pub(super) fn fill(breaker: u64, slot: &Arc<Slot>, trip: Option<(u64, ReservePtr
         }
     });
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::sync::mpsc;
+
+    /// The ids in this thread's table.
+    fn ids() -> Vec<u64> {
+        FRONT.with(|front| front.breakers.iter().map(Cell::get).collect())
+    }
+
+    /// A thread-local first used before the table's own destructor is registered, so destroyed
+    /// after it: it reports the ids it finds, then those after it tries to fill an entry.
+    struct Inspect(mpsc::Sender<(Vec<u64>, Vec<u64>)>);
+
+    impl Drop for Inspect {
+        fn drop(&mut self) {
+            let at_exit = ids();
+            // The slot is dropped at once: an entry that named it would never be read here.
+            fill(7, &Arc::new(Slot::new(None)), None);
+            let _ = self.0.send((at_exit, ids()));
+        }
+    }
+
+    std::thread_local! {
+        static INSPECT: RefCell<Option<Inspect>> = const { RefCell::new(None) };
+    }
+
+    #[test]
+    fn a_threads_table_is_emptied_when_it_exits_and_takes_no_entry_after() {
+        let (report, seen) = mpsc::channel();
+        let ran = std::thread::spawn(move || {
+            INSPECT.with(|inspect| *inspect.borrow_mut() = Some(Inspect(report)));
+            let slot = Arc::new(Slot::new(None));
+            fill(5, &slot, None);
+            assert!(
+                with_slot(5, |_| ()).is_some(),
+                "a live thread's table takes the entry"
+            );
+        })
+        .join();
+        assert!(ran.is_ok(), "the thread and its destructors ran");
+        let (at_exit, after) = seen.recv().expect("the late destructor reported");
+        assert!(
+            at_exit.iter().all(|&id| id == 0),
+            "emptied at exit: {at_exit:?}"
+        );
+        assert!(after.iter().all(|&id| id == 0), "no entry after: {after:?}");
+    }
+}
