@@ -226,10 +226,7 @@ mod tests {
         .join();
         assert!(ran.is_ok(), "the thread and its destructors ran");
         let (at_exit, after) = seen.recv().expect("the late destructor reported");
-        assert!(
-            at_exit.iter().all(|&id| id == 0),
-            "emptied at exit: {at_exit:?}"
-        );
-        assert!(after.iter().all(|&id| id == 0), "no entry after: {after:?}");
+        assert_eq!(at_exit, [0; WAYS], "emptied at exit");
+        assert_eq!(after, [0; WAYS], "no entry after");
     }
 }
