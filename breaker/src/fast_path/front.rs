@@ -15,10 +15,10 @@
 //! [`Reserve`](crate::counted::Reserve) in its trip cache, which hands out the rejections'
 //! handles). Plain pointers, not reference-counted handles, because a table with handles needs
 //! dropping, and a `thread_local!` that needs dropping checks on every access whether it has
-//! been initialised or destroyed; with the borrow check of a `RefCell`
-//! around it, a lookup cost 27 instructions, more than the lookup it fronts (measured with
-//! callgrind on the closed-success benchmark). Plain pointers cost 8, and the entries own
-//! nothing, so a breaker's name and memory go with the breaker.
+//! been initialised or destroyed; with the borrow check of a `RefCell` around it, a lookup cost
+//! 27 instructions, more than the lookup it fronts (measured with callgrind on the
+//! closed-success benchmark). Plain pointers cost 8, and the entries own nothing, so a
+//! breaker's name and memory go with the breaker.
 //!
 //! Why the pointers are always valid when used, the invariant every `unsafe` block below rests
 //! on:
@@ -47,7 +47,7 @@
 //!
 //! `tests/loom.rs` runs the breaker's concurrent scenarios through this cache (under loom, with
 //! loom's per-thread storage); `tests/behaviour/many_breakers.rs` has breakers that share an
-//! entry, dropped and rebuilt, and threads that exit.
+//! entry, dropped and rebuilt, and threads that exit; the test below, a table emptied at exit.
 #![allow(unsafe_code)]
 
 use super::slot::Slot;
