@@ -155,7 +155,7 @@ fn crowd(
 
 /// Connections a newcomer may need for one request in the crowd test: one closed before its
 /// request was read happened about once in 80 requests with two CPU-bound processes beside the
-/// test on the 2-core machine, never when it was quiet.
+/// test on a 2-core AMD EPYC VM, never when it was quiet.
 const NEWCOMER_TRIES: u32 = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,7 +74,7 @@ fn trails(samples: u32) -> Vec<Duration> {
 /// is a whole number of ticks however many ticks the thread missed. A reading trails the
 /// precise clock by the time since the last tick: half a tick in the middle on a quiet machine,
 /// more on a busy VM, where the ticks themselves come late (the middle reached 5.9 ms of a 4 ms
-/// tick beside two builds on this project's 2-core machine). So the steps show the width, and
+/// tick beside two builds on a 2-core AMD EPYC VM). So the steps show the width, and
 /// the middle of the trail, held to [`TRAIL`] as in the other tests, shows the clock keeping up
 /// with real time, which a clock that stalled would not.
 #[cfg(target_os = "linux")]

@@ -9,7 +9,7 @@
 //! (below) is never pushed out; one whose request comes after that read is idle until it is
 //! read, and in a crowd's churn may be closed and have to connect again (about once in 80
 //! requests in `tests/connection_cap.rs`, with two CPU-bound processes beside it on a 2-core
-//! machine).
+//! AMD EPYC VM).
 //!
 //! Each connection is registered when it is accepted ([`IdleConnections::enter`]) and leaves
 //! when its task ends; its requests mark it busy while they run ([`Requests::start`]). It
