@@ -43,6 +43,7 @@ impl CircuitBreaker {
 
     /// [`try_acquire`](Self::try_acquire) for a permit that owns a handle to the breaker, so it
     /// can move into a `'static` future. Costs one reference-count increment more.
+    #[inline]
     pub fn try_acquire_owned(&self) -> Result<OwnedPermit, Rejected> {
         self.shared
             .acquire(|stamp| OwnedPermit::new(Arc::clone(&self.shared), stamp))
