@@ -39,12 +39,12 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// The default clock: the operating system's monotonic clock.
 ///
 /// On Linux, [`Clock::now`] reads `CLOCK_MONOTONIC_COARSE` through the vDSO, three and a half
-/// times cheaper than `CLOCK_MONOTONIC` on this project's Intel Xeon (`breaker/BENCHMARKS.md`,
-/// the building blocks), at the price of moving only once per kernel tick (4 ms there, as
-/// `clock_getres` reports, and later when the tick is late): an Open circuit half-opens that
-/// much after its recovery timeout, far below any sensible recovery timeout. `tests/behaviour/real_clock.rs` checks it
-/// against real time. [`Clock::now_precise`] reads the full-resolution clock, so slow calls are
-/// timed exactly.
+/// times cheaper than `CLOCK_MONOTONIC` on an Intel Xeon (Emerald Rapids) and four and a half on
+/// an AMD EPYC (Zen 4) (`breaker/BENCHMARKS.md`, the building blocks), at the price of moving
+/// only once per kernel tick (4 ms on both, as `clock_getres` reports, and later when the tick
+/// is late): an Open circuit half-opens that much after its recovery timeout, far below any
+/// sensible recovery timeout. `tests/behaviour/real_clock.rs` checks it against real time.
+/// [`Clock::now_precise`] reads the full-resolution clock, so slow calls are timed exactly.
 /// Elsewhere both read [`std::time::Instant`].
 #[derive(Debug, Clone)]
 pub struct MonotonicClock {

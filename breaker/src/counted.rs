@@ -10,11 +10,13 @@
 //! thread that keeps the record holds it as a [`Reserve`], which pays for [`BATCH`] handles with
 //! one locked instruction and then hands them out one at a time with a plain load and store;
 //! a rejection then costs the one locked instruction of its drop, and one rejection in 1,024
-//! another that pays for the next batch. What that buys on this project's 2-core Intel Xeon
-//! (Emerald Rapids, a KVM guest), where a locked instruction costs 10 ns (`BENCHMARKS.md`, the
-//! building blocks): criterion timed a rejection through `try_acquire` at 23.0 to 26.5 ns with
+//! another that pays for the next batch. What that buys on a 2-core Intel Xeon (Emerald
+//! Rapids, a KVM guest), where a locked instruction costs 10 ns (`BENCHMARKS.md`, the building
+//! blocks): criterion timed a rejection through `try_acquire` at 23.0 to 26.5 ns with
 //! an `Arc` in the reserve's place and 14.9 to 15.4 ns with the reserve, through `call` at 21.6
-//! to 22.5 ns and 15.6 to 19.2 ns, in the same instruction count (131 and 143).
+//! to 22.5 ns and 15.6 to 19.2 ns, in the same instruction count (131 and 143). On an AMD EPYC
+//! (Zen 4), where a locked instruction costs 2.7 ns, it buys less; the two were not timed
+//! there side by side.
 //!
 //! The count is always: the handles alive, plus one for the reserve while it lives, plus the
 //! reserve's spare handles, paid for and not handed out. The reserve gives its one and its

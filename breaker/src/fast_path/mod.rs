@@ -11,10 +11,10 @@
 //! * **Closed, a success**: one atomic load to be admitted, one to settle, and a counter in
 //!   the calling thread's own slot: no lock, no locked instruction, no shared cache line
 //!   written, no allocation.
-//! * **Open, a rejection**: the same load, a read of the coarse clock (three and a half times
-//!   cheaper than the precise one) and a rejection that shares this thread's record of the
-//!   trip (built by its first rejection, which the machine decides): two words, and a handle
-//!   to the record that the thread paid for in advance, 1,024 at a time
+//! * **Open, a rejection**: the same load, a read of the coarse clock (cheaper than the precise
+//!   one: [`MonotonicClock`](crate::MonotonicClock)) and a rejection that shares this thread's
+//!   record of the trip (built by its first rejection, which the machine decides): two words,
+//!   and a handle to the record that the thread paid for in advance, 1,024 at a time
 //!   ([`counted`](crate::counted)); no lock, no allocation, and no locked instruction until the
 //!   rejection is dropped but one in 1,024 rejections' to pay for the next batch.
 //! * **A time window**: each thread records into its own buckets; they are all read only when
@@ -24,10 +24,10 @@
 //! takes the lock and asks the machine.
 //!
 //! What it buys is measured in `breaker/BENCHMARKS.md`, beside the peers that take a lock per
-//! call: in instructions, a success while Closed costs about what a lock-taking peer's does
-//! (109 against failsafe's 90 on this tree) with no locked instruction among them, and no
-//! cache line that two threads both write; the wall-clock bench's two-thread group shows what
-//! that is worth when threads share a breaker.
+//! call: in instructions, a success while Closed costs less than the cheapest lock-taking
+//! peer's, with no locked instruction among them and no cache line that two threads both
+//! write; the wall-clock bench's two-thread group shows what that is worth when threads share
+//! a breaker.
 //!
 //! | file | what it holds |
 //! |---|---|
