@@ -8,7 +8,7 @@
 
 use crate::clock::{ClockSource, nanos};
 use crate::config::Config;
-use crate::counted::{Counted, Reserve};
+use crate::counted::Counted;
 use crate::error::{Deadline, Refusal, Rejected};
 use crate::fast_path::sync::{Mutex, MutexGuard};
 use crate::fast_path::{FastPath, Stamp, TimeJudge, Word};
@@ -146,9 +146,9 @@ impl Shared {
     /// Every admission but a bare one: a timed call, a rejection, the throttle, the machine.
     /// Out of line, so that the admission above stays small where it is inlined: a caller that
     /// is admitted bare pays for none of this. Cold, so that the caller's code is laid out for
-    /// the bare admission: 3 instructions fewer for a success through `try_acquire` (75
-    /// against 78), 1 more for a throttled admission, which comes here every call (507 against
-    /// 506; `scripts/bench-instructions.sh`).
+    /// the bare admission: 3 instructions fewer for a success through `try_acquire` (74
+    /// against 77), 1 more for a throttled admission, which comes here every call (506 against
+    /// 505; `scripts/bench-instructions.sh`).
     #[cold]
     #[inline(never)]
     fn acquire_otherwise<P>(
@@ -245,9 +245,9 @@ impl Shared {
             Admission::Probe => Ok(Word(self.publish(&locked).0 | Word::PROBE)),
             Admission::Rejected => {
                 self.publish(&locked);
-                let mut record = Reserve::new(self.refusal(&locked.machine));
-                let refusal = record.handle();
-                self.fast.remember_trip(&locked.machine, record);
+                let refusal = self
+                    .fast
+                    .remember_refusal(&locked.machine, self.refusal(&locked.machine));
                 let until = locked.machine.open_until();
                 Err(Rejected::new(
                     refusal,

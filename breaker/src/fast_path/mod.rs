@@ -222,14 +222,19 @@ impl FastPath {
         self.threads.reject(word.generation())
     }
 
-    /// Keeps `refusal`, what the machine's rejections say, as this thread's record of the trip,
-    /// while Open or ForcedOpen: while such a generation lasts, nothing changes the failure
-    /// count, the reason, the deadline or the last failure.
-    pub(crate) fn remember_trip(&self, machine: &Machine, refusal: Reserve<Refusal>) {
+    /// A handle to `refusal`, what the machine's rejection says. While Open or ForcedOpen it is
+    /// kept as this thread's record of the trip, which hands out the handles of this thread's
+    /// later rejections: while such a generation lasts, nothing changes the failure count, the
+    /// reason, the deadline or the last failure. Otherwise (HalfOpen with its probes taken) the
+    /// rejection has a record of its own.
+    pub(crate) fn remember_refusal(&self, machine: &Machine, refusal: Refusal) -> Counted<Refusal> {
         if !matches!(machine.state(), State::Open | State::ForcedOpen) {
-            return;
+            return Counted::new(refusal);
         }
-        self.threads.remember_trip(machine.generation(), refusal);
+        let mut record = Reserve::new(refusal);
+        let handle = record.handle();
+        self.threads.remember_trip(machine.generation(), record);
+        handle
     }
 
     /// Counts a rejection in this thread's slot.
